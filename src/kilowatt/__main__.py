@@ -1,0 +1,5 @@
+"""Allow ``python -m kilowatt``."""
+
+from kilowatt.cli import main
+
+raise SystemExit(main())

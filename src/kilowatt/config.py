@@ -1,0 +1,61 @@
+"""Settings, read from the environment (``KILOWATT_*``) as 12-factor asks.
+
+Everything a process needs to know about its deployment comes from here, so one image runs
+anywhere: laptop, compose, Kubernetes. Nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnknownStationPolicy(str, enum.Enum):
+    """What the gateway does with a station id it has never seen."""
+
+    reject = "reject"  # refuse the WebSocket handshake with HTTP 404
+    accept = "accept"  # register it and accept its BootNotification
+    pending = "pending"  # register it, answer BootNotification Pending until an operator accepts
+
+
+class Role(str, enum.Enum):
+    """Which parts of the CSMS one process runs (``kilowatt serve --role``)."""
+
+    all = "all"
+    gateway = "gateway"
+    api = "api"
+
+
+class Settings(BaseSettings):
+    """The deployment's configuration. Field ``foo`` is read from ``KILOWATT_FOO``."""
+
+    model_config = SettingsConfigDict(env_prefix="KILOWATT_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./kilowatt.db"
+    host: str = "0.0.0.0"
+    ocpp_port: int = Field(9000, ge=0, le=65535)
+    http_port: int = Field(8000, ge=0, le=65535)
+    admin_token: str | None = None
+    log_level: str = "INFO"
+    unknown_stations: UnknownStationPolicy = UnknownStationPolicy.reject
+
+    heartbeat_interval_s: int = Field(300, ge=1, description="Interval sent in BootNotification.conf")
+    ws_ping_interval_s: float = Field(
+        60.0, ge=0, description="A dead socket is noticed within this many seconds (0 disables)"
+    )
+    max_frame_bytes: int = Field(256 * 1024, ge=1024, description="Largest accepted WebSocket frame")
+    call_timeout_s: float = Field(30.0, gt=0, description="How long a CSMS->station CALL waits")
+    call_queue_size: int = Field(16, ge=1, description="Queued CSMS->station CALLs per station")
+    duplicate_probe_timeout_s: float = Field(
+        5.0, gt=0, description="How long the old socket has to answer a ping when a station reconnects"
+    )
+    node_id: str = "node-1"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

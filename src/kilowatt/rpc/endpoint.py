@@ -1,0 +1,179 @@
+"""asyncio glue between one WebSocket connection and :class:`~kilowatt.rpc.protocol.RpcProtocol`.
+
+Incoming CALLs are handled one at a time, in arrival order: a charger's StartTransaction is
+committed before its MeterValues are looked at. Answers to our own CALLs are matched to waiting
+futures. Our CALLs go out one at a time (OCPP allows one outstanding CALL per direction); callers
+beyond that wait in a bounded queue.
+
+A handler must not await a CALL on its own endpoint — the answer could only be read after the
+handler returns. Start a task instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import structlog
+from websockets.exceptions import ConnectionClosed
+
+from kilowatt.rpc.errors import (
+    CallError,
+    CallQueueFull,
+    CallTimeout,
+    ErrorKind,
+    OcppError,
+    StationDisconnected,
+)
+from kilowatt.rpc.protocol import Ignored, IncomingCall, IncomingError, IncomingResult, Reply, RpcProtocol
+
+log = structlog.get_logger("kilowatt.rpc")
+
+Handler = Callable[[IncomingCall], Awaitable[dict[str, Any]]]
+
+_LOGGED_FRAME_CHARS = 2000
+
+
+class TextSocket(Protocol):
+    """The part of a ``websockets`` connection the endpoint uses."""
+
+    async def send(self, message: str) -> None: ...
+    async def recv(self) -> str | bytes: ...
+    def __aiter__(self) -> Any: ...
+
+
+class RpcEndpoint:
+    """One OCPP-J connection: reads frames, dispatches CALLs to ``handler``, sends our CALLs."""
+
+    __slots__ = ("socket", "protocol", "handler", "call_timeout_s", "queue_size", "_lock", "_waiting", "_futures", "_closed")
+
+    def __init__(
+        self,
+        socket: TextSocket,
+        protocol: RpcProtocol,
+        handler: Handler,
+        *,
+        call_timeout_s: float = 30.0,
+        queue_size: int = 16,
+    ):
+        self.socket = socket
+        self.protocol = protocol
+        self.handler = handler
+        self.call_timeout_s = call_timeout_s
+        self.queue_size = queue_size
+        self._lock: asyncio.Lock | None = None  # created on first CALL: most connections never need one
+        self._waiting = 0
+        self._futures: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def serve(self) -> None:
+        """Read frames until the connection closes."""
+        try:
+            async for data in self.socket:
+                await self.receive(data)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._closed = True
+            for future in self._futures.values():
+                if not future.done():
+                    future.set_exception(StationDisconnected("connection closed"))
+
+    async def receive(self, data: str | bytes) -> None:
+        """Handle one frame; never raises for bad input."""
+        event = self.protocol.receive(data)
+        if isinstance(event, IncomingCall):
+            await self._answer(event)
+        elif isinstance(event, IncomingResult):
+            future = self._futures.get(event.message_id)
+            if future is not None and not future.done():
+                if event.error is None:
+                    future.set_result(event.payload)
+                else:
+                    code = self.protocol.dialect.code(event.error.kind)
+                    future.set_exception(CallError(code, f"invalid response: {event.error.description}"))
+        elif isinstance(event, IncomingError):
+            future = self._futures.get(event.message_id)
+            if future is not None and not future.done():
+                future.set_exception(CallError(event.code, event.description, event.details))
+        elif isinstance(event, Reply):
+            log.warning(
+                "bad frame",
+                message_id=event.message_id,
+                error_code=event.code,
+                error=event.description,
+                frame=_excerpt(data),
+            )
+            await self._send(event.frame)
+        elif isinstance(event, Ignored):
+            log.warning("frame ignored", reason=event.reason, frame=_excerpt(data))
+
+    async def _answer(self, call: IncomingCall) -> None:
+        bound = structlog.contextvars.bind_contextvars(message_id=call.message_id, action=call.action)
+        try:
+            try:
+                payload = await self.handler(call)
+                frame = self.protocol.result(call, payload)
+            except OcppError as exc:
+                log.info("call refused", error_code=self.protocol.dialect.code(exc.kind), error=exc.description)
+                frame = self.protocol.error(call.message_id, exc.kind, exc.description, exc.details)
+            except Exception:
+                log.exception("handler failed")
+                frame = self.protocol.error(call.message_id, ErrorKind.INTERNAL, "internal error while handling the message")
+            await self._send(frame)
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
+
+    async def _send(self, frame: str) -> None:
+        try:
+            await self.socket.send(frame)
+        except ConnectionClosed:
+            self._closed = True
+
+    async def call(self, action: str, payload: dict[str, Any], timeout_s: float | None = None) -> dict[str, Any]:
+        """Send a CALL and return the other side's CALLRESULT payload.
+
+        Raises :class:`OcppError` (our payload is invalid), :class:`CallError` (CALLERROR or an
+        invalid answer), :class:`CallTimeout`, :class:`StationDisconnected`, :class:`CallQueueFull`.
+        """
+        if self._closed:
+            raise StationDisconnected("connection closed")
+        if self._waiting >= self.queue_size:
+            raise CallQueueFull(f"{self._waiting} calls already waiting for this station")
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        self._waiting += 1
+        try:
+            async with self._lock:
+                return await self._call_now(action, payload, self.call_timeout_s if timeout_s is None else timeout_s)
+        finally:
+            self._waiting -= 1
+
+    async def _call_now(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        if self._closed:
+            raise StationDisconnected("connection closed")
+        message_id, frame = self.protocol.call(action, payload)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._futures[message_id] = future
+        try:
+            try:
+                await self.socket.send(frame)
+            except ConnectionClosed:
+                raise StationDisconnected("connection closed") from None
+            try:
+                return await asyncio.wait_for(future, timeout_s)
+            except TimeoutError:
+                raise CallTimeout(f"no answer to {action} within {timeout_s:g} s") from None
+        finally:
+            self._futures.pop(message_id, None)
+            self.protocol.forget(message_id)
+
+
+def _excerpt(data: str | bytes) -> str:
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    return text if len(text) <= _LOGGED_FRAME_CHARS else text[:_LOGGED_FRAME_CHARS] + "…"

@@ -1,0 +1,119 @@
+"""OCPP-J message frames: ``[2, id, action, payload]``, ``[3, id, payload]``, ``[4, id, code, description, details]``.
+
+Parsing is strict about shape (the RPC layer must not guess) and reports every defect as a
+:class:`FrameError` that still carries the message id when one could be read, so the caller can
+answer with a CALLERROR the sender can correlate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kilowatt.rpc.errors import ErrorKind
+
+CALL = 2
+CALLRESULT = 3
+CALLERROR = 4
+
+MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J: "maximum of 36 characters, to allow for GUIDs"
+UNKNOWN_MESSAGE_ID = "-1"  # what OCPP 2.0.1 prescribes when the id cannot be read; used for 1.6 too
+
+
+@dataclass(slots=True, frozen=True)
+class Call:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class CallResult:
+    message_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class CallErrorFrame:
+    message_id: str
+    code: str
+    description: str
+    details: dict[str, Any]
+
+
+Frame = Call | CallResult | CallErrorFrame
+
+
+class FrameError(Exception):
+    """A frame that is not a well-formed OCPP-J message."""
+
+    def __init__(self, kind: ErrorKind, description: str, message_id: str | None = None, is_call: bool = False):
+        super().__init__(description)
+        self.kind = kind
+        self.description = description
+        self.message_id = message_id
+        self.is_call = is_call  # only a CALL (or an unreadable frame) may be answered with a CALLERROR
+
+
+def parse(data: str | bytes) -> Frame:
+    """Decode one WebSocket text message into a frame, or raise :class:`FrameError`."""
+    try:
+        message = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise FrameError(ErrorKind.RPC_FRAMEWORK, f"frame is not valid JSON: {exc}", is_call=True) from None
+    if not isinstance(message, list) or not message:
+        raise FrameError(ErrorKind.RPC_FRAMEWORK, "frame must be a non-empty JSON array", is_call=True)
+
+    type_id = message[0]
+    raw_id = message[1] if len(message) > 1 else None
+    message_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_MESSAGE_ID_LENGTH else None
+    if type(type_id) is not int:
+        raise FrameError(ErrorKind.RPC_FRAMEWORK, "MessageTypeId must be an integer", message_id, is_call=True)
+    if message_id is None:
+        raise FrameError(
+            ErrorKind.RPC_FRAMEWORK,
+            f"message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters",
+            is_call=type_id == CALL or type_id not in (CALLRESULT, CALLERROR),
+        )
+
+    if type_id == CALL:
+        if len(message) != 4:
+            raise FrameError(ErrorKind.RPC_FRAMEWORK, "CALL must have 4 elements", message_id, is_call=True)
+        action, payload = message[2], message[3]
+        if not isinstance(action, str) or not action:
+            raise FrameError(ErrorKind.RPC_FRAMEWORK, "action must be a non-empty string", message_id, is_call=True)
+        if not isinstance(payload, dict):
+            raise FrameError(ErrorKind.FORMAT, "payload must be a JSON object", message_id, is_call=True)
+        return Call(message_id, action, payload)
+    if type_id == CALLRESULT:
+        if len(message) != 3 or not isinstance(message[2], dict):
+            raise FrameError(ErrorKind.RPC_FRAMEWORK, "CALLRESULT must be [3, id, {payload}]", message_id)
+        return CallResult(message_id, message[2])
+    if type_id == CALLERROR:
+        if (
+            len(message) != 5
+            or not isinstance(message[2], str)
+            or not isinstance(message[3], str)
+            or not isinstance(message[4], dict)
+        ):
+            raise FrameError(
+                ErrorKind.RPC_FRAMEWORK, "CALLERROR must be [4, id, code, description, {details}]", message_id
+            )
+        return CallErrorFrame(message_id, message[2], message[3], message[4])
+    raise FrameError(
+        ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED, f"unknown MessageTypeId {type_id}", message_id, is_call=True
+    )
+
+
+def encode_call(message_id: str, action: str, payload: dict[str, Any]) -> str:
+    return orjson.dumps([CALL, message_id, action, payload]).decode()
+
+
+def encode_result(message_id: str, payload: dict[str, Any]) -> str:
+    return orjson.dumps([CALLRESULT, message_id, payload]).decode()
+
+
+def encode_error(message_id: str, code: str, description: str, details: dict[str, Any] | None = None) -> str:
+    return orjson.dumps([CALLERROR, message_id, code, description, details or {}]).decode()

@@ -1,0 +1,166 @@
+"""The sans-I/O OCPP-J RPC state machine for one connection.
+
+Text frames go in through :meth:`RpcProtocol.receive` and come out as events; frames to send come
+out of :meth:`call`, :meth:`result` and :meth:`error`. It validates both directions against the
+version's schemas, correlates answers with the CALLs they answer, and turns every defect into the
+version's exact CALLERROR code. No sockets and no event loop here — see :mod:`kilowatt.rpc.endpoint`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kilowatt.rpc import frames
+from kilowatt.rpc.errors import ErrorKind, OcppError
+from kilowatt.rpc.schemas import SchemaSet
+
+Side = Literal["csms", "station"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one OCPP version looks like on the wire. Each ``kilowatt.ocpp.<version>`` defines one."""
+
+    subprotocol: str  # e.g. "ocpp1.6"
+    error_codes: Mapping[ErrorKind, str]
+    schemas: SchemaSet
+    station_actions: frozenset[str]  # actions a station sends to the CSMS
+    csms_actions: frozenset[str]  # actions the CSMS sends to a station
+
+    def code(self, kind: ErrorKind) -> str:
+        return self.error_codes[kind]
+
+    def actions_received_by(self, side: Side) -> frozenset[str]:
+        return self.station_actions if side == "csms" else self.csms_actions
+
+
+# Events returned by RpcProtocol.receive ----------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class IncomingCall:
+    """A valid CALL to handle; answer it with :meth:`RpcProtocol.result` or :meth:`RpcProtocol.error`."""
+
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class IncomingResult:
+    """The answer to one of our CALLs. ``error`` is set when the payload broke the response schema."""
+
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+    error: OcppError | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class IncomingError:
+    """A CALLERROR answering one of our CALLs."""
+
+    message_id: str
+    action: str
+    code: str
+    description: str
+    details: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class Reply:
+    """A frame that must be sent back at once: the CALLERROR for a bad incoming frame."""
+
+    frame: str
+    message_id: str
+    code: str
+    description: str
+
+
+@dataclass(slots=True, frozen=True)
+class Ignored:
+    """A frame that cannot be answered (a stray or malformed CALLRESULT/CALLERROR)."""
+
+    reason: str
+
+
+Event = IncomingCall | IncomingResult | IncomingError | Reply | Ignored
+
+
+class RpcProtocol:
+    """RPC state of one connection, seen from ``side``."""
+
+    __slots__ = ("dialect", "side", "_pending", "_receivable")
+
+    def __init__(self, dialect: Dialect, side: Side):
+        self.dialect = dialect
+        self.side = side
+        self._pending: dict[str, str] = {}  # message id -> action of our outstanding CALLs
+        self._receivable = dialect.actions_received_by(side)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def receive(self, data: str | bytes) -> Event:
+        """Turn one received text frame into an event."""
+        try:
+            frame = frames.parse(data)
+        except frames.FrameError as exc:
+            if exc.is_call:
+                return self._reply(exc.message_id or frames.UNKNOWN_MESSAGE_ID, exc.kind, exc.description)
+            return Ignored(exc.description)
+        if isinstance(frame, frames.Call):
+            return self._receive_call(frame)
+        action = self._pending.pop(frame.message_id, None)
+        if action is None:
+            return Ignored(f"answer to unknown message id {frame.message_id!r}")
+        if isinstance(frame, frames.CallErrorFrame):
+            return IncomingError(frame.message_id, action, frame.code, frame.description, frame.details)
+        try:
+            self.dialect.schemas.validate_response(action, frame.payload)
+        except OcppError as exc:
+            return IncomingResult(frame.message_id, action, frame.payload, exc)
+        return IncomingResult(frame.message_id, action, frame.payload)
+
+    def _receive_call(self, call: frames.Call) -> Event:
+        if call.action not in self._receivable:
+            if call.action in self.dialect.station_actions or call.action in self.dialect.csms_actions:
+                kind, why = ErrorKind.NOT_SUPPORTED, f"{call.action} is not sent in this direction"
+            else:
+                kind, why = ErrorKind.NOT_IMPLEMENTED, f"unknown action {call.action!r}"
+            return self._reply(call.message_id, kind, why)
+        try:
+            self.dialect.schemas.validate_request(call.action, call.payload)
+        except OcppError as exc:
+            return self._reply(call.message_id, exc.kind, exc.description, exc.details)
+        return IncomingCall(call.message_id, call.action, call.payload)
+
+    def _reply(self, message_id: str, kind: ErrorKind, description: str, details: dict[str, Any] | None = None) -> Reply:
+        code = self.dialect.code(kind)
+        return Reply(frames.encode_error(message_id, code, description, details), message_id, code, description)
+
+    def call(self, action: str, payload: dict[str, Any]) -> tuple[str, str]:
+        """Validate and frame a CALL; returns ``(message_id, frame)``. Raises :class:`OcppError` if invalid."""
+        if action not in self.dialect.actions_received_by("station" if self.side == "csms" else "csms"):
+            raise OcppError(ErrorKind.NOT_SUPPORTED, f"{action} is not sent by the {self.side}")
+        self.dialect.schemas.validate_request(action, payload)
+        message_id = str(uuid.uuid4())
+        self._pending[message_id] = action
+        return message_id, frames.encode_call(message_id, action, payload)
+
+    def forget(self, message_id: str) -> None:
+        """Stop waiting for an answer (timed out); a late answer will then be ignored."""
+        self._pending.pop(message_id, None)
+
+    def result(self, call: IncomingCall, payload: dict[str, Any]) -> str:
+        """Frame our answer to ``call``; validates it so we never send what the schema forbids."""
+        self.dialect.schemas.validate_response(call.action, payload)
+        return frames.encode_result(call.message_id, payload)
+
+    def error(self, message_id: str, kind: ErrorKind, description: str, details: dict[str, Any] | None = None) -> str:
+        """Frame a CALLERROR in this version's spelling."""
+        return frames.encode_error(message_id, self.dialect.code(kind), description, details)

@@ -1,0 +1,227 @@
+"""The tables. Version-agnostic: a station has EVSEs, an EVSE has connectors.
+
+OCPP 1.6 connector N (N > 0) is stored as EVSE N with connector 1; 1.6 connector 0 (the station as a
+whole) is EVSE 0, connector 0. A transaction keeps the station's own transaction id (a string in
+2.0.1) beside our integer id (which is the 1.6 transactionId). All timestamps are UTC.
+
+Ownership: ``stations``/``connectors``/``status_notifications``/``station_events``/``data_transfers``
+belong to the station service, ``id_tokens`` to the authorization service, ``transactions`` and
+``meter_values`` to the transaction service. No service queries another's tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is stored and returned as UTC, whatever the backend does with time zones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; Kilowatt stores UTC only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# Integer ids that autoincrement on both SQLite (INTEGER PRIMARY KEY) and PostgreSQL (BIGSERIAL).
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Station(Base):
+    __tablename__ = "stations"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Pending | Rejected
+    ocpp_version: Mapped[str | None] = mapped_column(String(16))
+    vendor: Mapped[str | None] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(50))
+    serial_number: Mapped[str | None] = mapped_column(String(50))  # chargePointSerialNumber
+    charge_box_serial_number: Mapped[str | None] = mapped_column(String(50))
+    firmware_version: Mapped[str | None] = mapped_column(String(50))
+    iccid: Mapped[str | None] = mapped_column(String(20))
+    imsi: Mapped[str | None] = mapped_column(String(20))
+    meter_type: Mapped[str | None] = mapped_column(String(25))
+    meter_serial_number: Mapped[str | None] = mapped_column(String(25))
+    firmware_status: Mapped[str | None] = mapped_column(String(40))
+    diagnostics_status: Mapped[str | None] = mapped_column(String(40))
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    node_id: Mapped[str | None] = mapped_column(String(64))  # which gateway node holds the socket
+    last_boot_at: Mapped[datetime | None]
+    last_heartbeat_at: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Connector(Base):
+    """Current status of one connector (EVSE 0 / connector 0 is the station itself)."""
+
+    __tablename__ = "connectors"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    info: Mapped[str | None] = mapped_column(String(50))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    status_at: Mapped[datetime | None]  # the station's timestamp of this status
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StatusNotification(Base):
+    """History of every status a station reported."""
+
+    __tablename__ = "status_notifications"
+    __table_args__ = (Index("ix_status_notifications_station_time", "station_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    info: Mapped[str | None] = mapped_column(String(50))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    timestamp: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StationEvent(Base):
+    """Notifications about long-running station work: firmware, diagnostics, logs, security events."""
+
+    __tablename__ = "station_events"
+    __table_args__ = (Index("ix_station_events_station_kind", "station_id", "kind", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # firmware | diagnostics | log | signed_firmware | security
+    status: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataTransferRecord(Base):
+    """Every DataTransfer, in either direction, with the answer given."""
+
+    __tablename__ = "data_transfers"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # "inbound" (station->CSMS) | "outbound"
+    vendor_id: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(50))
+    data: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    response_data: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdToken(Base):
+    """An identifier a driver presents (RFID card, app id...), with its authorization state."""
+
+    __tablename__ = "id_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id_token: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(20), default="ISO14443")  # 2.0.1 IdTokenEnumType
+    status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Blocked | Expired | Invalid
+    expiry_date: Mapped[datetime | None]
+    parent_id_token: Mapped[str | None] = mapped_column(String(36), index=True)  # group
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Transaction(Base):
+    """A charging session, whichever protocol version reported it."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # A charger retrying the same StartTransaction must get the same id (OCPP 1.6 idempotency).
+        UniqueConstraint("station_id", "evse_id", "id_token", "started_at", name="uq_transactions_start"),
+        UniqueConstraint("station_id", "station_transaction_id", name="uq_transactions_station_tx"),
+        Index("ix_transactions_active", "station_id", "stopped_at"),
+        Index("ix_transactions_id_token", "id_token"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    station_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    id_token: Mapped[str] = mapped_column(String(36))
+    id_token_status: Mapped[str] = mapped_column(String(16))  # the authorization answer given at start
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    meter_start_wh: Mapped[int] = mapped_column(BigInteger)
+    meter_stop_wh: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    stop_id_token: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeterValue(Base):
+    """One sampled value, with everything needed to draw an energy or power curve later."""
+
+    __tablename__ = "meter_values"
+    __table_args__ = (
+        Index("ix_meter_values_transaction", "transaction_id", "timestamp"),
+        Index("ix_meter_values_station", "station_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
+    timestamp: Mapped[datetime]
+    value: Mapped[str] = mapped_column(Text)  # as sent: a number, or signed data
+    value_numeric: Mapped[float | None] = mapped_column(Float)
+    measurand: Mapped[str] = mapped_column(String(64), default="Energy.Active.Import.Register")
+    context: Mapped[str | None] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    phase: Mapped[str | None] = mapped_column(String(8))
+    location: Mapped[str | None] = mapped_column(String(8))
+    format: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default="MeterValues")  # or StopTransaction
