@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     unknown_stations: UnknownStationPolicy = UnknownStationPolicy.reject
 
     heartbeat_interval_s: int = Field(300, ge=1, description="Interval sent in BootNotification.conf")
+    boot_retry_interval_s: int = Field(
+        60, ge=1, description="Interval sent to a Pending or Rejected station: when to boot again"
+    )
+    data_transfer_vendors: list[str] = Field(
+        default_factory=list, description="vendorIds whose DataTransfer messages are stored and Accepted"
+    )
     ws_ping_interval_s: float = Field(
         60.0, ge=0, description="A dead socket is noticed within this many seconds (0 disables)"
     )

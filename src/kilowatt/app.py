@@ -1,0 +1,128 @@
+"""Composition root: builds storage, bus, services, gateway and API for one process and runs them.
+
+``role`` picks what this process serves (``kilowatt serve --role``): ``all`` (the default single
+process), ``gateway`` (station sockets only) or ``api`` (HTTP only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+import uvicorn
+
+from kilowatt.bus.base import Bus
+from kilowatt.bus.memory import InProcessBus
+from kilowatt.config import Role, Settings
+from kilowatt.gateway.server import Gateway, OcppAdapter
+from kilowatt.ocpp import v16
+from kilowatt.ocpp.services import Services
+from kilowatt.ocpp.v16.handlers import ChargePointHandlers
+from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.stations import StationService
+from kilowatt.services.transactions import TransactionService
+from kilowatt.storage.database import create_engine, session_factory
+from kilowatt.storage.migrate import upgrade
+
+log = structlog.get_logger("kilowatt.app")
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside our event loop: signals are the application's business, not uvicorn's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        pass
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one (tests, demos)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class Application:
+    def __init__(self, settings: Settings, role: Role = Role.all, bus: Bus | None = None):
+        self.settings = settings
+        self.role = role
+        self.engine = create_engine(settings.database_url)
+        self.sessions = session_factory(self.engine)
+        self.bus = bus or InProcessBus()
+        stations = StationService(self.sessions, self.bus, settings.unknown_stations)
+        authorization = AuthorizationService(self.sessions)
+        self.services = Services(
+            settings=settings,
+            stations=stations,
+            authorization=authorization,
+            transactions=TransactionService(self.sessions, authorization, self.bus),
+            data_transfer=DataTransferService(self.sessions, settings.data_transfer_vendors),
+        )
+        self.gateway = Gateway(
+            settings,
+            stations,
+            self.bus,
+            {v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services))},
+        )
+        self._http: _EmbeddedUvicorn | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self.http_port: int | None = None
+        self.ocpp_port: int | None = None
+
+    async def start(self, migrate: bool = True) -> None:
+        """Migrate the database and start listening; returns once both servers accept connections."""
+        if migrate:
+            await upgrade(self.engine)
+        if self.role in (Role.all, Role.gateway):
+            await self.gateway.start(bind_socket(self.settings.host, self.settings.ocpp_port))
+            self.ocpp_port = self.gateway.port
+        if self.role in (Role.all, Role.api):
+            await self._start_http()
+        log.info("kilowatt started", role=self.role.value, ocpp_port=self.ocpp_port, http_port=self.http_port)
+
+    async def _start_http(self) -> None:
+        from kilowatt.api.app import create_api
+
+        api = create_api(self)
+        sock = bind_socket(self.settings.host, self.settings.http_port)
+        self.http_port = sock.getsockname()[1]
+        config = uvicorn.Config(api, log_config=None, access_log=False, lifespan="off", server_header=False)
+        self._http = _EmbeddedUvicorn(config)
+        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()  # raises the startup error
+                raise RuntimeError("HTTP server stopped during startup")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            await self._http_task
+            self._http = None
+        await self.gateway.stop()
+        await self.bus.close()
+        await self.engine.dispose()
+        log.info("kilowatt stopped")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    def info(self) -> dict[str, Any]:
+        return {"role": self.role.value, "node_id": self.settings.node_id, "ocpp_port": self.ocpp_port, "http_port": self.http_port}

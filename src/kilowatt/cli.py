@@ -1,0 +1,100 @@
+"""``kilowatt`` command line: ``serve``, ``migrate``, ``simulate``.
+
+Configuration comes from the environment (``KILOWATT_*``); flags only pick what to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from kilowatt import __version__
+from kilowatt.config import Role, Settings
+from kilowatt.logs import configure_logging, get_logger
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kilowatt.app import Application
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Application(settings, Role(args.role)).run(stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from kilowatt.storage.database import create_engine
+    from kilowatt.storage.migrate import upgrade
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    get_logger("kilowatt.cli").info("database migrated", revision=args.revision)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from kilowatt.simulator import cli as simulator_cli
+
+    configure_logging(Settings().log_level)
+    return asyncio.run(simulator_cli.run(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kilowatt", description="Kilowatt charging station management system (OCPP CSMS)")
+    parser.add_argument("--version", action="version", version=f"kilowatt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the CSMS (OCPP gateway and REST API)")
+    serve.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        default=Role.all.value,
+        help="what this process runs: all (default), gateway (station sockets) or api (HTTP)",
+    )
+    serve.set_defaults(func=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations (serve also does this at start)")
+    migrate.add_argument("--revision", default="head", help="target revision (default: head)")
+    migrate.set_defaults(func=_migrate)
+
+    simulate = commands.add_parser("simulate", help="run simulated charge points against a CSMS")
+    try:
+        from kilowatt.simulator import cli as simulator_cli
+
+        simulator_cli.add_arguments(simulate)
+    except ImportError:  # the simulator package is optional at build time
+        pass
+    simulate.set_defaults(func=_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

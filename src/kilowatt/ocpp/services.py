@@ -1,0 +1,20 @@
+"""The services a version adapter talks to, bundled so adapters take one argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kilowatt.config import Settings
+from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.stations import StationService
+from kilowatt.services.transactions import TransactionService
+
+
+@dataclass(slots=True, frozen=True)
+class Services:
+    settings: Settings
+    stations: StationService
+    authorization: AuthorizationService
+    transactions: TransactionService
+    data_transfer: DataTransferService

@@ -1,0 +1,247 @@
+"""OCPP 1.6 charger-initiated messages, translated into service calls and back.
+
+Payloads arrive already validated against the official 1.6 schemas (see the RPC core), so handlers
+read required fields directly. Each handler returns only after the service has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+
+from kilowatt.ocpp.context import StationContext
+from kilowatt.ocpp.services import Services
+from kilowatt.rpc.errors import ErrorKind, OcppError
+from kilowatt.rpc.protocol import IncomingCall
+from kilowatt.services.authorization import AuthorizationResult
+from kilowatt.services.stations import BootInfo, ConnectorStatus
+from kilowatt.services.transactions import MeterSample, TransactionStart, TransactionStop, UnknownTransaction
+
+log = structlog.get_logger("kilowatt.ocpp.v16")
+
+# Messages a station that is not (yet) Accepted may still send.
+_ALLOWED_BEFORE_ACCEPTED = frozenset({"BootNotification", "Heartbeat", "StatusNotification"})
+
+Payload = dict[str, Any]
+
+
+def evse_of(connector_id: int) -> tuple[int, int]:
+    """1.6 connector N is EVSE N with connector 1; connector 0 (the whole station) is EVSE 0, connector 0."""
+    return (0, 0) if connector_id == 0 else (connector_id, 1)
+
+
+def parse_time(value: str) -> datetime:
+    """A schema-checked 1.6 date-time (RFC 3339, with offset) as an aware UTC datetime."""
+    return datetime.fromisoformat(value).astimezone(timezone.utc)
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def id_tag_info(result: AuthorizationResult) -> Payload:
+    info: Payload = {"status": result.status}
+    if result.expiry_date is not None:
+        info["expiryDate"] = format_time(result.expiry_date)
+    if result.parent_id_token is not None:
+        info["parentIdTag"] = result.parent_id_token
+    return info
+
+
+def meter_samples(meter_values: list[Payload]) -> list[MeterSample]:
+    """Flatten 1.6 MeterValue objects into samples, with the spec's defaults made explicit."""
+    samples = []
+    for meter_value in meter_values:
+        timestamp = parse_time(meter_value["timestamp"])
+        for sampled in meter_value["sampledValue"]:
+            samples.append(
+                MeterSample(
+                    timestamp=timestamp,
+                    value=sampled["value"],
+                    measurand=sampled.get("measurand", "Energy.Active.Import.Register"),
+                    context=sampled.get("context", "Sample.Periodic"),
+                    unit=sampled.get("unit", "Wh"),
+                    phase=sampled.get("phase"),
+                    location=sampled.get("location", "Outlet"),
+                    format=sampled.get("format", "Raw"),
+                )
+            )
+    return samples
+
+
+class ChargePointHandlers:
+    """Handles every OCPP 1.6 (and 1.6 security extension) message a charge point sends."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._routes: dict[str, Callable[[StationContext, Payload], Awaitable[Payload]]] = {
+            "BootNotification": self.boot_notification,
+            "Heartbeat": self.heartbeat,
+            "StatusNotification": self.status_notification,
+            "Authorize": self.authorize,
+            "StartTransaction": self.start_transaction,
+            "MeterValues": self.meter_values,
+            "StopTransaction": self.stop_transaction,
+            "DataTransfer": self.data_transfer,
+            "DiagnosticsStatusNotification": self.diagnostics_status_notification,
+            "FirmwareStatusNotification": self.firmware_status_notification,
+            "LogStatusNotification": self.log_status_notification,
+            "SignedFirmwareStatusNotification": self.signed_firmware_status_notification,
+            "SecurityEventNotification": self.security_event_notification,
+            "SignCertificate": self.sign_certificate,
+        }
+
+    async def handle(self, station: StationContext, call: IncomingCall) -> Payload:
+        if station.registration_status != "Accepted" and call.action not in _ALLOWED_BEFORE_ACCEPTED:
+            raise OcppError(
+                ErrorKind.SECURITY,
+                f"station registration is {station.registration_status}; only BootNotification is processed",
+            )
+        route = self._routes.get(call.action)
+        if route is None:  # in the dialect but not handled here: a CSMS-only action
+            raise OcppError(ErrorKind.NOT_SUPPORTED, f"{call.action} is not handled by this CSMS")
+        return await route(station, call.payload)
+
+    # --- Core profile -------------------------------------------------------------------------
+
+    async def boot_notification(self, station: StationContext, payload: Payload) -> Payload:
+        settings = self.services.settings
+        status = await self.services.stations.boot(
+            station.station_id,
+            BootInfo(
+                ocpp_version=station.ocpp_version,
+                vendor=payload["chargePointVendor"],
+                model=payload["chargePointModel"],
+                serial_number=payload.get("chargePointSerialNumber"),
+                charge_box_serial_number=payload.get("chargeBoxSerialNumber"),
+                firmware_version=payload.get("firmwareVersion"),
+                iccid=payload.get("iccid"),
+                imsi=payload.get("imsi"),
+                meter_type=payload.get("meterType"),
+                meter_serial_number=payload.get("meterSerialNumber"),
+            ),
+        )
+        station.registration_status = status
+        interval = settings.heartbeat_interval_s if status == "Accepted" else settings.boot_retry_interval_s
+        return {"status": status, "currentTime": _now(), "interval": interval}
+
+    async def heartbeat(self, station: StationContext, payload: Payload) -> Payload:
+        await self.services.stations.heartbeat(station.station_id)
+        return {"currentTime": _now()}
+
+    async def status_notification(self, station: StationContext, payload: Payload) -> Payload:
+        evse_id, connector_id = evse_of(payload["connectorId"])
+        timestamp = payload.get("timestamp")
+        await self.services.stations.status_notification(
+            station.station_id,
+            ConnectorStatus(
+                evse_id=evse_id,
+                connector_id=connector_id,
+                status=payload["status"],
+                error_code=payload["errorCode"],
+                info=payload.get("info"),
+                vendor_id=payload.get("vendorId"),
+                vendor_error_code=payload.get("vendorErrorCode"),
+                timestamp=parse_time(timestamp) if timestamp else None,
+            ),
+        )
+        return {}
+
+    async def authorize(self, station: StationContext, payload: Payload) -> Payload:
+        result = await self.services.authorization.authorize(payload["idTag"])
+        return {"idTagInfo": id_tag_info(result)}
+
+    async def start_transaction(self, station: StationContext, payload: Payload) -> Payload:
+        connector = payload["connectorId"]
+        if connector < 1:
+            raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, "connectorId must be 1 or more for StartTransaction")
+        evse_id, connector_id = evse_of(connector)
+        result = await self.services.transactions.start(
+            TransactionStart(
+                station_id=station.station_id,
+                evse_id=evse_id,
+                connector_id=connector_id,
+                id_token=payload["idTag"],
+                meter_start_wh=payload["meterStart"],
+                started_at=parse_time(payload["timestamp"]),
+                reservation_id=payload.get("reservationId"),
+            )
+        )
+        if result.replayed:
+            log.info("StartTransaction replayed", transaction_id=result.transaction_id)
+        return {"transactionId": result.transaction_id, "idTagInfo": id_tag_info(result.authorization)}
+
+    async def meter_values(self, station: StationContext, payload: Payload) -> Payload:
+        evse_id, connector_id = evse_of(payload["connectorId"])
+        transaction_id = payload.get("transactionId")
+        linked = await self.services.transactions.meter_values(
+            station.station_id, evse_id, connector_id, transaction_id, meter_samples(payload["meterValue"])
+        )
+        if not linked:
+            log.warning("MeterValues for an unknown transaction stored unlinked", transaction_id=transaction_id)
+        return {}
+
+    async def stop_transaction(self, station: StationContext, payload: Payload) -> Payload:
+        id_tag = payload.get("idTag")
+        try:
+            await self.services.transactions.stop(
+                TransactionStop(
+                    station_id=station.station_id,
+                    transaction_id=payload["transactionId"],
+                    meter_stop_wh=payload["meterStop"],
+                    stopped_at=parse_time(payload["timestamp"]),
+                    reason=payload.get("reason", "Local"),  # 1.6: reason may be omitted only when Local
+                    id_token=id_tag,
+                    samples=meter_samples(payload.get("transactionData", [])),
+                )
+            )
+        except UnknownTransaction as exc:
+            raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, str(exc), {"field": "transactionId"}) from None
+        if id_tag is None:
+            return {}
+        return {"idTagInfo": id_tag_info(await self.services.authorization.authorize(id_tag))}
+
+    async def data_transfer(self, station: StationContext, payload: Payload) -> Payload:
+        answer = await self.services.data_transfer.inbound(
+            station.station_id, payload["vendorId"], payload.get("messageId"), payload.get("data")
+        )
+        return {"status": answer.status} if answer.data is None else {"status": answer.status, "data": answer.data}
+
+    # --- Firmware management and the security extension -------------------------------------
+
+    async def diagnostics_status_notification(self, station: StationContext, payload: Payload) -> Payload:
+        await self.services.stations.record_event(station.station_id, "diagnostics", payload["status"])
+        return {}
+
+    async def firmware_status_notification(self, station: StationContext, payload: Payload) -> Payload:
+        await self.services.stations.record_event(station.station_id, "firmware", payload["status"])
+        return {}
+
+    async def log_status_notification(self, station: StationContext, payload: Payload) -> Payload:
+        await self.services.stations.record_event(station.station_id, "log", payload["status"], payload.get("requestId"))
+        return {}
+
+    async def signed_firmware_status_notification(self, station: StationContext, payload: Payload) -> Payload:
+        await self.services.stations.record_event(
+            station.station_id, "firmware", payload["status"], payload.get("requestId"), {"signed": True}
+        )
+        return {}
+
+    async def security_event_notification(self, station: StationContext, payload: Payload) -> Payload:
+        details = {"timestamp": payload["timestamp"], "tech_info": payload.get("techInfo")}
+        await self.services.stations.record_event(station.station_id, "security", payload["type"], None, details)
+        return {}
+
+    async def sign_certificate(self, station: StationContext, payload: Payload) -> Payload:
+        # The CSR is kept for the operator; no certificate authority is configured to sign it yet.
+        await self.services.stations.record_event(
+            station.station_id, "sign_certificate", "Rejected", None, {"csr": payload["csr"]}
+        )
+        return {"status": "Rejected"}
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))

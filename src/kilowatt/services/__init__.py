@@ -1,0 +1,1 @@
+"""The domain, version-agnostic. Each service owns its tables and calls other services, never their tables."""

@@ -1,0 +1,131 @@
+"""Authorization of id tokens: status, expiry, groups (parent id tokens) and blocking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, Invalid, NotFound, Page
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import IdToken, utcnow
+
+TOKEN_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization")
+
+
+@dataclass(slots=True, frozen=True)
+class AuthorizationResult:
+    """The answer to "may this token charge?", in the vocabulary both 1.6 and 2.0.1 share.
+
+    ``status`` is Accepted, Blocked, Expired, Invalid or ConcurrentTx.
+    """
+
+    status: str
+    expiry_date: datetime | None = None
+    parent_id_token: str | None = None
+
+
+UNKNOWN = AuthorizationResult("Invalid")
+
+
+class AuthorizationService:
+    def __init__(self, sessions: SessionFactory):
+        self._sessions = sessions
+
+    async def authorize(self, id_token: str) -> AuthorizationResult:
+        """Decide for a token: its own status and expiry, and its group's (parent's) blocking.
+
+        A token whose parent (group) is Blocked is Blocked too; an Accepted token past its expiry
+        date is Expired.
+        """
+        async with self._sessions() as session:
+            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            if token is None:
+                return UNKNOWN
+            parent_status = None
+            if token.parent_id_token:
+                parent_status = (
+                    await session.execute(select(IdToken.status).where(IdToken.id_token == token.parent_id_token))
+                ).scalar_one_or_none()
+        status = token.status
+        if status == "Accepted":
+            if parent_status == "Blocked":
+                status = "Blocked"
+            elif token.expiry_date is not None and token.expiry_date <= utcnow():
+                status = "Expired"
+        return AuthorizationResult(status, token.expiry_date, token.parent_id_token)
+
+    # --- operator side ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        id_token: str,
+        status: str = "Accepted",
+        type: str = "ISO14443",
+        expiry_date: datetime | None = None,
+        parent_id_token: str | None = None,
+    ) -> IdToken:
+        token = IdToken(id_token=id_token, status=status, type=type, expiry_date=expiry_date, parent_id_token=parent_id_token)
+        try:
+            async with self._sessions.begin() as session:
+                await self._check_parent(session, id_token, parent_id_token)
+                session.add(token)
+        except IntegrityError:
+            raise Conflict(f"id token {id_token!r} already exists") from None
+        return token
+
+    async def get(self, id_token: str) -> IdToken:
+        async with self._sessions() as session:
+            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+        if token is None:
+            raise NotFound(f"id token {id_token!r} not found")
+        return token
+
+    async def list(
+        self, limit: int = 50, offset: int = 0, status: str | None = None, parent_id_token: str | None = None
+    ) -> Page[IdToken]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        query = select(IdToken)
+        if status:
+            query = query.where(IdToken.status == status)
+        if parent_id_token:
+            query = query.where(IdToken.parent_id_token == parent_id_token)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (await session.execute(query.order_by(IdToken.id_token).limit(limit).offset(offset))).scalars().all()
+        return Page(list(rows), total, limit, offset)
+
+    async def update(self, id_token: str, **changes: Any) -> IdToken:
+        """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``."""
+        async with self._sessions.begin() as session:
+            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            if token is None:
+                raise NotFound(f"id token {id_token!r} not found")
+            if "parent_id_token" in changes:
+                await self._check_parent(session, id_token, changes["parent_id_token"])
+            for key in ("status", "type", "expiry_date", "parent_id_token"):
+                if key in changes:
+                    setattr(token, key, changes[key])
+        return token
+
+    async def delete(self, id_token: str) -> None:
+        async with self._sessions.begin() as session:
+            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            if token is None:
+                raise NotFound(f"id token {id_token!r} not found")
+            await session.delete(token)
+
+    @staticmethod
+    async def _check_parent(session: Any, id_token: str, parent_id_token: str | None) -> None:
+        if parent_id_token is None:
+            return
+        if parent_id_token == id_token:
+            raise Invalid("an id token cannot be its own parent")
+        exists = (await session.execute(select(IdToken.id).where(IdToken.id_token == parent_id_token))).first()
+        if exists is None:
+            raise Invalid(f"parent id token {parent_id_token!r} does not exist; create it first")
+

@@ -1,0 +1,301 @@
+"""Station registry: identity and credentials, boot data, connection state, connector status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kilowatt.bus.base import Bus, Event
+from kilowatt.config import UnknownStationPolicy
+from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, NotFound, Page
+from kilowatt.services.passwords import hash_password
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
+
+REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
+
+# Which station column a station event of a kind keeps current.
+_CURRENT_STATUS_COLUMN = {"firmware": "firmware_status", "diagnostics": "diagnostics_status"}
+
+
+@dataclass(slots=True, frozen=True)
+class Admission:
+    """What the gateway needs to know at the handshake."""
+
+    station_id: str
+    password_hash: str | None
+    registration_status: str
+
+
+@dataclass(slots=True)
+class BootInfo:
+    """What a station says about itself when it boots."""
+
+    ocpp_version: str
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+@dataclass(slots=True)
+class ConnectorStatus:
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(slots=True)
+class StationView:
+    station: Station
+    connectors: list[Connector] = field(default_factory=list)
+
+
+class StationService:
+    def __init__(self, sessions: SessionFactory, bus: Bus, unknown_stations: UnknownStationPolicy):
+        self._sessions = sessions
+        self._bus = bus
+        self._unknown_stations = unknown_stations
+
+    # --- gateway side -------------------------------------------------------------------------
+
+    async def admission(self, station_id: str) -> Admission | None:
+        """Look a station up for the handshake; registers unknown ones if the policy allows."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(Station.password_hash, Station.registration_status).where(Station.id == station_id)
+                )
+            ).one_or_none()
+        if row is not None:
+            return Admission(station_id, row.password_hash, row.registration_status)
+        if self._unknown_stations is UnknownStationPolicy.reject:
+            return None
+        status = "Accepted" if self._unknown_stations is UnknownStationPolicy.accept else "Pending"
+        try:
+            await self.create(station_id, registration_status=status)
+        except Conflict:  # registered concurrently by another connection attempt
+            return await self.admission(station_id)
+        return Admission(station_id, None, status)
+
+    async def connected(self, station_id: str, ocpp_version: str, node_id: str) -> None:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Station)
+                .where(Station.id == station_id)
+                .values(connected=True, node_id=node_id, ocpp_version=ocpp_version, last_seen=now)
+            )
+        await self._bus.publish(Event("station.connected", station_id, {"ocpp_version": ocpp_version, "node_id": node_id}))
+
+    async def disconnected(self, station_id: str, node_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Station)
+                .where(Station.id == station_id, Station.node_id == node_id)
+                .values(connected=False, node_id=None, last_seen=utcnow())
+            )
+        await self._bus.publish(Event("station.disconnected", station_id, {"node_id": node_id}))
+
+    async def reset_node(self, node_id: str) -> None:
+        """Mark every station this node held as disconnected (at start after a crash, and at stop)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Station).where(Station.node_id == node_id).values(connected=False, node_id=None)
+            )
+
+    async def boot(self, station_id: str, info: BootInfo) -> str:
+        """Store the boot data; returns the registration status to answer with."""
+        now = utcnow()
+        values: dict[str, Any] = {
+            "ocpp_version": info.ocpp_version,
+            "vendor": info.vendor,
+            "model": info.model,
+            "serial_number": info.serial_number,
+            "charge_box_serial_number": info.charge_box_serial_number,
+            "firmware_version": info.firmware_version,
+            "iccid": info.iccid,
+            "imsi": info.imsi,
+            "meter_type": info.meter_type,
+            "meter_serial_number": info.meter_serial_number,
+            "last_boot_at": now,
+            "last_seen": now,
+        }
+        async with self._sessions.begin() as session:
+            status = (
+                await session.execute(
+                    update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
+                )
+            ).scalar_one_or_none()
+        if status is None:
+            raise NotFound(f"station {station_id!r} is not registered")
+        await self._bus.publish(Event("station.booted", station_id, {"registration_status": status}))
+        return status
+
+    async def heartbeat(self, station_id: str) -> None:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Station).where(Station.id == station_id).values(last_heartbeat_at=now, last_seen=now)
+            )
+
+    async def status_notification(self, station_id: str, status: ConnectorStatus) -> None:
+        """Keep the connector's current status and append it to the history, in one commit."""
+        now = utcnow()
+        current = {
+            "status": status.status,
+            "error_code": status.error_code,
+            "info": status.info,
+            "vendor_id": status.vendor_id,
+            "vendor_error_code": status.vendor_error_code,
+            "status_at": status.timestamp or now,
+            "updated_at": now,
+        }
+        async with self._sessions.begin() as session:
+            connector = await session.get(Connector, (station_id, status.evse_id, status.connector_id))
+            if connector is None:
+                session.add(Connector(station_id=station_id, evse_id=status.evse_id, connector_id=status.connector_id, **current))
+            else:
+                for key, value in current.items():
+                    setattr(connector, key, value)
+            session.add(
+                StatusNotification(
+                    station_id=station_id,
+                    evse_id=status.evse_id,
+                    connector_id=status.connector_id,
+                    status=status.status,
+                    error_code=status.error_code,
+                    info=status.info,
+                    vendor_id=status.vendor_id,
+                    vendor_error_code=status.vendor_error_code,
+                    timestamp=status.timestamp,
+                    received_at=now,
+                )
+            )
+        await self._bus.publish(
+            Event(
+                "connector.status",
+                station_id,
+                {"evse_id": status.evse_id, "connector_id": status.connector_id, "status": status.status, "error_code": status.error_code},
+            )
+        )
+
+    async def record_event(
+        self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
+        async with self._sessions.begin() as session:
+            session.add(StationEvent(station_id=station_id, kind=kind, status=status, request_id=request_id, details=details))
+            column = _CURRENT_STATUS_COLUMN.get(kind)
+            if column is not None:
+                await session.execute(update(Station).where(Station.id == station_id).values({column: status}))
+        await self._bus.publish(Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id}))
+
+    # --- operator side ------------------------------------------------------------------------
+
+    async def create(self, station_id: str, password: str | None = None, registration_status: str = "Accepted") -> StationView:
+        station = Station(
+            id=station_id,
+            password_hash=hash_password(password) if password else None,
+            registration_status=registration_status,
+            connected=False,
+        )
+        try:
+            async with self._sessions.begin() as session:
+                session.add(station)
+        except IntegrityError:
+            raise Conflict(f"station {station_id!r} already exists") from None
+        return StationView(station)
+
+    async def get(self, station_id: str) -> StationView:
+        async with self._sessions() as session:
+            station = await session.get(Station, station_id)
+            if station is None:
+                raise NotFound(f"station {station_id!r} not found")
+            connectors = await self._connectors(session, [station_id])
+        return StationView(station, connectors.get(station_id, []))
+
+    async def list(self, limit: int = 50, offset: int = 0, connected: bool | None = None) -> Page[StationView]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        query = select(Station)
+        if connected is not None:
+            query = query.where(Station.connected == connected)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            stations = (await session.execute(query.order_by(Station.id).limit(limit).offset(offset))).scalars().all()
+            connectors = await self._connectors(session, [s.id for s in stations])
+        return Page([StationView(s, connectors.get(s.id, [])) for s in stations], total, limit, offset)
+
+    async def update(self, station_id: str, **changes: Any) -> StationView:
+        """Change ``password`` (None clears it) and/or ``registration_status``."""
+        values: dict[str, Any] = {}
+        if "password" in changes:
+            password = changes["password"]
+            values["password_hash"] = hash_password(password) if password else None
+        if "registration_status" in changes:
+            values["registration_status"] = changes["registration_status"]
+        if values:
+            async with self._sessions.begin() as session:
+                result = await session.execute(update(Station).where(Station.id == station_id).values(**values))
+                if result.rowcount == 0:
+                    raise NotFound(f"station {station_id!r} not found")
+        return await self.get(station_id)
+
+    async def delete(self, station_id: str) -> None:
+        async with self._sessions.begin() as session:
+            station = await session.get(Station, station_id)
+            if station is None:
+                raise NotFound(f"station {station_id!r} not found")
+            await session.delete(station)
+
+    async def status_history(self, station_id: str, limit: int = 50, offset: int = 0) -> Page[StatusNotification]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        query = select(StatusNotification).where(StatusNotification.station_id == station_id)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (
+                await session.execute(
+                    query.order_by(StatusNotification.id.desc()).limit(limit).offset(offset)
+                )
+            ).scalars().all()
+        return Page(list(rows), total, limit, offset)
+
+    async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEvent]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        query = select(StationEvent).where(StationEvent.station_id == station_id)
+        if kind:
+            query = query.where(StationEvent.kind == kind)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (await session.execute(query.order_by(StationEvent.id.desc()).limit(limit).offset(offset))).scalars().all()
+        return Page(list(rows), total, limit, offset)
+
+    @staticmethod
+    async def _connectors(session: Any, station_ids: list[str]) -> dict[str, list[Connector]]:
+        if not station_ids:
+            return {}
+        rows = (
+            await session.execute(
+                select(Connector)
+                .where(Connector.station_id.in_(station_ids))
+                .order_by(Connector.station_id, Connector.evse_id, Connector.connector_id)
+            )
+        ).scalars()
+        grouped: dict[str, list[Connector]] = {}
+        for connector in rows:
+            grouped.setdefault(connector.station_id, []).append(connector)
+        return grouped

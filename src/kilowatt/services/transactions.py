@@ -1,0 +1,273 @@
+"""Charging sessions and their meter values, whichever protocol version reported them.
+
+Every method commits before it returns, so the OCPP answer that follows is never sent for data
+that is not stored. Starts are idempotent by (station, EVSE, id token, start time): a charger that
+retries a StartTransaction whose answer it lost gets the same transaction id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from kilowatt.bus.base import Bus, Event
+from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
+from kilowatt.services.common import MAX_PAGE_SIZE, NotFound, Page
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import MeterValue, Transaction
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+
+@dataclass(slots=True)
+class MeterSample:
+    """One sampled value as the station reported it."""
+
+    timestamp: datetime
+    value: str
+    measurand: str = ENERGY_REGISTER
+    context: str | None = None
+    unit: str | None = None
+    phase: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+    @property
+    def value_numeric(self) -> float | None:
+        if self.format == "SignedData":
+            return None
+        try:
+            return float(self.value)
+        except ValueError:
+            return None
+
+
+@dataclass(slots=True)
+class TransactionStart:
+    station_id: str
+    evse_id: int
+    connector_id: int
+    id_token: str
+    meter_start_wh: int
+    started_at: datetime
+    reservation_id: int | None = None
+    station_transaction_id: str | None = None
+
+
+@dataclass(slots=True)
+class TransactionStop:
+    station_id: str
+    transaction_id: int
+    meter_stop_wh: int
+    stopped_at: datetime
+    reason: str | None = None
+    id_token: str | None = None
+    samples: list[MeterSample] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class StartResult:
+    transaction_id: int
+    authorization: AuthorizationResult
+    replayed: bool = False
+
+
+@dataclass(slots=True)
+class TransactionView:
+    transaction: Transaction
+    meter_values: list[MeterValue] = field(default_factory=list)
+
+
+class UnknownTransaction(Exception):
+    """No transaction with that id was started by that station."""
+
+
+class TransactionService:
+    def __init__(self, sessions: SessionFactory, authorization: AuthorizationService, bus: Bus):
+        self._sessions = sessions
+        self._authorization = authorization
+        self._bus = bus
+
+    async def authorize_start(self, id_token: str, station_id: str, evse_id: int) -> AuthorizationResult:
+        """Authorization for a new transaction: the token's own status, and ConcurrentTx when it
+        already holds an active transaction elsewhere (one session per token at a time)."""
+        result = await self._authorization.authorize(id_token)
+        if result.status != "Accepted":
+            return result
+        async with self._sessions() as session:
+            busy = (
+                await session.execute(
+                    select(Transaction.id)
+                    .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
+                    .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
+                    .limit(1)
+                )
+            ).first()
+        if busy is not None:
+            return AuthorizationResult("ConcurrentTx", result.expiry_date, result.parent_id_token)
+        return result
+
+    async def start(self, start: TransactionStart) -> StartResult:
+        existing = await self._find_start(start)
+        if existing is not None:
+            return existing
+        authorization = await self.authorize_start(start.id_token, start.station_id, start.evse_id)
+        transaction = Transaction(
+            station_id=start.station_id,
+            evse_id=start.evse_id,
+            connector_id=start.connector_id,
+            station_transaction_id=start.station_transaction_id,
+            id_token=start.id_token,
+            id_token_status=authorization.status,
+            reservation_id=start.reservation_id,
+            meter_start_wh=start.meter_start_wh,
+            started_at=start.started_at,
+        )
+        try:
+            async with self._sessions.begin() as session:
+                session.add(transaction)
+        except IntegrityError:  # the same start arrived twice at once; the other one won
+            existing = await self._find_start(start)
+            if existing is None:
+                raise
+            return existing
+        await self._bus.publish(
+            Event(
+                "transaction.started",
+                start.station_id,
+                {"transaction_id": transaction.id, "evse_id": start.evse_id, "id_token": start.id_token},
+            )
+        )
+        return StartResult(transaction.id, authorization)
+
+    async def _find_start(self, start: TransactionStart) -> StartResult | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(Transaction.id, Transaction.id_token_status).where(
+                        Transaction.station_id == start.station_id,
+                        Transaction.evse_id == start.evse_id,
+                        Transaction.id_token == start.id_token,
+                        Transaction.started_at == start.started_at,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return StartResult(row.id, AuthorizationResult(row.id_token_status), replayed=True)
+
+    async def meter_values(
+        self, station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, samples: list[MeterSample]
+    ) -> bool:
+        """Store samples; returns False when they named a transaction this station never started.
+
+        Such samples are still stored (a charger that got our answer deletes its copy), but not
+        linked to any transaction: we do not guess which one was meant.
+        """
+        linked = True
+        async with self._sessions.begin() as session:
+            if transaction_id is not None:
+                try:
+                    await self._own_transaction(session, station_id, transaction_id)
+                except UnknownTransaction:
+                    transaction_id, linked = None, False
+            session.add_all(
+                _meter_value(station_id, evse_id, connector_id, transaction_id, sample, "MeterValues") for sample in samples
+            )
+        if samples:
+            await self._bus.publish(
+                Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": transaction_id, "count": len(samples)})
+            )
+        return linked
+
+    async def stop(self, stop: TransactionStop) -> Transaction:
+        """Close a transaction. A replayed stop of an already-stopped transaction changes nothing."""
+        async with self._sessions.begin() as session:
+            transaction = await self._own_transaction(session, stop.station_id, stop.transaction_id)
+            if transaction.stopped_at is not None:
+                return transaction
+            transaction.meter_stop_wh = stop.meter_stop_wh
+            transaction.stopped_at = stop.stopped_at
+            transaction.stop_reason = stop.reason
+            transaction.stop_id_token = stop.id_token
+            session.add_all(
+                _meter_value(
+                    stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction"
+                )
+                for sample in stop.samples
+            )
+        await self._bus.publish(
+            Event(
+                "transaction.ended",
+                stop.station_id,
+                {"transaction_id": transaction.id, "energy_wh": stop.meter_stop_wh - transaction.meter_start_wh},
+            )
+        )
+        return transaction
+
+    @staticmethod
+    async def _own_transaction(session: Any, station_id: str, transaction_id: int) -> Transaction:
+        transaction = await session.get(Transaction, transaction_id)
+        if transaction is None or transaction.station_id != station_id:
+            raise UnknownTransaction(f"transaction {transaction_id} was not started by station {station_id!r}")
+        return transaction
+
+    # --- operator side ------------------------------------------------------------------------
+
+    async def list(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        station_id: str | None = None,
+        id_token: str | None = None,
+        active: bool | None = None,
+    ) -> Page[Transaction]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        query = select(Transaction)
+        if station_id is not None:
+            query = query.where(Transaction.station_id == station_id)
+        if id_token is not None:
+            query = query.where(Transaction.id_token == id_token)
+        if active is not None:
+            query = query.where(Transaction.stopped_at.is_(None) if active else Transaction.stopped_at.is_not(None))
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (await session.execute(query.order_by(Transaction.id.desc()).limit(limit).offset(offset))).scalars().all()
+        return Page(list(rows), total, limit, offset)
+
+    async def get(self, transaction_id: int) -> TransactionView:
+        async with self._sessions() as session:
+            transaction = await session.get(Transaction, transaction_id)
+            if transaction is None:
+                raise NotFound(f"transaction {transaction_id} not found")
+            values = (
+                await session.execute(
+                    select(MeterValue).where(MeterValue.transaction_id == transaction_id).order_by(MeterValue.timestamp, MeterValue.id)
+                )
+            ).scalars().all()
+        return TransactionView(transaction, list(values))
+
+
+def _meter_value(
+    station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, sample: MeterSample, source: str
+) -> MeterValue:
+    return MeterValue(
+        station_id=station_id,
+        evse_id=evse_id,
+        connector_id=connector_id,
+        transaction_id=transaction_id,
+        timestamp=sample.timestamp,
+        value=sample.value,
+        value_numeric=sample.value_numeric,
+        measurand=sample.measurand,
+        context=sample.context,
+        unit=sample.unit,
+        phase=sample.phase,
+        location=sample.location,
+        format=sample.format,
+        source=source,
+    )
