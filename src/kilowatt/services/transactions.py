@@ -251,6 +251,38 @@ class TransactionService:
             ).scalars().all()
         return TransactionView(transaction, list(values))
 
+    async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterValue]:
+        """The latest numeric Energy.Active.Import.Register sample of each transaction that has one.
+
+        Only whole-meter readings count: per-phase values and readings taken elsewhere than at the
+        outlet (the EV's, the grid inlet's) measure something else.
+        """
+        if not transaction_ids:
+            return {}
+        ranked = (
+            select(
+                MeterValue.id,
+                func.row_number()
+                .over(partition_by=MeterValue.transaction_id, order_by=(MeterValue.timestamp.desc(), MeterValue.id.desc()))
+                .label("rank"),
+            )
+            .where(
+                MeterValue.transaction_id.in_(transaction_ids),
+                MeterValue.measurand == ENERGY_REGISTER,
+                MeterValue.value_numeric.is_not(None),
+                MeterValue.phase.is_(None),
+                (MeterValue.location.is_(None)) | (MeterValue.location == "Outlet"),
+            )
+            .subquery()
+        )
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(MeterValue).join(ranked, MeterValue.id == ranked.c.id).where(ranked.c.rank == 1)
+                )
+            ).scalars().all()
+        return {row.transaction_id: row for row in rows if row.transaction_id is not None}
+
 
 def _meter_value(
     station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, sample: MeterSample, source: str

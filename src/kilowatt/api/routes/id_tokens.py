@@ -1,0 +1,129 @@
+"""``/api/v1/id-tokens``: the identifiers drivers present (RFID cards, app ids) and their authorization state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from kilowatt.api.auth import reader, writer
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import (
+    IdTokenCreate,
+    IdTokenOut,
+    IdTokenPage,
+    IdTokenStatus,
+    IdTokenUpdate,
+    IdTokenValue,
+    error_responses,
+    is_id_token,
+)
+from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.common import NotFound
+
+router = APIRouter(prefix="/id-tokens", tags=["id tokens"])
+
+READ = [Depends(reader)]
+WRITE = [Depends(writer)]
+
+_AUTHORIZATION_RULES = (
+    "A station asking about a token gets its `status`; an Accepted token past its `expiry_date` is answered "
+    "Expired, and one whose parent (group) is Blocked is answered Blocked. OCPP 1.6 stations can only present "
+    "id tags of up to 20 characters; longer tokens (up to 36) are for OCPP 2.0.1 stations."
+)
+
+
+def _service(request: Request) -> AuthorizationService:
+    return request.app.state.services.authorization
+
+
+Tokens = Annotated[AuthorizationService, Depends(_service)]
+
+
+def _known_shape(id_token: str) -> str:
+    if not is_id_token(id_token):
+        raise NotFound(f"id token {id_token!r} not found")
+    return id_token
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IdTokenOut,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 409),
+    summary="Create an id token",
+    description="Register an id token. `parent_id_token` must name an existing token (422 otherwise); "
+    "a duplicate `id_token` answers 409. " + _AUTHORIZATION_RULES,
+)
+async def create_id_token(body: IdTokenCreate, tokens: Tokens, response: Response) -> IdTokenOut:
+    token = await tokens.create(
+        body.id_token,
+        status=body.status,
+        type=body.type,
+        expiry_date=body.expiry_date,
+        parent_id_token=body.parent_id_token,
+    )
+    response.headers["Location"] = f"/api/v1/id-tokens/{body.id_token}"
+    return IdTokenOut.model_validate(token)
+
+
+@router.get(
+    "",
+    response_model=IdTokenPage,
+    dependencies=READ,
+    responses=error_responses(401),
+    summary="List id tokens",
+    description="Id tokens ordered by `id_token`; filter by stored `status` and by group (`parent_id_token`).",
+)
+async def list_id_tokens(
+    tokens: Tokens,
+    page: Paginated,
+    status: Annotated[IdTokenStatus | None, Query(description="Only tokens with this stored status")] = None,
+    parent_id_token: Annotated[IdTokenValue | None, Query(description="Only members of this group")] = None,
+) -> IdTokenPage:
+    result = await tokens.list(limit=page.limit, offset=page.offset, status=status, parent_id_token=parent_id_token)
+    return IdTokenPage(
+        items=[IdTokenOut.model_validate(t) for t in result.items], total=result.total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get(
+    "/{id_token}",
+    response_model=IdTokenOut,
+    dependencies=READ,
+    responses=error_responses(401, 404),
+    summary="Get an id token",
+    description="The token as stored. " + _AUTHORIZATION_RULES,
+)
+async def get_id_token(id_token: str, tokens: Tokens) -> IdTokenOut:
+    return IdTokenOut.model_validate(await tokens.get(_known_shape(id_token)))
+
+
+@router.patch(
+    "/{id_token}",
+    response_model=IdTokenOut,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 404),
+    summary="Change an id token",
+    description="Only the fields sent change: e.g. `{\"status\": \"Blocked\"}` blocks a card. `expiry_date: null` "
+    "and `parent_id_token: null` clear them; `status` and `type` cannot be null. A `parent_id_token` must "
+    "name an existing token other than this one (422 otherwise).",
+)
+async def update_id_token(id_token: str, body: IdTokenUpdate, tokens: Tokens) -> IdTokenOut:
+    changes = body.model_dump(include=body.model_fields_set)
+    return IdTokenOut.model_validate(await tokens.update(_known_shape(id_token), **changes))
+
+
+@router.delete(
+    "/{id_token}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 404),
+    summary="Delete an id token",
+    description="Stations asking about it from now on get Invalid. Transactions that used it are kept.",
+)
+async def delete_id_token(id_token: str, tokens: Tokens) -> Response:
+    await tokens.delete(_known_shape(id_token))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,180 @@
+"""``/api/v1/stations``: the station registry — credentials, registration, boot data, live status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from kilowatt.api.auth import reader, writer
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import (
+    ConnectorOut,
+    Printable,
+    StationCreate,
+    StationEventOut,
+    StationEventPage,
+    StationOut,
+    StationPage,
+    StationUpdate,
+    StatusNotificationOut,
+    StatusNotificationPage,
+    error_responses,
+    is_station_id,
+)
+from kilowatt.services.common import NotFound
+from kilowatt.services.stations import StationService, StationView
+
+router = APIRouter(prefix="/stations", tags=["stations"])
+
+READ = [Depends(reader)]
+WRITE = [Depends(writer)]
+
+
+def _service(request: Request) -> StationService:
+    return request.app.state.services.stations
+
+
+Stations = Annotated[StationService, Depends(_service)]
+
+
+def _known_shape(station_id: str) -> str:
+    """An id the gateway would never accept cannot name a station: 404 without asking the database
+    (which might choke on it, e.g. PostgreSQL on a NUL character)."""
+    if not is_station_id(station_id):
+        raise NotFound(f"station {station_id!r} not found")
+    return station_id
+
+
+def station_out(view: StationView) -> StationOut:
+    station = view.station
+    return StationOut.model_validate(
+        {
+            **{name: getattr(station, name) for name in StationOut.model_fields if name not in ("has_password", "connectors")},
+            "has_password": station.password_hash is not None,
+            "connectors": [ConnectorOut.model_validate(c) for c in view.connectors],
+        }
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StationOut,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 409),
+    summary="Register a station",
+    description="Register a station so it may connect at `ws://HOST:OCPP_PORT/ocpp/{id}`. With a `password` it "
+    "must authenticate with HTTP Basic auth (OCPP security profile 1 or 2; user = station id). "
+    "`registration_status` is what its BootNotification is answered with (default Accepted). "
+    "Answers 409 if the id is taken.",
+)
+async def create_station(body: StationCreate, stations: Stations, response: Response) -> StationOut:
+    view = await stations.create(body.id, password=body.password, registration_status=body.registration_status)
+    response.headers["Location"] = f"/api/v1/stations/{body.id}"
+    return station_out(view)
+
+
+@router.get(
+    "",
+    response_model=StationPage,
+    dependencies=READ,
+    responses=error_responses(401),
+    summary="List stations",
+    description="Stations ordered by id, with their connectors. `connected=true|false` keeps only stations that "
+    "are (not) connected right now.",
+)
+async def list_stations(
+    stations: Stations,
+    page: Paginated,
+    connected: Annotated[bool | None, Query(description="Only stations that are (true) or are not (false) connected")] = None,
+) -> StationPage:
+    result = await stations.list(limit=page.limit, offset=page.offset, connected=connected)
+    return StationPage(items=[station_out(v) for v in result.items], total=result.total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/{station_id}",
+    response_model=StationOut,
+    dependencies=READ,
+    responses=error_responses(401, 404),
+    summary="Get a station",
+    description="Identity, what it reported at boot, connection state and the current status of each connector. "
+    "`has_password` tells whether it must authenticate; the password itself is never returned.",
+)
+async def get_station(station_id: str, stations: Stations) -> StationOut:
+    return station_out(await stations.get(_known_shape(station_id)))
+
+
+@router.patch(
+    "/{station_id}",
+    response_model=StationOut,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 404),
+    summary="Change a station's password or registration status",
+    description="Only the fields sent change. `password` sets a new password, `null` removes it. "
+    "`registration_status: Accepted` admits a Pending station: its next BootNotification is accepted. "
+    "A connected station keeps its current connection; new credentials apply at its next connection.",
+)
+async def update_station(station_id: str, body: StationUpdate, stations: Stations) -> StationOut:
+    changes = body.model_dump(include=body.model_fields_set)
+    return station_out(await stations.update(_known_shape(station_id), **changes))
+
+
+@router.delete(
+    "/{station_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=WRITE,
+    responses=error_responses(401, 403, 404),
+    summary="Delete a station",
+    description="Removes the station with its connectors, status history and events. It can no longer connect "
+    "(unless unknown stations are admitted). Its transactions are kept.",
+)
+async def delete_station(station_id: str, stations: Stations) -> Response:
+    await stations.delete(_known_shape(station_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{station_id}/status-history",
+    response_model=StatusNotificationPage,
+    dependencies=READ,
+    responses=error_responses(401, 404),
+    summary="A station's status notifications",
+    description="Every StatusNotification the station sent, newest first.",
+)
+async def status_history(station_id: str, stations: Stations, page: Paginated) -> StatusNotificationPage:
+    await stations.get(_known_shape(station_id))
+    result = await stations.status_history(station_id, limit=page.limit, offset=page.offset)
+    return StatusNotificationPage(
+        items=[StatusNotificationOut.model_validate(row) for row in result.items],
+        total=result.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/{station_id}/events",
+    response_model=StationEventPage,
+    dependencies=READ,
+    responses=error_responses(401, 404),
+    summary="A station's firmware, diagnostics, log and security events",
+    description="Notifications about long-running work on the station, newest first; `kind` keeps one kind "
+    "(firmware, diagnostics, log, security, sign_certificate).",
+)
+async def station_events(
+    station_id: str,
+    stations: Stations,
+    page: Paginated,
+    kind: Annotated[Printable | None, Query(max_length=32, description="Only events of this kind")] = None,
+) -> StationEventPage:
+    await stations.get(_known_shape(station_id))
+    result = await stations.events(station_id, kind=kind, limit=page.limit, offset=page.offset)
+    return StationEventPage(
+        items=[StationEventOut.model_validate(row) for row in result.items],
+        total=result.total,
+        limit=page.limit,
+        offset=page.offset,
+    )

@@ -1,0 +1,306 @@
+"""Request and response bodies of the REST API: the public contract, documented in /openapi.json.
+
+Responses are built from storage rows (``from_attributes``), so a column that is not declared here
+never leaves the process — that is what keeps ``password_hash`` out of every answer. Timestamps go
+out as ISO 8601 in UTC with a ``Z`` suffix; timestamps coming in must carry a time zone (a naive
+time is ambiguous, so it is refused with 422) and are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+T = TypeVar("T")
+
+MAX_STATION_ID_LENGTH = 48  # OCPP 2.0.1 identity limit; the gateway enforces the same
+MAX_ID_TOKEN_LENGTH = 36  # OCPP 2.0.1 IdTokenType.idToken; 1.6 idTag is at most 20
+
+RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+IdTokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+IdTokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"]
+
+
+# --- value checks shared by bodies, paths and query parameters ----------------------------------
+
+
+def is_station_id(value: str) -> bool:
+    """The rule the gateway applies to the id in ``/ocpp/{station_id}``: 1-48 printable characters, no '/'."""
+    return 0 < len(value) <= MAX_STATION_ID_LENGTH and "/" not in value and value.isprintable()
+
+
+def is_id_token(value: str) -> bool:
+    return 0 < len(value) <= MAX_ID_TOKEN_LENGTH and value.isprintable()
+
+
+def _station_id(value: str) -> str:
+    if not is_station_id(value):
+        raise ValueError(f"a station id is 1 to {MAX_STATION_ID_LENGTH} printable characters without '/'")
+    return value
+
+
+def _id_token(value: str) -> str:
+    if not is_id_token(value):
+        raise ValueError(f"an id token is 1 to {MAX_ID_TOKEN_LENGTH} printable characters")
+    return value
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("only printable characters are allowed")
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a time zone (e.g. 'Z' or '+02:00')")
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("timestamp is out of range once converted to UTC") from None
+
+
+StationId = Annotated[str, AfterValidator(_station_id)]
+IdTokenValue = Annotated[str, AfterValidator(_id_token)]
+Printable = Annotated[str, AfterValidator(_printable)]
+UtcInput = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""A timestamp in a request: must carry an offset; converted to UTC."""
+Utc = Annotated[datetime, AfterValidator(_to_utc)]
+"""A timestamp in a response: always UTC, serialized with ``Z``."""
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"HTTP Basic password (OCPP AuthorizationKey), {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+        " Stored as a salted hash and never returned.",
+    ),
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer except validation errors (whose ``detail`` is a list naming each field)."""
+
+    detail: str = Field(examples=["station 'CP-1' not found"])
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="How many items match the filters, across all pages")
+    limit: int = Field(description="The page size asked for")
+    offset: int = Field(description="How many matching items were skipped")
+
+
+# --- stations -----------------------------------------------------------------------------------
+
+
+class ConnectorOut(_Out):
+    """The last status a station reported for one connector. OCPP 1.6 connector N is EVSE N,
+    connector 1; 1.6 connector 0 (the station as a whole) is EVSE 0, connector 0."""
+
+    evse_id: int
+    connector_id: int
+    status: str | None = Field(description="e.g. Available, Preparing, Charging, Faulted")
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    status_at: Utc | None = Field(description="The station's own timestamp of this status")
+
+
+class StationOut(_Out):
+    id: str
+    vendor: str | None = Field(description="From the last BootNotification")
+    model: str | None
+    serial_number: str | None
+    charge_box_serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+    ocpp_version: str | None = Field(description="The OCPP version of the last connection, e.g. ocpp1.6")
+    registration_status: RegistrationStatus
+    connected: bool
+    last_seen: Utc | None
+    last_boot_at: Utc | None
+    last_heartbeat_at: Utc | None
+    firmware_status: str | None = Field(description="The last firmware status notification")
+    diagnostics_status: str | None = Field(description="The last diagnostics status notification")
+    has_password: bool = Field(description="Whether the station must authenticate with HTTP Basic auth")
+    created_at: Utc
+    connectors: list[ConnectorOut]
+
+
+class StationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: StationId = Field(
+        description=f"The identity the station connects with (ws://HOST/ocpp/{{id}}): 1 to {MAX_STATION_ID_LENGTH}"
+        " printable characters, no '/'",
+        examples=["CP-1"],
+    )
+    password: Password | None = None
+    registration_status: RegistrationStatus = Field(
+        "Accepted",
+        description="What its BootNotification is answered with; Pending keeps it waiting for an operator",
+    )
+
+
+class StationUpdate(BaseModel):
+    """Only the fields sent are changed. ``password: null`` removes the password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: Password | None = None
+    # Absent means unchanged; null is refused (422): these fields cannot be empty.
+    registration_status: RegistrationStatus = Field(  # type: ignore[assignment]
+        None, description="e.g. Accepted to admit a Pending station at its next BootNotification"
+    )
+
+
+class StatusNotificationOut(_Out):
+    id: int
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: Utc | None = Field(description="The station's timestamp")
+    received_at: Utc = Field(description="When the CSMS stored it")
+
+
+class StationEventOut(_Out):
+    id: int
+    kind: str = Field(description="firmware, diagnostics, log, security, sign_certificate, ...")
+    status: str
+    request_id: int | None
+    details: dict[str, object] | None
+    received_at: Utc
+
+
+class StationPage(PageOut[StationOut]):
+    pass
+
+
+class StatusNotificationPage(PageOut[StatusNotificationOut]):
+    pass
+
+
+class StationEventPage(PageOut[StationEventOut]):
+    pass
+
+
+# --- id tokens ----------------------------------------------------------------------------------
+
+_ID_TOKEN_DESCRIPTION = (
+    f"The identifier a driver presents (RFID UID, app id...): 1 to {MAX_ID_TOKEN_LENGTH} printable characters."
+    " OCPP 1.6 stations can only present idTags of up to 20 characters."
+)
+
+
+class IdTokenOut(_Out):
+    id_token: str
+    status: IdTokenStatus
+    type: str
+    expiry_date: Utc | None
+    parent_id_token: str | None = Field(description="The group this token belongs to")
+    created_at: Utc
+    updated_at: Utc
+
+
+class IdTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_token: IdTokenValue = Field(description=_ID_TOKEN_DESCRIPTION, examples=["04A2B3C4D5E6F7"])
+    status: IdTokenStatus = "Accepted"
+    type: IdTokenType = "ISO14443"
+    expiry_date: UtcInput | None = Field(
+        None, description="ISO 8601 with a time zone; after it an Accepted token is answered Expired"
+    )
+    parent_id_token: IdTokenValue | None = Field(None, description="An existing id token this one belongs to (its group)")
+
+
+class IdTokenUpdate(BaseModel):
+    """Only the fields sent are changed. ``expiry_date: null`` and ``parent_id_token: null`` clear them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: IdTokenStatus = None  # type: ignore[assignment]  # absent: unchanged; null: 422
+    type: IdTokenType = None  # type: ignore[assignment]
+    expiry_date: UtcInput | None = None
+    parent_id_token: IdTokenValue | None = None
+
+
+class IdTokenPage(PageOut[IdTokenOut]):
+    pass
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+
+class MeterValueOut(_Out):
+    timestamp: Utc
+    value: str = Field(description="As the station sent it: a number, or signed data")
+    value_numeric: float | None = Field(description="The value as a number; null for signed data")
+    measurand: str
+    context: str | None
+    unit: str | None
+    phase: str | None
+    location: str | None
+    format: str | None
+    source: str = Field(description="The message that carried it: MeterValues or StopTransaction")
+
+
+class TransactionOut(_Out):
+    id: int = Field(description="Kilowatt's id; the transactionId of OCPP 1.6")
+    station_id: str
+    evse_id: int
+    connector_id: int
+    station_transaction_id: str | None = Field(description="The station's own id (OCPP 2.0.1)")
+    id_token: str
+    id_token_status: str = Field(description="The authorization answer given when it started")
+    reservation_id: int | None
+    meter_start_wh: int
+    meter_stop_wh: int | None
+    energy_wh: int | None = Field(
+        description="Energy delivered: meter_stop_wh - meter_start_wh once stopped; while active, the latest"
+        " Energy.Active.Import.Register sample (in Wh, rounded) minus meter_start_wh, or null without one"
+    )
+    started_at: Utc
+    stopped_at: Utc | None
+    stop_reason: str | None
+    stop_id_token: str | None
+    active: bool
+
+
+class TransactionDetailOut(TransactionOut):
+    meter_values: list[MeterValueOut] = Field(description="Every sample of this transaction, oldest first")
+
+
+class TransactionPage(PageOut[TransactionOut]):
+    pass
+
+
+_ERROR_MEANINGS = {
+    401: "Missing or wrong bearer token",
+    403: "Writes are refused: no admin token is configured, or the caller's role may not write",
+    404: "Not found",
+    409: "Conflicts with what is stored (e.g. the id exists already)",
+    422: "Invalid request; `detail` names the field",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI entries for the 4xx answers a route can give, all shaped ``{"detail": ...}``."""
+    return {code: {"model": ErrorOut, "description": _ERROR_MEANINGS[code]} for code in codes if code != 422}
