@@ -1,0 +1,111 @@
+"""A tiny CSMS for simulator tests: real WebSockets on 127.0.0.1, the project's RPC core on the CSMS side."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from websockets.asyncio.server import Server, ServerConnection
+
+from kilowatt.ocpp.v16.dialect import DIALECT
+from kilowatt.rpc.endpoint import RpcEndpoint
+from kilowatt.rpc.protocol import IncomingCall, RpcProtocol
+
+Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class Received:
+    station_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class FakeCsms:
+    """Accepts every station, numbers transactions, records every CALL it receives."""
+
+    heartbeat_interval_s: int = 60
+    boot_status: str = "Accepted"
+    authorize_status: str = "Accepted"
+    received: list[Received] = field(default_factory=list)
+    endpoints: dict[str, RpcEndpoint] = field(default_factory=dict)
+    connections: dict[str, ServerConnection] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
+    auth_headers: list[str | None] = field(default_factory=list)
+    overrides: dict[str, Answer] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"ws://127.0.0.1:{port}/ocpp"
+
+    async def start(self) -> FakeCsms:
+        self.server = await websockets.serve(
+            self._serve, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp1.6")], compression=None
+        )
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        path = connection.request.path
+        station_id = path.rsplit("/", 1)[-1]
+        self.paths.append(path)
+        self.auth_headers.append(connection.request.headers.get("Authorization"))
+
+        async def handler(call: IncomingCall) -> dict[str, Any]:
+            self.received.append(Received(station_id, call.action, call.payload))
+            self._changed.set()
+            return self.answer(call.action, call.payload)
+
+        endpoint = RpcEndpoint(connection, RpcProtocol(DIALECT, "csms"), handler, call_timeout_s=5)
+        self.endpoints[station_id] = endpoint
+        self.connections[station_id] = connection
+        await endpoint.serve()
+
+    def answer(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if action in self.overrides:
+            return self.overrides[action](action, payload)
+        now = "2024-01-01T00:00:00Z"
+        if action == "BootNotification":
+            return {"status": self.boot_status, "currentTime": now, "interval": self.heartbeat_interval_s}
+        if action == "Heartbeat":
+            return {"currentTime": now}
+        if action == "Authorize":
+            return {"idTagInfo": {"status": self.authorize_status}}
+        if action == "StartTransaction":
+            return {"transactionId": next(self._ids), "idTagInfo": {"status": self.authorize_status}}
+        if action == "StopTransaction":
+            return {"idTagInfo": {"status": "Accepted"}}
+        return {}
+
+    def actions(self, station_id: str | None = None) -> list[str]:
+        return [r.action for r in self.received if station_id is None or r.station_id == station_id]
+
+    def of(self, action: str) -> list[dict[str, Any]]:
+        return [r.payload for r in self.received if r.action == action]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 3.0) -> None:
+        """Wait until ``predicate()`` holds, re-checking whenever a CALL arrives."""
+        async with asyncio.timeout(timeout_s):
+            while not predicate():
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), 0.05)
+                except TimeoutError:
+                    pass
+
+    async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.endpoints[station_id].call(action, payload)
