@@ -598,6 +598,28 @@ class SimulatedStation:
         connector.unplug_s = None
         return session
 
+    def plug_in(
+        self, connector_id: int | None = None, id_token: str | None = None, *, stay_s: float | None = None
+    ) -> Session | None:
+        """A driver arrives now (for demos and tests): plugs in, authorizes, charges for ``stay_s``.
+
+        Returns the session, or ``None`` when the connector (or, without one, every connector) is busy.
+        """
+        id_token = id_token or self.rng.choice(self.config.id_tokens)
+        if connector_id is not None:
+            connector = self.model.connector(connector_id)
+            if connector is None or not (connector.free or self.model.reserved_for(id_token) is connector):
+                return None
+        else:
+            connector = self.model.reserved_for(id_token) or next((c for c in self.model.connectors if c.free), None)
+            if connector is None:
+                return None
+        session = self.new_session(connector, id_token)
+        if stay_s is not None:
+            session.leave_s = self.now_s() + stay_s
+        self.post(lambda: self.authorize_and_start(session))
+        return session
+
     async def _driver_arrives(self) -> None:
         id_token = self.rng.choice(self.config.id_tokens)
         connector = self.model.reserved_for(id_token)
