@@ -44,7 +44,11 @@ class TestCharger:
         cls, base_url: str, station_id: str, subprotocols: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[TestCharger]:
         async with connect(
-            f"{base_url}/{station_id}", subprotocols=subprotocols or ["ocpp1.6"], open_timeout=5, **kwargs
+            f"{base_url}/{station_id}",
+            subprotocols=subprotocols or ["ocpp1.6"],
+            open_timeout=5,
+            close_timeout=kwargs.pop("close_timeout", 0.5),  # tests pause sockets; don't wait 10 s on them
+            **kwargs,
         ) as socket:
             yield cls(socket)
 

@@ -87,9 +87,11 @@ class Gateway:
             "process_request": self._process_request,
             "subprotocols": list(self.adapters),
             "max_size": self.settings.max_frame_bytes,
-            # Half the interval to ping, half to wait for the pong: a dead socket is noticed within it.
+            # A ping every half interval, a quarter to wait for the pong and a quarter for the closing
+            # handshake: a dead socket is noticed and released within the interval.
             "ping_interval": interval / 2 if interval else None,
-            "ping_timeout": interval / 2 if interval else None,
+            "ping_timeout": interval / 4 if interval else None,
+            "close_timeout": min(interval / 4, 10.0) if interval else 10.0,
             "compression": None,  # OCPP frames are small; deflate state would cost ~100 KiB per socket
             "server_header": None,
         }

@@ -1,0 +1,244 @@
+"""The gateway's handshake, connection rules, limits and CSMS->station calls, over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from charger import TestCharger, now
+from conftest import RunningCsms
+from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, StationDisconnected
+
+PASSWORD = "0123456789abcdef0123"
+
+
+async def refused_status(url: str, **kwargs) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(url, open_timeout=5, **kwargs):
+            pass
+    response = info.value.response
+    return response.status_code, response.body.decode()
+
+
+async def test_unknown_station_is_refused_with_404(csms: RunningCsms) -> None:
+    status, body = await refused_status(f"{csms.ocpp_url}/NOBODY", subprotocols=["ocpp1.6"])
+    assert status == 404 and "unknown station" in body
+    assert (await csms.services.stations.list()).total == 0
+
+
+async def test_wrong_path_is_refused(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-1")
+    url = csms.ocpp_url.replace("/ocpp", "/other") + "/CP-1"
+    status, body = await refused_status(url, subprotocols=["ocpp1.6"])
+    assert status == 404 and "/ocpp/{station_id}" in body
+
+
+@pytest.mark.parametrize("subprotocols", [None, ["ocpp1.2"], ["ocpp0.9", "chat"]])
+async def test_no_common_subprotocol_is_a_clear_error(csms: RunningCsms, subprotocols: list[str] | None) -> None:
+    await csms.services.stations.create("CP-1")
+    status, body = await refused_status(f"{csms.ocpp_url}/CP-1", subprotocols=subprotocols)
+    assert status == 400
+    assert "ocpp1.6" in body and "subprotocol" in body
+
+
+async def test_subprotocol_is_negotiated_from_a_list(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-1")
+    async with connect(f"{csms.ocpp_url}/CP-1", subprotocols=["ocpp2.0.1", "ocpp1.6"]) as socket:
+        assert socket.subprotocol == "ocpp1.6"
+
+
+async def test_station_password_is_required_and_checked(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-P", password=PASSWORD)
+    url = f"{csms.ocpp_url}/CP-P"
+    assert (await refused_status(url, subprotocols=["ocpp1.6"]))[0] == 401
+    wrong = f"{csms.ocpp_url.replace('ws://', 'ws://CP-P:wrongwrongwrongwrong@')}/CP-P"
+    assert (await refused_status(wrong, subprotocols=["ocpp1.6"]))[0] == 401
+    other_user = f"{csms.ocpp_url.replace('ws://', f'ws://CP-X:{PASSWORD}@')}/CP-P"
+    assert (await refused_status(other_user, subprotocols=["ocpp1.6"]))[0] == 401
+    right = f"{csms.ocpp_url.replace('ws://', f'ws://CP-P:{PASSWORD}@')}"
+    async with TestCharger.connect(right, "CP-P") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+
+
+async def test_a_stranger_cannot_cut_off_a_live_charger(csms: RunningCsms, charger: TestCharger) -> None:
+    await charger.boot()
+    status, body = await refused_status(f"{csms.ocpp_url}/CP-1", subprotocols=["ocpp1.6"])
+    assert status == 409 and "already connected" in body
+    assert "currentTime" in await charger.call("Heartbeat", {})  # the real charger is still served
+
+
+async def test_a_dead_connection_is_replaced(csms: RunningCsms, charger: TestCharger) -> None:
+    await charger.boot()
+    charger.socket.transport.pause_reading()  # the old socket stops answering pings, as a dead one would
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as newcomer:
+        assert (await newcomer.boot())["status"] == "Accepted"
+        assert csms.application.gateway.sessions["CP-1"].socket.remote_address[1] == newcomer.socket.local_address[1]
+        pump = asyncio.create_task(_answer_calls(newcomer))
+        try:
+            reply = await csms.application.bus.call_station("CP-1", "GetConfiguration", {})
+        finally:
+            pump.cancel()
+        assert reply == {"configurationKey": [], "unknownKey": []}
+    await asyncio.sleep(0.1)
+    assert not (await csms.services.stations.get("CP-1")).station.connected
+
+
+async def test_an_authenticated_newcomer_replaces_the_old_socket_at_once(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-P", password=PASSWORD)
+    base = csms.ocpp_url.replace("ws://", f"ws://CP-P:{PASSWORD}@")
+    async with TestCharger.connect(base, "CP-P") as old:
+        await old.boot()
+        async with TestCharger.connect(base, "CP-P") as new:
+            assert (await new.boot())["status"] == "Accepted"
+            with pytest.raises(ConnectionClosed):
+                await old.receive(timeout_s=2)
+            assert old.socket.close_code == 4000
+        await asyncio.sleep(0.1)
+    assert not (await csms.services.stations.get("CP-P")).station.connected
+
+
+async def test_connection_state_is_stored(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-1")
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as charger:
+        await charger.boot()
+        station = (await csms.services.stations.get("CP-1")).station
+        assert station.connected and station.node_id == csms.application.settings.node_id
+    await asyncio.sleep(0.1)
+    station = (await csms.services.stations.get("CP-1")).station
+    assert not station.connected and station.node_id is None and station.last_seen is not None
+
+
+async def test_dead_socket_is_noticed_by_pings(make_csms) -> None:
+    csms = await make_csms(ws_ping_interval_s=0.4)
+    await csms.services.stations.create("CP-1")
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as charger:
+        await charger.boot()
+        charger.socket.transport.pause_reading()
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if "CP-1" not in csms.application.gateway.sessions:
+                break
+        assert "CP-1" not in csms.application.gateway.sessions
+        assert not (await csms.services.stations.get("CP-1")).station.connected
+
+
+async def test_oversized_frame_closes_only_that_connection(make_csms) -> None:
+    csms = await make_csms(max_frame_bytes=4096)
+    await csms.services.stations.create("CP-1")
+    await csms.services.stations.create("CP-2")
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as big, TestCharger.connect(csms.ocpp_url, "CP-2") as small:
+        await big.boot()
+        await small.boot()
+        huge = {"vendorId": "com.acme", "data": "x" * 5000}
+        await big.send_raw(json.dumps([2, "big", "DataTransfer", huge]))
+        with pytest.raises(ConnectionClosed):
+            await big.receive(timeout_s=3)
+        assert big.socket.close_code == 1009
+        assert "currentTime" in await small.call("Heartbeat", {})
+    from sqlalchemy import func, select
+
+    from kilowatt.storage.models import DataTransferRecord
+
+    async with csms.application.sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(DataTransferRecord))).scalar_one() == 0
+
+
+async def test_bad_frames_are_answered_and_the_connection_stays_up(csms: RunningCsms, charger: TestCharger) -> None:
+    await charger.boot()
+    cases = [
+        ("garbage{", "-1", "FormationViolation"),
+        ("[2, \"g1\", \"FooBar\", {}]", "g1", "NotImplemented"),
+        ("[2, \"g2\", \"RemoteStartTransaction\", {\"idTag\": \"x\"}]", "g2", "NotSupported"),
+        ("[2, \"g3\", \"StartTransaction\", {\"connectorId\": \"one\", \"idTag\": \"T\", \"meterStart\": 0, \"timestamp\": \"2026-01-01T00:00:00Z\"}]", "g3", "TypeConstraintViolation"),
+        ("[2, \"g4\", \"StartTransaction\", {\"connectorId\": 1, \"meterStart\": 0, \"timestamp\": \"2026-01-01T00:00:00Z\"}]", "g4", "OccurenceConstraintViolation"),
+        ("[2, \"g5\", \"Authorize\", {\"idTag\": \"TAG-LONGER-THAN-20-CHARS\"}]", "g5", "PropertyConstraintViolation"),
+        ("[2, \"g6\", \"StartTransaction\", {\"connectorId\": 0, \"idTag\": \"T\", \"meterStart\": 0, \"timestamp\": \"2026-01-01T00:00:00Z\"}]", "g6", "PropertyConstraintViolation"),
+        ("[2, \"g7\", \"Heartbeat\", []]", "g7", "FormationViolation"),
+        ("[9, \"g8\"]", "g8", "FormationViolation"),
+    ]
+    for frame, message_id, code in cases:
+        await charger.send_raw(frame)
+        answer = await charger.receive()
+        assert answer[:3] == [4, message_id, code], (frame, answer)
+        assert answer[3] and isinstance(answer[4], dict)
+    # stray answers are ignored, not answered
+    await charger.send_raw('[3, "never-asked", {}]')
+    assert "currentTime" in await charger.call("Heartbeat", {})
+    assert (await csms.services.transactions.list()).total == 0
+
+
+async def test_csms_calls_reach_the_station_and_return_its_answer(csms: RunningCsms, charger: TestCharger) -> None:
+    await charger.boot()
+    bus = csms.application.bus
+
+    async def responder(action: str, payload: dict):
+        if action == "Reset":
+            return {"status": "Accepted" if payload["type"] == "Soft" else "Rejected"}
+        if action == "UnlockConnector":
+            return ("InternalError", "motor jammed")
+        if action == "ClearCache":
+            return {"status": "Perhaps"}  # not in the schema
+        return {}
+
+    charger.responder = responder
+    pump = asyncio.create_task(_answer_calls(charger))
+    try:
+        assert await bus.call_station("CP-1", "Reset", {"type": "Soft"}) == {"status": "Accepted"}
+        assert await bus.call_station("CP-1", "Reset", {"type": "Hard"}) == {"status": "Rejected"}
+        with pytest.raises(CallError) as error:
+            await bus.call_station("CP-1", "UnlockConnector", {"connectorId": 1})
+        assert (error.value.code, error.value.description) == ("InternalError", "motor jammed")
+        with pytest.raises(CallError) as error:
+            await bus.call_station("CP-1", "ClearCache", {})
+        assert error.value.code == "PropertyConstraintViolation"
+        with pytest.raises(StationDisconnected):
+            await bus.call_station("CP-404", "Reset", {"type": "Soft"})
+    finally:
+        pump.cancel()
+
+
+async def test_csms_calls_are_one_at_a_time_and_time_out(make_csms) -> None:
+    csms = await make_csms(call_timeout_s=0.5, call_queue_size=2)
+    await csms.services.stations.create("CP-1")
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as charger:
+        await charger.boot()
+        bus = csms.application.bus
+        calls = [asyncio.create_task(bus.call_station("CP-1", "ClearCache", {})) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(CallQueueFull):
+            await bus.call_station("CP-1", "ClearCache", {})
+        # only one CALL is on the wire at a time: the charger sees the first, not yet the second
+        first = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
+        assert first[2] == "ClearCache"
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(charger.socket.recv(), 0.2)
+        await charger.socket.send(json.dumps([3, first[1], {"status": "Accepted"}]))
+        assert await calls[0] == {"status": "Accepted"}
+        second = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
+        assert second[1] != first[1]
+        with pytest.raises(CallTimeout):
+            await calls[1]  # never answered
+        # a late answer is ignored and the station's own messages still work
+        await charger.socket.send(json.dumps([3, second[1], {"status": "Accepted"}]))
+        assert "currentTime" in await charger.call("Heartbeat", {})
+
+
+async def test_station_messages_flow_while_a_csms_call_waits(csms: RunningCsms, charger: TestCharger) -> None:
+    await charger.boot()
+    waiting = asyncio.create_task(csms.application.bus.call_station("CP-1", "ClearCache", {}))
+    call = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
+    assert call[2] == "ClearCache"
+    await charger.socket.send(json.dumps([2, "hb", "Heartbeat", {}]))
+    answer = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
+    assert answer[0] == 3 and answer[1] == "hb"
+    await charger.socket.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+    assert await waiting == {"status": "Accepted"}
+
+
+async def _answer_calls(charger: TestCharger) -> None:
+    while True:
+        await charger.receive(timeout_s=30)
