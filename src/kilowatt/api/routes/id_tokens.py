@@ -89,7 +89,7 @@ async def list_id_tokens(
 
 
 @router.get(
-    "/{id_token}",
+    "/{id_token:path}",
     response_model=IdTokenOut,
     dependencies=READ,
     responses=error_responses(401, 404),
@@ -101,7 +101,7 @@ async def get_id_token(id_token: str, tokens: Tokens) -> IdTokenOut:
 
 
 @router.patch(
-    "/{id_token}",
+    "/{id_token:path}",
     response_model=IdTokenOut,
     dependencies=WRITE,
     responses=error_responses(401, 403, 404),
@@ -116,7 +116,7 @@ async def update_id_token(id_token: str, body: IdTokenUpdate, tokens: Tokens) ->
 
 
 @router.delete(
-    "/{id_token}",
+    "/{id_token:path}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     dependencies=WRITE,
