@@ -1,19 +1,26 @@
-"""A tiny CSMS for simulator tests: real WebSockets on 127.0.0.1, the project's RPC core on the CSMS side."""
+"""A tiny CSMS for simulator tests — real WebSockets on 127.0.0.1, the project's RPC core on the CSMS side.
+
+Also the fixtures that start it and stations wired to it. They live here rather than in a
+``conftest.py`` so they cannot shadow the suite's top-level ``conftest`` module; tests import them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import websockets
 from websockets.asyncio.server import Server, ServerConnection
 
 from kilowatt.ocpp.v16.dialect import DIALECT
 from kilowatt.rpc.endpoint import RpcEndpoint
 from kilowatt.rpc.protocol import IncomingCall, RpcProtocol
+from kilowatt.simulator.config import StationConfig
+from kilowatt.simulator.station import SimulatedStation
 
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -23,6 +30,7 @@ class Received:
     station_id: str
     action: str
     payload: dict[str, Any]
+    at_s: float = 0.0  # event-loop time of arrival
 
 
 @dataclass
@@ -42,16 +50,17 @@ class FakeCsms:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     server: Server | None = None
 
+    port: int = 0
+
     @property
     def url(self) -> str:
-        assert self.server is not None
-        port = self.server.sockets[0].getsockname()[1]
-        return f"ws://127.0.0.1:{port}/ocpp"
+        return f"ws://127.0.0.1:{self.port}/ocpp"
 
     async def start(self) -> FakeCsms:
         self.server = await websockets.serve(
             self._serve, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp1.6")], compression=None
         )
+        self.port = self.server.sockets[0].getsockname()[1]
         return self
 
     async def close(self) -> None:
@@ -66,7 +75,9 @@ class FakeCsms:
         self.auth_headers.append(connection.request.headers.get("Authorization"))
 
         async def handler(call: IncomingCall) -> dict[str, Any]:
-            self.received.append(Received(station_id, call.action, call.payload))
+            self.received.append(
+                Received(station_id, call.action, call.payload, asyncio.get_running_loop().time())
+            )
             self._changed.set()
             return self.answer(call.action, call.payload)
 
@@ -109,3 +120,46 @@ class FakeCsms:
 
     async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.endpoints[station_id].call(action, payload)
+
+
+# Short everything: a test should take a fraction of a second.
+FAST = StationConfig(
+    connectors=2,
+    heartbeat_interval_s=300,
+    meter_values_interval_s=0.1,
+    arrival_rate_per_h=0,
+    session_length_s=30,
+    unplug_delay_s=0.05,
+    boot_retry_s=0.1,
+    reboot_s=0.05,
+    reconnect_min_s=0.05,
+    reconnect_max_s=0.2,
+    call_timeout_s=2,
+    connect_timeout_s=2,
+    ev_ramp_s=0,
+)
+
+
+@pytest.fixture
+async def fake_csms() -> AsyncIterator[FakeCsms]:
+    csms = await FakeCsms().start()
+    try:
+        yield csms
+    finally:
+        await csms.close()
+
+
+@pytest.fixture
+async def make_station(fake_csms: FakeCsms) -> AsyncIterator[Callable[..., SimulatedStation]]:
+    """Start stations against ``fake_csms``; all are stopped at the end of the test."""
+    started: list[SimulatedStation] = []
+
+    def make(station_id: str = "CP-1", config: StationConfig = FAST, **kw: Any) -> SimulatedStation:
+        station = SimulatedStation(station_id, fake_csms.url, config, **kw)
+        station.start()
+        started.append(station)
+        return station
+
+    yield make
+    for station in started:
+        await station.stop(timeout_s=2)

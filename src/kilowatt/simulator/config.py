@@ -41,6 +41,7 @@ class StationConfig:
     arrival_rate_per_h: float = 2.0  # drivers arriving at one station, Poisson
     session_length_s: float = 1800.0  # mean time a driver stays plugged in (uniform ±50 %)
     id_tokens: tuple[str, ...] = DEFAULT_ID_TOKENS
+    ev_ramp_s: float = 10.0  # seconds from first current to the car's full power
     unplug_delay_s: float = 5.0  # Finishing -> Available: the driver walks back and unplugs
     boot_retry_s: float = 30.0  # retry BootNotification after this when the CSMS gives interval 0
     reboot_s: float = 1.0  # how long a Reset takes before the station reconnects

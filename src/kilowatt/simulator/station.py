@@ -438,7 +438,7 @@ class SimulatedStation:
         except CallError as exc:
             stats.latency.record((loop.time() - started) * 1000.0)
             stats.error(f"CallError:{exc.code}")
-            log.info("call refused", station_id=self.station_id, action=action, error=str(exc))
+            log.debug("call refused", station_id=self.station_id, action=action, error=str(exc))
             raise
         except CallTimeout:
             stats.error("timeout")
@@ -580,7 +580,9 @@ class SimulatedStation:
             capacity_wh, ev_power_w = rng.choice((60_000, 77_000, 100_000)), rng.choice(_DC_EV_POWER_W)
         else:
             capacity_wh, ev_power_w = rng.choice(_AC_CARS)
-        ev = EvBattery(capacity_wh=capacity_wh, soc=rng.uniform(0.1, 0.8), max_power_w=ev_power_w)
+        ev = EvBattery(
+            capacity_wh=capacity_wh, soc=rng.uniform(0.1, 0.8), max_power_w=ev_power_w, ramp_s=config.ev_ramp_s
+        )
         now = self.now_s()
         session = Session(
             key=self.model.new_session_key(),
