@@ -31,7 +31,7 @@ async def test_create_get_update_delete(api: httpx.AsyncClient) -> None:
         "/api/v1/id-tokens/04A2B3C4", json={"type": "KeyCode", "expiry_date": "2031-06-01T12:00:00-04:00"}
     )
     assert patched.json()["status"] == "Blocked" and patched.json()["type"] == "KeyCode"
-    assert patched.json()["expiry_date"] == "2031-06-01T16:00:00Z"  # stored and shown in UTC
+    assert patched.json()["expiry_date"] == "2031-06-01T16:00:00.000000Z"  # stored and shown in UTC
     cleared = await api.patch("/api/v1/id-tokens/04A2B3C4", json={"expiry_date": None})
     assert cleared.json()["expiry_date"] is None and cleared.json()["type"] == "KeyCode"
     assert (await api.get("/api/v1/id-tokens/04A2B3C4")).json() == cleared.json()

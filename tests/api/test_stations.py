@@ -260,7 +260,7 @@ async def test_boot_status_history_and_events(api: httpx.AsyncClient, charger: T
             "info": "RCD tripped",
             "vendor_id": "com.acme",
             "vendor_error_code": "E42",
-            "status_at": "2030-01-02T02:04:05Z",  # the station's time, in UTC
+            "status_at": "2030-01-02T02:04:05.000000Z",  # the station's time, in UTC
         },
     ]
     assert station["connectors"][0]["status_at"].endswith("Z")
@@ -268,7 +268,7 @@ async def test_boot_status_history_and_events(api: httpx.AsyncClient, charger: T
     history = (await api.get("/api/v1/stations/CP-1/status-history", params={"limit": 2})).json()
     assert history["total"] == 3 and history["limit"] == 2
     assert [(h["evse_id"], h["status"]) for h in history["items"]] == [(1, "Faulted"), (1, "Available")]  # newest first
-    assert history["items"][0]["timestamp"] == "2030-01-02T02:04:05Z" and history["items"][0]["received_at"].endswith("Z")
+    assert history["items"][0]["timestamp"] == "2030-01-02T02:04:05.000000Z" and history["items"][0]["received_at"].endswith("Z")
     assert history["items"][0]["vendor_error_code"] == "E42"
     oldest = (await api.get("/api/v1/stations/CP-1/status-history", params={"offset": 2})).json()
     assert [(h["evse_id"], h["status"]) for h in oldest["items"]] == [(0, "Available")]

@@ -2,7 +2,7 @@
 
 Responses are built from storage rows (``from_attributes``), so a column that is not declared here
 never leaves the process — that is what keeps ``password_hash`` out of every answer. Timestamps go
-out as ISO 8601 in UTC with a ``Z`` suffix; timestamps coming in must carry a time zone (a naive
+out as ISO 8601 in UTC, always as ``2030-05-01T10:00:00.000000Z`` (microseconds, ``Z``); timestamps coming in must carry a time zone (a naive
 time is ambiguous, so it is refused with 422) and are stored in UTC.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -69,8 +69,17 @@ IdTokenValue = Annotated[str, AfterValidator(_id_token)]
 Printable = Annotated[str, AfterValidator(_printable)]
 UtcInput = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """A timestamp in a request: must carry an offset; converted to UTC."""
-Utc = Annotated[datetime, AfterValidator(_to_utc)]
-"""A timestamp in a response: always UTC, serialized with ``Z``."""
+def _format_utc(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+Utc = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(_format_utc, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2030-05-01T10:00:00.000000Z"]}),
+]
+"""A timestamp in a response: always UTC, always with microseconds and ``Z``, so every timestamp reads alike."""
 Password = Annotated[
     str,
     Field(
