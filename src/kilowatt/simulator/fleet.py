@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from kilowatt.simulator.config import FleetConfig
+from kilowatt.simulator.drivers import TokenPool
 from kilowatt.simulator.model import SessionPhase
 from kilowatt.simulator.report import summary_line
 from kilowatt.simulator.station import SimulatedStation
@@ -46,6 +47,7 @@ class Fleet:
         self.stats = stats if stats is not None else FleetStats()
         rng = random.Random(config.seed)
         rate = config.connect_rate_per_s
+        self.tokens = TokenPool(config.station.id_tokens, rng)
         self.stations: list[SimulatedStation] = [
             SimulatedStation(
                 station_id,
@@ -56,6 +58,7 @@ class Fleet:
                 stats=self.stats,
                 rng=rng,
                 start_delay_s=index / rate,
+                tokens=self.tokens,
             )
             for index, (station_id, protocol) in enumerate(zip(config.station_ids(), config.protocol_plan(), strict=True))
         ]

@@ -37,6 +37,7 @@ from kilowatt.rpc.protocol import IncomingCall, RpcProtocol
 from kilowatt.simulator.adapter import ProtocolAdapter
 from kilowatt.simulator.charging_profiles import ChargingProfile
 from kilowatt.simulator.config import StationConfig
+from kilowatt.simulator.drivers import TokenPool
 from kilowatt.simulator.energy import EvBattery
 from kilowatt.simulator.model import (
     Connector,
@@ -87,6 +88,7 @@ class SimulatedStation:
         stats: FleetStats | None = None,
         rng: random.Random | None = None,
         start_delay_s: float = 0.0,
+        tokens: TokenPool | None = None,
     ):
         self.station_id = station_id
         self.url = _station_url(url, station_id)
@@ -95,6 +97,7 @@ class SimulatedStation:
         self.stats = stats if stats is not None else FleetStats()
         self.rng = rng or random.Random()
         self.start_delay_s = start_delay_s
+        self.tokens = tokens or TokenPool(config.id_tokens, self.rng)  # a fleet passes one shared pool
         self.model = StationModel.create(
             station_id, config.connectors, config.max_power_w, config.heartbeat_interval_s, config.meter_values_interval_s
         )
@@ -376,7 +379,7 @@ class SimulatedStation:
         socket, reader = self._socket, self._reader
         if socket is None:
             return
-        self._closing = not abort
+        self._closing = True  # our doing (a reboot, a stop, an injected fault): not a network error
         if abort:
             if socket.transport is not None:
                 socket.transport.abort()
@@ -412,6 +415,13 @@ class SimulatedStation:
 
     async def _shut_down(self) -> None:
         try:
+            unfinished = bool(self.queue) or any(s.phase is SessionPhase.ACTIVE for s in self.model.sessions())
+            if self._graceful and unfinished and not self.ready:
+                # offline at the end of a run: one more try, so the CSMS is not left with open transactions
+                if self._endpoint is None:
+                    await self._connect()
+                if self.connected and not self._booted:
+                    await self._boot()
             if self._graceful and self.ready:
                 for session in self.model.sessions():
                     if session.phase is SessionPhase.ACTIVE:
@@ -598,6 +608,7 @@ class SimulatedStation:
         connector.plugged = True
         connector.finishing = False
         connector.unplug_s = None
+        self.tokens.hold(id_token)
         return session
 
     def plug_in(
@@ -607,7 +618,9 @@ class SimulatedStation:
 
         Returns the session, or ``None`` when the connector (or, without one, every connector) is busy.
         """
-        id_token = id_token or self.rng.choice(self.config.id_tokens)
+        if id_token is None:
+            id_token = self.tokens.take()
+            self.tokens.release(id_token)  # new_session holds it again
         if connector_id is not None:
             connector = self.model.connector(connector_id)
             if connector is None or not (connector.free or self.model.reserved_for(id_token) is connector):
@@ -623,14 +636,13 @@ class SimulatedStation:
         return session
 
     async def _driver_arrives(self) -> None:
-        id_token = self.rng.choice(self.config.id_tokens)
-        connector = self.model.reserved_for(id_token)
-        if connector is None:
-            free = [c for c in self.model.connectors if c.free]
-            connector = self.rng.choice(free) if free else None
-        if connector is None:
+        free = [c for c in self.model.connectors if c.free]
+        if not free:
             self.stats.drivers_turned_away += 1
             return
+        id_token = self.tokens.take()
+        self.tokens.release(id_token)  # new_session holds it again
+        connector = self.model.reserved_for(id_token) or self.rng.choice(free)
         session = self.new_session(connector, id_token)
         await self.authorize_and_start(session)
 
@@ -647,6 +659,7 @@ class SimulatedStation:
                 return
             if not accepted:
                 self.stats.rejected["Authorize"] += 1
+                self.tokens.release(session.id_token)
                 connector.session = None
                 connector.plugged = False
                 await self._sync_statuses()
@@ -688,6 +701,7 @@ class SimulatedStation:
             self.adapter.transaction_stopped(session)
             self.model.profiles.end_transaction(session.transaction_id, connector.connector_id)
         connector.session = None
+        self.tokens.release(session.id_token)
         connector.finishing = connector.plugged
         connector.unplug_s = self.now_s() + self.config.unplug_delay_s if connector.plugged else None
         if connector.inoperative_scheduled:
