@@ -52,6 +52,23 @@ class TestCharger:
         ) as socket:
             yield cls(socket)
 
+    @contextlib.asynccontextmanager
+    async def answering(self) -> AsyncIterator[TestCharger]:
+        """Answer the CSMS's CALLs in the background (for tests that only drive the API)."""
+
+        async def pump() -> None:
+            with contextlib.suppress(Exception):
+                while True:
+                    await self.receive(timeout_s=3600)
+
+        task = asyncio.create_task(pump())
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def send_raw(self, text: str) -> None:
         await self.socket.send(text)
 

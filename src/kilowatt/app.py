@@ -21,8 +21,11 @@ from kilowatt.config import Role, Settings
 from kilowatt.gateway.server import Gateway, OcppAdapter
 from kilowatt.ocpp import v16
 from kilowatt.ocpp.services import Services
+from kilowatt.ocpp.v16.commands import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.commands import CommandService
+from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
@@ -63,12 +66,15 @@ class Application:
         self.bus = bus or InProcessBus()
         stations = StationService(self.sessions, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
+        commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()})
         self.services = Services(
             settings=settings,
             stations=stations,
             authorization=authorization,
             transactions=TransactionService(self.sessions, authorization, self.bus),
             data_transfer=DataTransferService(self.sessions, settings.data_transfer_vendors),
+            commands=commands,
+            configuration=ConfigurationService(self.sessions, commands),
         )
         self.gateway = Gateway(
             settings,
@@ -112,6 +118,7 @@ class Application:
             self._http.should_exit = True
             await self._http_task
             self._http = None
+        await self.services.configuration.close()
         await self.gateway.stop()
         await self.bus.close()
         await self.engine.dispose()

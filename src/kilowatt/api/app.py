@@ -26,7 +26,8 @@ read-only. Lists are paginated with `limit` (at most 500) and `offset` and retur
 
 
 def create_api(application: Application) -> FastAPI:
-    from kilowatt.api.routes import health, id_tokens, stations, transactions
+    from kilowatt.api.commands import install_error_handlers
+    from kilowatt.api.routes import commands, health, id_tokens, stations, transactions
 
     api = FastAPI(
         title="Kilowatt CSMS",
@@ -56,6 +57,7 @@ def create_api(application: Application) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     api.include_router(health.router)
-    for module in (stations, id_tokens, transactions):
+    install_error_handlers(api)
+    for module in (stations, id_tokens, transactions, commands):
         api.include_router(module.router, prefix="/api/v1")
     return api

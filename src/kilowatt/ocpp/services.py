@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from kilowatt.config import Settings
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.commands import CommandService
+from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
@@ -18,3 +20,5 @@ class Services:
     authorization: AuthorizationService
     transactions: TransactionService
     data_transfer: DataTransferService
+    commands: CommandService
+    configuration: ConfigurationService

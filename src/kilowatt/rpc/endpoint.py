@@ -143,6 +143,7 @@ class RpcEndpoint:
         """
         if self._closed:
             raise StationDisconnected("connection closed")
+        self.protocol.check_call(action, payload)  # an invalid CALL fails now, not after waiting in the queue
         if self._waiting >= self.queue_size:
             raise CallQueueFull(f"{self._waiting} calls already waiting for this station")
         if self._lock is None:
@@ -157,7 +158,7 @@ class RpcEndpoint:
     async def _call_now(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         if self._closed:
             raise StationDisconnected("connection closed")
-        message_id, frame = self.protocol.call(action, payload)
+        message_id, frame = self.protocol.call(action, payload, checked=True)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._futures[message_id] = future
         try:

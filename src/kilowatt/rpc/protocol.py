@@ -143,11 +143,16 @@ class RpcProtocol:
         code = self.dialect.code(kind)
         return Reply(frames.encode_error(message_id, code, description, details), message_id, code, description)
 
-    def call(self, action: str, payload: dict[str, Any]) -> tuple[str, str]:
-        """Validate and frame a CALL; returns ``(message_id, frame)``. Raises :class:`OcppError` if invalid."""
+    def check_call(self, action: str, payload: dict[str, Any]) -> None:
+        """Raise :class:`OcppError` unless ``action`` is ours to send and ``payload`` fits its schema."""
         if action not in self.dialect.actions_received_by("station" if self.side == "csms" else "csms"):
             raise OcppError(ErrorKind.NOT_SUPPORTED, f"{action} is not sent by the {self.side}")
         self.dialect.schemas.validate_request(action, payload)
+
+    def call(self, action: str, payload: dict[str, Any], checked: bool = False) -> tuple[str, str]:
+        """Frame a CALL (validated unless ``checked``); returns ``(message_id, frame)``."""
+        if not checked:
+            self.check_call(action, payload)
         message_id = str(uuid.uuid4())
         self._pending[message_id] = action
         return message_id, frames.encode_call(message_id, action, payload)

@@ -225,3 +225,124 @@ class MeterValue(Base):
     location: Mapped[str | None] = mapped_column(String(8))
     format: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16), default="MeterValues")  # or StopTransaction
+
+
+class CommandRecord(Base):
+    """Every CSMS->station command: who asked, what was sent, what the station answered, how long it took."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_station_time", "station_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48))
+    operation: Mapped[str] = mapped_column(String(48))  # version-agnostic, e.g. "reset"
+    action: Mapped[str | None] = mapped_column(String(48))  # the OCPP action sent, e.g. "Reset"
+    request: Mapped[dict[str, Any] | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # answered | call_error | timeout | offline | busy | invalid
+    status: Mapped[str | None] = mapped_column(String(32))  # the station's "status" field, if its answer has one
+    response: Mapped[dict[str, Any] | None]
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    error_description: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class ConfigurationKey(Base):
+    """A station's configuration as it last reported it (1.6 GetConfiguration)."""
+
+    __tablename__ = "configuration_keys"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Reservation(Base):
+    """A connector held for an id token until an expiry date."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (Index("ix_reservations_station_status", "station_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)  # the OCPP reservationId
+    station_id: Mapped[str] = mapped_column(String(48))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    id_token: Mapped[str] = mapped_column(String(36))
+    parent_id_token: Mapped[str | None] = mapped_column(String(36))
+    expiry_date: Mapped[datetime]
+    # Requested -> Accepted | Faulted | Occupied | Rejected | Unavailable; Accepted -> Used | Cancelled | Expired
+    status: Mapped[str] = mapped_column(String(16), default="Requested")
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LocalAuthList(Base):
+    """The local authorization list as last accepted by a station, and its version."""
+
+    __tablename__ = "local_auth_lists"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LocalAuthListEntry(Base):
+    __tablename__ = "local_auth_list_entries"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("local_auth_lists.station_id", ondelete="CASCADE"), primary_key=True)
+    id_token: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    expiry_date: Mapped[datetime | None]
+    parent_id_token: Mapped[str | None] = mapped_column(String(36))
+
+
+class ChargingProfileRecord(Base):
+    """A charging profile a station accepted, kept per station and EVSE."""
+
+    __tablename__ = "charging_profiles"
+    __table_args__ = (UniqueConstraint("station_id", "charging_profile_id", name="uq_charging_profiles_station_profile"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48), index=True)
+    evse_id: Mapped[int] = mapped_column(Integer)
+    charging_profile_id: Mapped[int] = mapped_column(Integer)
+    stack_level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+    profile: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key; only its hash is stored, the key itself is shown once at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # admin | operator | viewer
+    prefix: Mapped[str] = mapped_column(String(16), index=True)  # first characters, to find the row and show the key
+    key_hash: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Every write through the API: who, when, what, and how it ended."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    principal: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any] | None]

@@ -125,6 +125,9 @@ class ChargePointHandlers:
             ),
         )
         station.registration_status = status
+        if status == "Accepted":
+            # Learn the station's configuration after answering; the answer must not wait for it.
+            self.services.configuration.fetch_in_background(station.station_id)
         interval = settings.heartbeat_interval_s if status == "Accepted" else settings.boot_retry_interval_s
         return {"status": status, "currentTime": _now(), "interval": interval}
 

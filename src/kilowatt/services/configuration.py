@@ -1,0 +1,87 @@
+"""Station configuration: what the station last reported, refreshed after every accepted boot."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import delete, select
+
+from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import ConfigurationKey, utcnow
+
+log = structlog.get_logger("kilowatt.configuration")
+
+SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
+
+
+@dataclass(slots=True, frozen=True)
+class ConfigurationChange:
+    key: str
+    value: str
+    status: str  # Accepted | Rejected | RebootRequired | NotSupported
+    answer: CommandAnswer
+
+
+class ConfigurationService:
+    def __init__(self, sessions: SessionFactory, commands: CommandService):
+        self._sessions = sessions
+        self._commands = commands
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def stored(self, station_id: str) -> list[ConfigurationKey]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ConfigurationKey).where(ConfigurationKey.station_id == station_id).order_by(ConfigurationKey.key)
+            )
+            return list(rows.scalars())
+
+    async def fetch(self, station_id: str, requested_by: str = SYSTEM, keys: list[str] | None = None) -> CommandAnswer:
+        """Ask the station for its configuration and store what it reports."""
+        answer = await self._commands.send(station_id, "get_configuration", {"keys": keys} if keys else {}, requested_by)
+        reported = answer.answer.get("configuration_key") or []
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            if not keys:  # a full report replaces what we had
+                await session.execute(delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id))
+            for item in reported:
+                await session.merge(
+                    ConfigurationKey(
+                        station_id=station_id, key=item["key"], value=item.get("value"), readonly=item["readonly"], updated_at=now
+                    )
+                )
+        return answer
+
+    def fetch_in_background(self, station_id: str) -> None:
+        """Refresh after a boot without holding up the BootNotification answer."""
+        task = asyncio.get_running_loop().create_task(self._fetch_quietly(station_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _fetch_quietly(self, station_id: str) -> None:
+        try:
+            await self.fetch(station_id)
+        except CommandFailed as exc:
+            log.info("configuration not fetched after boot", station_id=station_id, error=str(exc))
+        except Exception:
+            log.exception("configuration fetch failed", station_id=station_id)
+
+    async def change(self, station_id: str, key: str, value: str, requested_by: str) -> ConfigurationChange:
+        """ChangeConfiguration; what the station accepted is stored at once."""
+        answer = await self._commands.send(station_id, "change_configuration", {"key": key, "value": value}, requested_by)
+        status = answer.status or ""
+        if status in ("Accepted", "RebootRequired"):
+            async with self._sessions.begin() as session:
+                current = await session.get(ConfigurationKey, (station_id, key))
+                if current is None:
+                    session.add(ConfigurationKey(station_id=station_id, key=key, value=value, readonly=False))
+                else:
+                    current.value = value
+        return ConfigurationChange(key, value, status, answer)
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
