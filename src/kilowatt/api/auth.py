@@ -27,9 +27,6 @@ class Principal:
     name: str
     role: str
 
-    @property
-    def can_write(self) -> bool:
-        return self.role in ("admin", "operator")
 
 
 ANONYMOUS_READER = Principal("anonymous", "viewer")
@@ -51,13 +48,27 @@ async def principal(
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 
 
+ROLE_RANK = {"viewer": 0, "operator": 1, "admin": 2}
+
+
 async def reader(who: Principal = Depends(principal)) -> Principal:
+    """Any authenticated caller (viewer and up)."""
     return who
 
 
-async def writer(request: Request, who: Principal = Depends(principal)) -> Principal:
-    if not request.app.state.settings.admin_token:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, NO_TOKEN_CONFIGURED)
-    if not who.can_write:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not change anything")
-    return who
+def _requires(role: str):  # noqa: ANN202 - a FastAPI dependency factory
+    async def dependency(request: Request, who: Principal = Depends(principal)) -> Principal:
+        if not request.app.state.settings.admin_token:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, NO_TOKEN_CONFIGURED)
+        if ROLE_RANK.get(who.role, -1) < ROLE_RANK[role]:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role} role; {who.name!r} has {who.role!r}")
+        return who
+
+    dependency.__name__ = f"requires_{role}"
+    return dependency
+
+
+# operator: sends commands and manages id tokens; admin: also manages stations and API keys.
+operator = _requires("operator")
+admin = _requires("admin")
+writer = operator

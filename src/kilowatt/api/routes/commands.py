@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kilowatt.api.auth import Principal, reader, writer
+from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
 from kilowatt.ocpp.services import Services
 
@@ -188,26 +188,26 @@ async def _send(request: Request, station_id: str, operation: str, body: BaseMod
 
 
 @router.post("/stations/{station_id}/reset", summary="Reset (reboot) a station", response_model=CommandResponse)
-async def reset(request: Request, body: ResetBody, station_id: str = StationId, who: Principal = Depends(writer)) -> CommandResponse:
+async def reset(request: Request, body: ResetBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
     return await _send(request, station_id, "reset", body, who)
 
 
 @router.post("/stations/{station_id}/remote-start", summary="Start a transaction remotely", response_model=CommandResponse)
 async def remote_start(
-    request: Request, body: RemoteStartBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: RemoteStartBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "remote_start", body, who)
 
 
 @router.post("/stations/{station_id}/remote-stop", summary="Stop a transaction remotely", response_model=CommandResponse)
 async def remote_stop(
-    request: Request, body: RemoteStopBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: RemoteStopBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "remote_stop", body, who)
 
 
 @router.post("/stations/{station_id}/unlock", summary="Unlock a connector", response_model=CommandResponse)
-async def unlock(request: Request, body: RequiredTarget, station_id: str = StationId, who: Principal = Depends(writer)) -> CommandResponse:
+async def unlock(request: Request, body: RequiredTarget, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
     return await _send(request, station_id, "unlock", body, who)
 
 
@@ -217,7 +217,7 @@ async def unlock(request: Request, body: RequiredTarget, station_id: str = Stati
     response_model=CommandResponse,
 )
 async def availability(
-    request: Request, body: AvailabilityBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: AvailabilityBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     if body.evse_id is None and body.connector_id is None:
         body.evse_id = 0
@@ -225,7 +225,7 @@ async def availability(
 
 
 @router.post("/stations/{station_id}/trigger", summary="Ask the station to send a message now", response_model=CommandResponse)
-async def trigger(request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(writer)) -> CommandResponse:
+async def trigger(request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
     return await _send(request, station_id, "trigger_message", body, who)
 
 
@@ -235,19 +235,19 @@ async def trigger(request: Request, body: TriggerBody, station_id: str = Station
     response_model=CommandResponse,
 )
 async def extended_trigger(
-    request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "extended_trigger_message", body, who)
 
 
 @router.post("/stations/{station_id}/clear-cache", summary="Clear the station's authorization cache", response_model=CommandResponse)
-async def clear_cache(request: Request, station_id: str = StationId, who: Principal = Depends(writer)) -> CommandResponse:
+async def clear_cache(request: Request, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
     return await _send(request, station_id, "clear_cache", None, who)
 
 
 @router.post("/stations/{station_id}/data-transfer", summary="Send a vendor-specific DataTransfer", response_model=CommandResponse)
 async def data_transfer(
-    request: Request, body: DataTransferBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: DataTransferBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     answer = await _services(request).commands.send(
         station_id, "data_transfer", body.model_dump(exclude_none=True), who.name
@@ -276,7 +276,7 @@ async def get_stored_configuration(request: Request, station_id: str = StationId
     response_model=CommandResponse,
 )
 async def get_configuration(
-    request: Request, body: GetConfigurationBody | None = None, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: GetConfigurationBody | None = None, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     answer = await _services(request).configuration.fetch(station_id, who.name, body.keys if body else None)
     return command_response(answer)
@@ -289,7 +289,7 @@ async def get_configuration(
     response_model=CommandResponse,
 )
 async def change_configuration(
-    request: Request, body: ChangeConfigurationBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: ChangeConfigurationBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     change = await _services(request).configuration.change(station_id, body.key, body.value, who.name)
     return command_response(change.answer)
@@ -297,7 +297,7 @@ async def change_configuration(
 
 @router.post("/stations/{station_id}/firmware", summary="Update firmware (UpdateFirmware)", response_model=CommandResponse)
 async def update_firmware(
-    request: Request, body: FirmwareBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: FirmwareBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "update_firmware", body, who)
 
@@ -308,26 +308,26 @@ async def update_firmware(
     response_model=CommandResponse,
 )
 async def signed_update_firmware(
-    request: Request, body: SignedFirmwareBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: SignedFirmwareBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "signed_update_firmware", body, who)
 
 
 @router.post("/stations/{station_id}/diagnostics", summary="Request a diagnostics upload (GetDiagnostics)", response_model=CommandResponse)
 async def get_diagnostics(
-    request: Request, body: DiagnosticsBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: DiagnosticsBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "get_diagnostics", body, who)
 
 
 @router.post("/stations/{station_id}/logs", summary="Request a log upload (GetLog, security extension)", response_model=CommandResponse)
-async def get_log(request: Request, body: LogBody, station_id: str = StationId, who: Principal = Depends(writer)) -> CommandResponse:
+async def get_log(request: Request, body: LogBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
     return await _send(request, station_id, "get_log", body, who)
 
 
 @router.post("/stations/{station_id}/certificates", summary="Install a certificate (InstallCertificate)", response_model=CommandResponse)
 async def install_certificate(
-    request: Request, body: InstallCertificateBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: InstallCertificateBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "install_certificate", body, who)
 
@@ -341,7 +341,7 @@ async def installed_certificates(
     request: Request,
     station_id: str = StationId,
     certificate_type: str = Query(description="CentralSystemRootCertificate or ManufacturerRootCertificate"),
-    who: Principal = Depends(writer),
+    who: Principal = Depends(operator),
 ) -> CommandResponse:
     answer = await _services(request).commands.send(
         station_id, "get_installed_certificate_ids", {"certificate_type": certificate_type}, who.name
@@ -353,7 +353,7 @@ async def installed_certificates(
     "/stations/{station_id}/certificates/delete", summary="Delete an installed certificate (DeleteCertificate)", response_model=CommandResponse
 )
 async def delete_certificate(
-    request: Request, body: DeleteCertificateBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: DeleteCertificateBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "delete_certificate", body, who)
 
@@ -364,7 +364,7 @@ async def delete_certificate(
     response_model=CommandResponse,
 )
 async def certificate_signed(
-    request: Request, body: CertificateSignedBody, station_id: str = StationId, who: Principal = Depends(writer)
+    request: Request, body: CertificateSignedBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
     return await _send(request, station_id, "certificate_signed", body, who)
 
