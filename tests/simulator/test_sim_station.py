@@ -325,3 +325,14 @@ async def test_reconnects_with_backoff_when_the_csms_is_down(make_station: MakeS
     failures = sum(n for kind, n in station.stats.errors.items() if kind.startswith("connect:"))
     assert 3 <= failures <= 15  # retried, but not in a tight loop
     assert not station.connected
+
+
+async def test_a_connection_closed_by_the_csms_is_an_error_and_the_station_comes_back(
+    fake_csms: FakeCsms, make_station: MakeStation
+) -> None:
+    station = make_station("CP-CUT")
+    await fake_csms.wait_for(lambda: station.ready)
+    await fake_csms.connections["CP-CUT"].close()
+    await fake_csms.wait_for(lambda: len(fake_csms.paths) == 2 and station.ready)
+    assert station.stats.errors["disconnected"] == 1
+    assert len(fake_csms.of("BootNotification")) == 1  # a reconnect is not a reboot
