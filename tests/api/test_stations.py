@@ -38,6 +38,9 @@ async def test_create_get_update_delete(api: httpx.AsyncClient) -> None:
     got = await api.get("/api/v1/stations/CP-7")
     assert got.status_code == 200 and got.json() == body
     assert_no_secret(got)
+    listed = await api.get("/api/v1/stations")
+    assert listed.json()["items"] == [body]
+    assert_no_secret(listed)
 
     # Only the fields sent change; null removes the password.
     patched = await api.patch("/api/v1/stations/CP-7", json={"registration_status": "Rejected"})

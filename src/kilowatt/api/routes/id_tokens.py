@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import reader, writer
 from kilowatt.api.pagination import Paginated
@@ -38,6 +38,7 @@ def _service(request: Request) -> AuthorizationService:
 
 
 Tokens = Annotated[AuthorizationService, Depends(_service)]
+IdTokenPath = Annotated[str, Path(description="The id token, percent-encoded in the URL ('/' may be sent as-is or as %2F)")]
 
 
 def _known_shape(id_token: str) -> str:
@@ -96,7 +97,7 @@ async def list_id_tokens(
     summary="Get an id token",
     description="The token as stored. " + _AUTHORIZATION_RULES,
 )
-async def get_id_token(id_token: str, tokens: Tokens) -> IdTokenOut:
+async def get_id_token(id_token: IdTokenPath, tokens: Tokens) -> IdTokenOut:
     return IdTokenOut.model_validate(await tokens.get(_known_shape(id_token)))
 
 
@@ -110,7 +111,7 @@ async def get_id_token(id_token: str, tokens: Tokens) -> IdTokenOut:
     "and `parent_id_token: null` clear them; `status` and `type` cannot be null. A `parent_id_token` must "
     "name an existing token other than this one (422 otherwise).",
 )
-async def update_id_token(id_token: str, body: IdTokenUpdate, tokens: Tokens) -> IdTokenOut:
+async def update_id_token(id_token: IdTokenPath, body: IdTokenUpdate, tokens: Tokens) -> IdTokenOut:
     changes = body.model_dump(include=body.model_fields_set)
     return IdTokenOut.model_validate(await tokens.update(_known_shape(id_token), **changes))
 
@@ -124,6 +125,6 @@ async def update_id_token(id_token: str, body: IdTokenUpdate, tokens: Tokens) ->
     summary="Delete an id token",
     description="Stations asking about it from now on get Invalid. Transactions that used it are kept.",
 )
-async def delete_id_token(id_token: str, tokens: Tokens) -> Response:
+async def delete_id_token(id_token: IdTokenPath, tokens: Tokens) -> Response:
     await tokens.delete(_known_shape(id_token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

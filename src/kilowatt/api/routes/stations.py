@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import reader, writer
 from kilowatt.api.pagination import Paginated
@@ -36,6 +36,7 @@ def _service(request: Request) -> StationService:
 
 
 Stations = Annotated[StationService, Depends(_service)]
+StationIdPath = Annotated[str, Path(description="The station's id (percent-encoded in the URL)")]
 
 
 def _known_shape(station_id: str) -> str:
@@ -102,7 +103,7 @@ async def list_stations(
     description="Identity, what it reported at boot, connection state and the current status of each connector. "
     "`has_password` tells whether it must authenticate; the password itself is never returned.",
 )
-async def get_station(station_id: str, stations: Stations) -> StationOut:
+async def get_station(station_id: StationIdPath, stations: Stations) -> StationOut:
     return station_out(await stations.get(_known_shape(station_id)))
 
 
@@ -116,7 +117,7 @@ async def get_station(station_id: str, stations: Stations) -> StationOut:
     "`registration_status: Accepted` admits a Pending station: its next BootNotification is accepted. "
     "A connected station keeps its current connection; new credentials apply at its next connection.",
 )
-async def update_station(station_id: str, body: StationUpdate, stations: Stations) -> StationOut:
+async def update_station(station_id: StationIdPath, body: StationUpdate, stations: Stations) -> StationOut:
     changes = body.model_dump(include=body.model_fields_set)
     return station_out(await stations.update(_known_shape(station_id), **changes))
 
@@ -131,7 +132,7 @@ async def update_station(station_id: str, body: StationUpdate, stations: Station
     description="Removes the station with its connectors, status history and events. It can no longer connect "
     "(unless unknown stations are admitted). Its transactions are kept.",
 )
-async def delete_station(station_id: str, stations: Stations) -> Response:
+async def delete_station(station_id: StationIdPath, stations: Stations) -> Response:
     await stations.delete(_known_shape(station_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -144,7 +145,7 @@ async def delete_station(station_id: str, stations: Stations) -> Response:
     summary="A station's status notifications",
     description="Every StatusNotification the station sent, newest first.",
 )
-async def status_history(station_id: str, stations: Stations, page: Paginated) -> StatusNotificationPage:
+async def status_history(station_id: StationIdPath, stations: Stations, page: Paginated) -> StatusNotificationPage:
     await stations.get(_known_shape(station_id))
     result = await stations.status_history(station_id, limit=page.limit, offset=page.offset)
     return StatusNotificationPage(
@@ -165,7 +166,7 @@ async def status_history(station_id: str, stations: Stations, page: Paginated) -
     "(firmware, diagnostics, log, security, sign_certificate).",
 )
 async def station_events(
-    station_id: str,
+    station_id: StationIdPath,
     stations: Stations,
     page: Paginated,
     kind: Annotated[Printable | None, Query(max_length=32, description="Only events of this kind")] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kilowatt.api.auth import reader
 from kilowatt.api.pagination import Paginated
@@ -99,7 +99,10 @@ async def list_transactions(
     "meter_stop_wh - meter_start_wh once stopped; while active, the latest Energy.Active.Import.Register "
     "sample minus meter_start_wh, or null before the first sample.",
 )
-async def get_transaction(transaction_id: int, transactions: Transactions) -> TransactionDetailOut:
+async def get_transaction(
+    transaction_id: Annotated[int, Path(description="Kilowatt's transaction id (the OCPP 1.6 transactionId)")],
+    transactions: Transactions,
+) -> TransactionDetailOut:
     if not 0 < transaction_id <= _MAX_ID:
         raise NotFound(f"transaction {transaction_id} not found")
     view = await transactions.get(transaction_id)
