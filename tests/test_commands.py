@@ -159,11 +159,13 @@ async def test_concurrent_commands_queue_in_order_one_call_at_a_time(make_csms) 
 
         async def responder(action: str, payload: dict) -> Any:
             nonlocal in_flight, most
+            if action == "GetConfiguration":
+                return {"configurationKey": []}
             in_flight += 1
             most = max(most, in_flight)
             await asyncio.sleep(0.3)
             in_flight -= 1
-            return {"status": "Accepted"} if action != "GetConfiguration" else {"configurationKey": []}
+            return {"status": "Accepted"}
 
         charger.responder = responder
         async with charger.answering():
