@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from kilowatt.api.auth import reader, writer
+from kilowatt.api.auth import operator, reader
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
     IdTokenCreate,
@@ -24,7 +24,7 @@ from kilowatt.services.common import NotFound
 router = APIRouter(prefix="/id-tokens", tags=["id tokens"])
 
 READ = [Depends(reader)]
-WRITE = [Depends(writer)]
+WRITE = [Depends(operator)]  # operators manage who may charge
 
 _AUTHORIZATION_RULES = (
     "A station asking about a token gets its `status`; an Accepted token past its `expiry_date` is answered "

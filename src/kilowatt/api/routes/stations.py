@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from kilowatt.api.auth import reader, writer
+from kilowatt.api.auth import admin, reader
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
     ConnectorOut,
@@ -28,7 +28,8 @@ from kilowatt.services.stations import StationService, StationView
 router = APIRouter(prefix="/stations", tags=["stations"])
 
 READ = [Depends(reader)]
-WRITE = [Depends(writer)]
+# Stations hold credentials: changing them is for admins (operators send them commands).
+WRITE = [Depends(admin)]
 
 
 def _service(request: Request) -> StationService:
