@@ -243,3 +243,25 @@ async def test_rejected_station_is_told_so(csms: RunningCsms) -> None:
         assert (await charger.boot())["status"] == "Rejected"
         assert (await charger.call_frame("StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": now()}))[2] == "SecurityError"
     assert (await csms.services.transactions.list()).total == 0
+
+
+async def test_meter_reset_mid_session_does_not_lose_or_invent_energy(csms: RunningCsms, charger: TestCharger) -> None:
+    await csms.services.authorization.create("TAG-1")
+    await charger.boot()
+    start = await charger.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 100000, "timestamp": now()})
+    transaction_id = start["transactionId"]
+    # 100000 -> 102000 (2000 Wh), meter resets to 0, then 0 -> 1500 (1500 Wh), stop at 1800 (300 Wh)
+    for wh in (101000, 102000, 0, 1500):
+        await charger.call("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [meter_value(wh)]})
+    # transactionData repeats every reading (some chargers do): must not be counted twice
+    repeated = [{"timestamp": mv["timestamp"], "sampledValue": mv["sampledValue"]} for mv in [meter_value(1800, context="Transaction.End")]]
+    await charger.call("StopTransaction", {"transactionId": transaction_id, "meterStop": 1800, "timestamp": now(), "transactionData": repeated})
+    tx = (await csms.services.transactions.get(transaction_id)).transaction
+    assert tx.energy_wh == 3800
+    plain = await charger.call("StartTransaction", {"connectorId": 2, "idTag": "TAG-1", "meterStart": 500, "timestamp": now()})
+    samples = [meter_value(600), meter_value(700)]
+    for sample in samples:
+        await charger.call("MeterValues", {"connectorId": 2, "transactionId": plain["transactionId"], "meterValue": [sample]})
+    data = [*samples, meter_value(900, context="Transaction.End")]  # the same readings again, as some chargers send
+    await charger.call("StopTransaction", {"transactionId": plain["transactionId"], "meterStop": 900, "timestamp": now(), "transactionData": data})
+    assert (await csms.services.transactions.get(plain["transactionId"])).transaction.energy_wh == 400

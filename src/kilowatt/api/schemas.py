@@ -283,7 +283,9 @@ class TransactionOut(_Out):
     meter_start_wh: int
     meter_stop_wh: int | None
     energy_wh: int | None = Field(
-        description="Energy delivered: meter_stop_wh - meter_start_wh once stopped; while active, the latest"
+        description="Energy delivered. Once stopped: computed at the stop from the start reading, every energy"
+        " register reading and the stop reading — meter_stop_wh - meter_start_wh unless the meter was reset"
+        " mid-session, in which case counting restarts from zero at the reset. While active: the latest"
         " Energy.Active.Import.Register sample (in Wh, rounded) minus meter_start_wh, or null without one"
     )
     started_at: Utc

@@ -190,7 +190,13 @@ class TransactionService:
             transaction = await self._own_transaction(session, stop.station_id, stop.transaction_id)
             if transaction.stopped_at is not None:
                 return transaction
+            readings = set(await self._register_readings(session, transaction.id))
+            # transactionData often repeats readings MeterValues already brought: merge by time.
+            readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
             transaction.meter_stop_wh = stop.meter_stop_wh
+            transaction.energy_wh = delivered_wh(
+                transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh
+            )
             transaction.stopped_at = stop.stopped_at
             transaction.stop_reason = stop.reason
             transaction.stop_id_token = stop.id_token
@@ -204,10 +210,22 @@ class TransactionService:
             Event(
                 "transaction.ended",
                 stop.station_id,
-                {"transaction_id": transaction.id, "energy_wh": stop.meter_stop_wh - transaction.meter_start_wh},
+                {"transaction_id": transaction.id, "energy_wh": transaction.energy_wh},
             )
         )
         return transaction
+
+    @staticmethod
+    async def _register_readings(session: Any, transaction_id: int) -> list[tuple[datetime, int]]:
+        """The transaction's whole-meter energy register readings so far, as (time, Wh)."""
+        rows = await session.execute(
+            select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
+                MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
+            )
+        )
+        return [
+            (timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT
+        ]
 
     @staticmethod
     async def _own_transaction(session: Any, station_id: str, transaction_id: int) -> Transaction:
@@ -252,11 +270,7 @@ class TransactionService:
         return TransactionView(transaction, list(values))
 
     async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterValue]:
-        """The latest numeric Energy.Active.Import.Register sample of each transaction that has one.
-
-        Only whole-meter readings count: per-phase values and readings taken elsewhere than at the
-        outlet (the EV's, the grid inlet's) measure something else.
-        """
+        """The latest whole-meter Energy.Active.Import.Register sample of each transaction that has one."""
         if not transaction_ids:
             return {}
         ranked = (
@@ -266,13 +280,7 @@ class TransactionService:
                 .over(partition_by=MeterValue.transaction_id, order_by=(MeterValue.timestamp.desc(), MeterValue.id.desc()))
                 .label("rank"),
             )
-            .where(
-                MeterValue.transaction_id.in_(transaction_ids),
-                MeterValue.measurand == ENERGY_REGISTER,
-                MeterValue.value_numeric.is_not(None),
-                MeterValue.phase.is_(None),
-                (MeterValue.location.is_(None)) | (MeterValue.location == "Outlet"),
-            )
+            .where(MeterValue.transaction_id.in_(transaction_ids), *_WHOLE_METER_REGISTER)
             .subquery()
         )
         async with self._sessions() as session:
@@ -282,6 +290,40 @@ class TransactionService:
                 )
             ).scalars().all()
         return {row.transaction_id: row for row in rows if row.transaction_id is not None}
+
+
+_WH_PER_UNIT = {"Wh": 1, "kWh": 1000}
+
+# Only whole-meter readings at the outlet count as "the" energy register: per-phase values and the
+# EV's or the grid inlet's readings measure something else.
+_WHOLE_METER_REGISTER = (
+    MeterValue.measurand == ENERGY_REGISTER,
+    MeterValue.value_numeric.is_not(None),
+    MeterValue.phase.is_(None),
+    (MeterValue.location.is_(None)) | (MeterValue.location == "Outlet"),
+)
+
+
+def _register_wh(sample: MeterSample) -> int | None:
+    unit = sample.unit or "Wh"
+    if sample.measurand != ENERGY_REGISTER or sample.phase is not None or sample.location not in (None, "Outlet"):
+        return None
+    value = sample.value_numeric
+    return None if value is None or unit not in _WH_PER_UNIT else round(value * _WH_PER_UNIT[unit])
+
+
+def delivered_wh(meter_start_wh: int, readings: list[int], meter_stop_wh: int) -> int:
+    """Energy delivered, from the start reading through every register reading to the stop reading.
+
+    A reading lower than the one before means the meter was reset (or rolled over) in between:
+    counting restarts from zero there instead of subtracting, so a reset never yields negative or
+    lost energy. Without a reset this is just ``meter_stop_wh - meter_start_wh``.
+    """
+    total, previous = 0, meter_start_wh
+    for reading in (*readings, meter_stop_wh):
+        total += reading - previous if reading >= previous else reading
+        previous = reading
+    return total
 
 
 def _meter_value(

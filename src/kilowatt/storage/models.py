@@ -193,6 +193,7 @@ class Transaction(Base):
     reservation_id: Mapped[int | None] = mapped_column(Integer)
     meter_start_wh: Mapped[int] = mapped_column(BigInteger)
     meter_stop_wh: Mapped[int | None] = mapped_column(BigInteger)
+    energy_wh: Mapped[int | None] = mapped_column(BigInteger)  # set at stop; survives meter resets
     started_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None]
     stop_reason: Mapped[str | None] = mapped_column(String(32))

@@ -40,16 +40,18 @@ Transactions = Annotated[TransactionService, Depends(_service)]
 
 
 def energy_wh(transaction: Transaction, register: MeterValue | None) -> int | None:
-    """Energy delivered so far: the final meter reading once stopped; while active, the latest
-    energy register sample (rounded to Wh); None for an active session without such a sample."""
-    if transaction.meter_stop_wh is not None:
-        return transaction.meter_stop_wh - transaction.meter_start_wh
+    """Energy delivered so far: once stopped, what the transaction service computed at the stop
+    (meter resets accounted for); while active, the latest energy register sample minus the start
+    reading; None for an active session without such a sample, or whose meter went below its start."""
+    if transaction.stopped_at is not None:
+        return transaction.energy_wh
     if register is None or register.value_numeric is None:
         return None
     per_unit = _WH_PER_UNIT.get(register.unit)
     if per_unit is None:
         return None
-    return round(register.value_numeric * per_unit) - transaction.meter_start_wh
+    delivered = round(register.value_numeric * per_unit) - transaction.meter_start_wh
+    return delivered if delivered >= 0 else None
 
 
 def _fields(transaction: Transaction, register: MeterValue | None) -> dict[str, object]:
