@@ -242,3 +242,22 @@ async def test_station_messages_flow_while_a_csms_call_waits(csms: RunningCsms, 
 async def _answer_calls(charger: TestCharger) -> None:
     while True:
         await charger.receive(timeout_s=30)
+
+
+async def test_registration_change_reaches_the_live_connection(csms: RunningCsms) -> None:
+    await csms.services.stations.create("CP-1", registration_status="Pending")
+    async with TestCharger.connect(csms.ocpp_url, "CP-1") as charger:
+        assert (await charger.boot())["status"] == "Pending"
+        assert (await charger.call_frame("Authorize", {"idTag": "X"}))[2] == "SecurityError"
+        await csms.services.stations.update("CP-1", registration_status="Accepted")
+        # no new BootNotification needed: the operator's decision applies to the open connection
+        assert (await charger.call("Authorize", {"idTag": "X"}))["idTagInfo"]["status"] == "Invalid"
+
+
+async def test_connected_station_cannot_be_deleted(csms: RunningCsms, charger: TestCharger) -> None:
+    from kilowatt.services.common import Conflict
+
+    await charger.boot()
+    with pytest.raises(Conflict):
+        await csms.services.stations.delete("CP-1")
+    assert "currentTime" in await charger.call("Heartbeat", {})

@@ -23,10 +23,16 @@ from kilowatt.ocpp import v16
 from kilowatt.ocpp.services import Services
 from kilowatt.ocpp.v16.commands import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
+from kilowatt.services.api_keys import ApiKeyService
+from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandService
 from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.firmware import FirmwareService
+from kilowatt.services.local_list import LocalListService
+from kilowatt.services.reservations import ReservationService
+from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.database import create_engine, session_factory
@@ -49,7 +55,9 @@ class _EmbeddedUvicorn(uvicorn.Server):
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket; port 0 picks a free one (tests, demos)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets it can tell are TCP, and
+    # without it every small response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -67,14 +75,21 @@ class Application:
         stations = StationService(self.sessions, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()})
+        reservations = ReservationService(self.sessions, commands, authorization, self.bus)
         self.services = Services(
             settings=settings,
             stations=stations,
             authorization=authorization,
-            transactions=TransactionService(self.sessions, authorization, self.bus),
+            transactions=TransactionService(self.sessions, authorization, self.bus, reservations=reservations),
             data_transfer=DataTransferService(self.sessions, settings.data_transfer_vendors),
             commands=commands,
             configuration=ConfigurationService(self.sessions, commands),
+            local_list=LocalListService(self.sessions, commands, authorization),
+            reservations=reservations,
+            smart_charging=SmartChargingService(self.sessions, commands),
+            firmware=FirmwareService(commands, stations),
+            api_keys=ApiKeyService(self.sessions),
+            audit=AuditService(self.sessions),
         )
         self.gateway = Gateway(
             settings,
@@ -91,6 +106,7 @@ class Application:
         """Migrate the database and start listening; returns once both servers accept connections."""
         if migrate:
             await upgrade(self.engine)
+        self.services.reservations.start_sweeper(self.settings.reservation_sweep_interval_s)
         if self.role in (Role.all, Role.gateway):
             await self.gateway.start(bind_socket(self.settings.host, self.settings.ocpp_port))
             self.ocpp_port = self.gateway.port
@@ -118,6 +134,7 @@ class Application:
             self._http.should_exit = True
             await self._http_task
             self._http = None
+        await self.services.reservations.stop_sweeper()
         await self.services.configuration.close()
         await self.gateway.stop()
         await self.bus.close()

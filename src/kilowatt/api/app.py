@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,8 +27,10 @@ read-only. Lists are paginated with `limit` (at most 500) and `offset` and retur
 
 
 def create_api(application: Application) -> FastAPI:
+    from kilowatt.api.audit import AuditMiddleware
     from kilowatt.api.commands import install_error_handlers
-    from kilowatt.api.routes import commands, health, id_tokens, stations, transactions
+    from kilowatt.api.routes import api_keys, audit_log
+    from kilowatt.api.routes import charging, commands, firmware, health, id_tokens, local_list, reservations, stations, transactions
 
     api = FastAPI(
         title="Kilowatt CSMS",
@@ -52,6 +55,13 @@ def create_api(application: Application) -> FastAPI:
     async def _invalid(request: Request, exc: Invalid) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    @api.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes each bad value back as "input"; for a password that would leak it into
+        # responses and logs. The location and message say enough.
+        errors = [{k: v for k, v in error.items() if k not in ("input", "ctx", "url")} for error in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
@@ -60,4 +70,11 @@ def create_api(application: Application) -> FastAPI:
     install_error_handlers(api)
     for module in (stations, id_tokens, transactions, commands):
         api.include_router(module.router, prefix="/api/v1")
+    api.include_router(local_list.router, prefix="/api/v1")
+    api.include_router(reservations.router, prefix="/api/v1")
+    api.include_router(charging.router, prefix="/api/v1")
+    api.include_router(firmware.router, prefix="/api/v1")
+    api.include_router(api_keys.router, prefix="/api/v1")
+    api.include_router(audit_log.router, prefix="/api/v1")
+    api.add_middleware(AuditMiddleware)
     return api

@@ -9,15 +9,15 @@ time is ambiguous, so it is refused with 422) and are stored in UTC.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from kilowatt.services.stations import MAX_STATION_ID_LENGTH, valid_station_id
 
 T = TypeVar("T")
 
-MAX_STATION_ID_LENGTH = 48  # OCPP 2.0.1 identity limit; the gateway enforces the same
 MAX_ID_TOKEN_LENGTH = 36  # OCPP 2.0.1 IdTokenType.idToken; 1.6 idTag is at most 20
 
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
@@ -29,8 +29,8 @@ IdTokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Lo
 
 
 def is_station_id(value: str) -> bool:
-    """The rule the gateway applies to the id in ``/ocpp/{station_id}``: 1-48 printable characters, no '/'."""
-    return 0 < len(value) <= MAX_STATION_ID_LENGTH and "/" not in value and value.isprintable()
+    """The rule the gateway applies to the id in ``/ocpp/{station_id}`` (see ``valid_station_id``)."""
+    return valid_station_id(value)
 
 
 def is_id_token(value: str) -> bool:
@@ -39,7 +39,7 @@ def is_id_token(value: str) -> bool:
 
 def _station_id(value: str) -> str:
     if not is_station_id(value):
-        raise ValueError(f"a station id is 1 to {MAX_STATION_ID_LENGTH} printable characters without '/'")
+        raise ValueError(f"a station id is 1 to {MAX_STATION_ID_LENGTH} printable characters without '/' or ':'")
     return value
 
 
@@ -303,9 +303,71 @@ class TransactionPage(PageOut[TransactionOut]):
     pass
 
 
+
+# --- API keys and the audit log -----------------------------------------------------------------
+
+Role = Literal["admin", "operator", "viewer"]
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Printable = Field(
+        min_length=1,
+        max_length=64,
+        description="Who or what holds the key (a person, a service); the audit log names callers by it. "
+        "Unique among active keys.",
+        examples=["billing-service"],
+    )
+    role: Role = Field(description="viewer reads; operator also sends commands and manages id tokens; "
+                       "admin also manages stations and API keys")
+
+
+class ApiKeyOut(_Out):
+    """An API key as listed: never the key itself, nor its hash."""
+
+    id: int
+    name: str
+    role: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart; not enough to use it")
+    created_at: Utc
+    created_by: str = Field(description="Who created it (an audit name)")
+    last_used_at: Utc | None = Field(description="When it last authenticated a request, to the minute")
+    revoked_at: Utc | None = Field(description="When it was revoked; a revoked key is refused (401)")
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(
+        description="The key. Shown this once: only its hash is stored. Send it as 'Authorization: Bearer <key>'",
+        examples=["kw_3q2-7wEYyK1m4Zk0rJx5hQ8s8a1cN1uTzWnH0p6dLfI"],
+    )
+
+
+class ApiKeyPage(PageOut[ApiKeyOut]):
+    pass
+
+
+class AuditEntryOut(_Out):
+    id: int
+    at: Utc = Field(description="When the request was answered")
+    principal: str = Field(
+        description="The caller: an API key's name, 'admin-token', 'anonymous' (no admin token configured) "
+        "or 'unauthenticated' (refused with 401)"
+    )
+    role: str = Field(description="The caller's role then; 'none' when unauthenticated")
+    method: str
+    path: str = Field(description="The request path, with its query string")
+    status_code: int = Field(description="The HTTP status answered")
+    body: Any = Field(description="The JSON request body with secrets replaced by \"***\"; null when empty")
+
+
+class AuditPage(PageOut[AuditEntryOut]):
+    pass
+
+
 _ERROR_MEANINGS = {
     401: "Missing or wrong bearer token",
-    403: "Writes are refused: no admin token is configured, or the caller's role may not write",
+    403: "Refused: no admin token is configured (writes), or the caller's role is not enough",
     404: "Not found",
     409: "Conflicts with what is stored (e.g. the id exists already)",
     422: "Invalid request; `detail` names the field",

@@ -8,8 +8,9 @@ from urllib.parse import unquote
 
 from websockets.datastructures import Headers
 
+from kilowatt.services.stations import valid_station_id
+
 PATH_PREFIX = "/ocpp/"
-MAX_STATION_ID_LENGTH = 48
 
 
 def station_id_from_path(path: str) -> str | None:
@@ -18,9 +19,7 @@ def station_id_from_path(path: str) -> str | None:
     if not path.startswith(PATH_PREFIX):
         return None
     station_id = unquote(path[len(PATH_PREFIX) :].rstrip("/"))
-    if not station_id or "/" in station_id or len(station_id) > MAX_STATION_ID_LENGTH or not station_id.isprintable():
-        return None
-    return station_id
+    return station_id if valid_station_id(station_id) else None
 
 
 def offered_subprotocols(headers: Headers) -> list[str]:

@@ -14,13 +14,14 @@ import functools
 import http
 import weakref
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from kilowatt.bus.base import Bus
+from kilowatt.bus.base import Bus, Event
 from kilowatt.config import Settings
 from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, station_id_from_path
 from kilowatt.ocpp.context import StationContext
@@ -73,6 +74,7 @@ class Gateway:
         self.sessions: dict[str, StationSession] = {}
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     @property
     def port(self) -> int:
@@ -82,6 +84,7 @@ class Gateway:
     async def start(self, sock: Any = None) -> None:
         """Listen on ``sock`` (a bound socket) or on the configured host and port."""
         await self.stations.reset_node(self.settings.node_id)  # sockets of a previous run of this node are gone
+        self._unsubscribe = self.bus.subscribe(self._on_event)
         interval = self.settings.ws_ping_interval_s or None
         options: dict[str, Any] = {
             "process_request": self._process_request,
@@ -101,9 +104,15 @@ class Gateway:
             self._server = await serve(self._handle, self.settings.host, self.settings.ocpp_port, **options)
         log.info("gateway listening", port=self.port, subprotocols=list(self.adapters))
 
+    async def _on_event(self, event: Event) -> None:
+        """An operator accepted or rejected a station: its live connection follows at once."""
+        if event.type == "station.registration" and event.station_id in self.sessions:
+            self.sessions[event.station_id].context.registration_status = event.data["registration_status"]
+
     async def stop(self) -> None:
         if self._server is None:
             return
+        self._unsubscribe()
         self._server.close(close_connections=True)
         await self._server.wait_closed()
         await self.stations.reset_node(self.settings.node_id)

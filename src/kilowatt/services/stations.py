@@ -17,6 +17,13 @@ from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
 
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
+MAX_STATION_ID_LENGTH = 48
+
+
+def valid_station_id(value: str) -> bool:
+    """1 to 48 printable characters without '/' (it is a URL path segment) or ':' (it is the
+    HTTP Basic user name, which ends at the first ':'), as OCPP 2.0.1 requires of an identity."""
+    return 0 < len(value) <= MAX_STATION_ID_LENGTH and value.isprintable() and "/" not in value and ":" not in value
 
 # Which station column a station event of a kind keeps current.
 _CURRENT_STATUS_COLUMN = {"firmware": "firmware_status", "diagnostics": "diagnostics_status"}
@@ -253,6 +260,11 @@ class StationService:
                 result = await session.execute(update(Station).where(Station.id == station_id).values(**values))
                 if result.rowcount == 0:
                     raise NotFound(f"station {station_id!r} not found")
+            if "registration_status" in values:
+                # The node holding the station's socket applies it to the live connection.
+                await self._bus.publish(
+                    Event("station.registration", station_id, {"registration_status": values["registration_status"]})
+                )
         return await self.get(station_id)
 
     async def delete(self, station_id: str) -> None:
@@ -260,6 +272,11 @@ class StationService:
             station = await session.get(Station, station_id)
             if station is None:
                 raise NotFound(f"station {station_id!r} not found")
+            if station.connected:
+                raise Conflict(
+                    f"station {station_id!r} is connected; set its registration_status to Rejected "
+                    "and reset it, or wait until it disconnects, before deleting it"
+                )
             await session.delete(station)
 
     async def status_history(self, station_id: str, limit: int = 50, offset: int = 0) -> Page[StatusNotification]:

@@ -17,10 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
 from kilowatt.ocpp.services import Services
+from kilowatt.services.common import NotFound
+from kilowatt.services.stations import valid_station_id
 
 router = APIRouter(tags=["remote operations"], responses=ERROR_RESPONSES)
 
-StationId = Path(description="Station id", min_length=1, max_length=48)
+def _station_id(station_id: str = Path(description="Station id")) -> str:
+    # An id no station can have names nothing; checking here also keeps NUL bytes away from PostgreSQL.
+    if not valid_station_id(station_id):
+        raise NotFound(f"station {station_id!r} not found")
+    return station_id
+
+
+StationId = Depends(_station_id)
 
 
 class Body(BaseModel):
