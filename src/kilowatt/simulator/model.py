@@ -72,6 +72,7 @@ class Session:
     phase: SessionPhase = SessionPhase.AUTHORIZING
     transaction_id: int | str | None = None  # the CSMS's number (1.6); None until it answers
     meter_start_wh: int = 0
+    meter_stop_wh: int | None = None  # the register when the transaction ended (what StopTransaction says)
     started_at: datetime | None = None
     last_advance_s: float = 0.0
     next_meter_s: float = float("inf")

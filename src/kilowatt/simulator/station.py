@@ -59,6 +59,7 @@ _INF = math.inf
 # Cars that show up: (battery capacity Wh, on-board AC charger W). DC stations use DC_EV_POWER_W.
 _AC_CARS = ((40_000, 7_400), (60_000, 11_000), (75_000, 11_000), (100_000, 22_000), (52_000, 7_400))
 _DC_EV_POWER_W = (50_000, 100_000, 150_000)
+COMPLETED_SESSIONS_KEPT = 64  # per station; bounded so a long load test does not grow
 
 
 def _station_url(base_url: str, station_id: str) -> str:
@@ -104,6 +105,9 @@ class SimulatedStation:
         for connector in self.model.connectors:  # a used meter, not a factory-fresh one
             connector.meter_wh = float(self.rng.randrange(0, 5_000_000))
         self.queue = TransactionQueue(config.max_queued_messages)
+        # Sessions whose StopTransaction the CSMS answered, newest last: the station's own account
+        # (transaction id, meter start/stop, energy integrated from the power curve) to check a CSMS against.
+        self.completed_sessions: deque[Session] = deque(maxlen=COMPLETED_SESSIONS_KEPT)
         self.allow_offline_tx = config.allow_offline_tx
         self.transaction_message_attempts = config.transaction_message_attempts
         self.transaction_retry_s = 5.0
@@ -517,6 +521,11 @@ class SimulatedStation:
                 self.stats.offline_messages_replayed += 1
             self.adapter.transaction_message_answered(message, response)
 
+    def session_completed(self, session: Session) -> None:
+        """The CSMS answered the session's StopTransaction: it is over, on both sides."""
+        self.stats.sessions_completed += 1
+        self.completed_sessions.append(session)
+
     def _give_up(self, message: QueuedMessage) -> None:
         if self.queue.peek() is message:
             self.queue.pop()
@@ -698,6 +707,7 @@ class SimulatedStation:
             session.phase = SessionPhase.STOPPING
             session.stop_reason = reason
             session.power_w = 0.0
+            session.meter_stop_wh = int(connector.meter_wh)
             self.adapter.transaction_stopped(session)
             self.model.profiles.end_transaction(session.transaction_id, connector.connector_id)
         connector.session = None

@@ -177,7 +177,7 @@ class V16Adapter(ProtocolAdapter):
         payload: dict[str, Any] = {
             "transactionId": self._transaction_id(session),
             "idTag": session.id_token,
-            "meterStop": int(connector.meter_wh),
+            "meterStop": session.meter_stop_wh if session.meter_stop_wh is not None else int(connector.meter_wh),
             "timestamp": timestamp(),
             "reason": reason.value,
         }
@@ -193,8 +193,8 @@ class V16Adapter(ProtocolAdapter):
                 station.stats.rejected["StartTransaction"] += 1
                 if self.configuration.flag("StopTransactionOnInvalidId") and session.phase is SessionPhase.ACTIVE:
                     station.post(lambda: station.end_session(session, StopReason.DEAUTHORIZED))
-        elif message.action == "StopTransaction":
-            station.stats.sessions_completed += 1
+        elif message.action == "StopTransaction" and session is not None:
+            station.session_completed(session)
 
     def transaction_message_failed(self, message: QueuedMessage) -> None:
         session: Session | None = message.context
