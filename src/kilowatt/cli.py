@@ -1,4 +1,4 @@
-"""``kilowatt`` command line: ``serve``, ``migrate``, ``simulate``.
+"""``kilowatt`` command line: ``serve``, ``migrate``, ``simulate``, ``demo``.
 
 Configuration comes from the environment (``KILOWATT_*``); flags only pick what to run.
 """
@@ -52,11 +52,32 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_logging() -> None:
+    """Logs to stderr, WARNING unless ``KILOWATT_LOG_LEVEL`` is set: stdout is for the person (or the pipe)."""
+    settings = Settings()
+    level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    configure_logging(level, stream=sys.stderr)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from kilowatt.simulator import cli as simulator_cli
 
-    configure_logging(Settings().log_level)
+    _quiet_logging()
     return asyncio.run(simulator_cli.run(args))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kilowatt import demo
+
+    _quiet_logging()
+    options = demo.DemoOptions(
+        duration_s=args.duration,
+        stations=args.stations,
+        ocpp_port=args.ocpp_port,
+        http_port=args.http_port,
+        seed=args.seed,
+    )
+    return asyncio.run(demo.run(options, sys.stdout))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # the simulator package is optional at build time
         pass
     simulate.set_defaults(func=_simulate)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the CSMS with simulated charge points on a temporary database, and show it working",
+        description="Start Kilowatt on a temporary SQLite database with a small simulated fleet, send a few "
+        "commands through the REST API, and print a summary at the end (Ctrl-C or --duration).",
+    )
+    demo.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long (default: until Ctrl-C)")
+    demo.add_argument("--stations", type=int, default=5, metavar="N", help="simulated charge points (default 5)")
+    demo.add_argument(
+        "--ocpp-port", type=int, metavar="PORT",
+        help="OCPP port; 0 picks a free one (default: KILOWATT_OCPP_PORT or 9000, or a free one if taken)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--http-port", type=int, metavar="PORT",
+        help="API port; 0 picks a free one (default: KILOWATT_HTTP_PORT or 8000, or a free one if taken)",
+    )  # fmt: skip
+    demo.add_argument("--seed", type=int, help="random seed for the simulated drivers")
+    demo.set_defaults(func=_demo)
     return parser
 
 

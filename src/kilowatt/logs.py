@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import orjson
 import structlog
@@ -18,8 +19,13 @@ def _dumps(obj: object, default: object = None) -> str:
     return orjson.dumps(obj, default=default).decode()
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Route both structlog and stdlib logging (uvicorn, websockets) to JSON lines on stdout."""
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Route both structlog and stdlib logging (uvicorn, websockets) to JSON lines on stdout.
+
+    ``stream`` sends them elsewhere: ``kilowatt simulate`` and ``kilowatt demo`` log to stderr so
+    that what they print for a person (or a pipe) on stdout stays clean.
+    """
+    stream = stream if stream is not None else sys.stdout
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
@@ -31,10 +37,10 @@ def configure_logging(level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(_dumps)],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
