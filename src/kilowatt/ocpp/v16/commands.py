@@ -4,6 +4,11 @@ Parameters arrive in snake_case, already checked by the API. Most map onto the 1
 camelCasing their names; the table below names the exceptions. Targets: ``evse_id`` is the 1.6
 ``connectorId`` (1.6 connector N is EVSE N); a body that gives ``connector_id`` and no ``evse_id``
 means the 1.6 connector id directly.
+
+``send_local_list`` entries arrive in domain terms (``id_token``, ``status``, ``expiry_date``,
+``parent_id_token``; an entry without ``status`` removes the token) and become 1.6
+``{idTag, idTagInfo}`` here; a 1.6 idTag is at most 20 characters, so a longer token cannot be in a
+1.6 list and the command is refused as invalid, naming the tokens.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from kilowatt.ocpp.naming import camel, camelize, snakeize
-from kilowatt.services.commands import UnsupportedOperation
+from kilowatt.services.commands import InvalidCommand, UnsupportedOperation
+
+MAX_ID_TAG_LENGTH = 20  # 1.6 IdToken is CiString20Type
 
 # operation -> (1.6 action, {domain parameter: 1.6 field} for names camelCase alone does not give)
 OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
@@ -59,6 +66,8 @@ class V16Commands:
         connector_id = params.pop("connector_id", None)
         if evse_id is not None or connector_id is not None:
             payload["connectorId"] = evse_id if evse_id is not None else connector_id
+        if operation == "send_local_list":
+            params["local_authorization_list"] = local_list_entries(params.get("local_authorization_list") or [])
         for name, value in params.items():
             if value is None:
                 continue
@@ -67,3 +76,29 @@ class V16Commands:
 
     def answer(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         return snakeize(dict(payload))
+
+
+def local_list_entries(entries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Domain local-list entries as 1.6 AuthorizationData (snake_case here; camelCased by the caller).
+
+    An entry without ``status`` removes the token from the station's list: in 1.6 that is an
+    AuthorizationData without idTagInfo (allowed in a Differential update only).
+    """
+    too_long = [entry["id_token"] for entry in entries if len(entry["id_token"]) > MAX_ID_TAG_LENGTH]
+    if too_long:
+        raise InvalidCommand(
+            f"OCPP 1.6 id tags are at most {MAX_ID_TAG_LENGTH} characters, so these id tokens cannot be in a 1.6 "
+            f"local list: {', '.join(repr(t) for t in too_long)}"
+        )
+    converted = []
+    for entry in entries:
+        item: dict[str, Any] = {"id_tag": entry["id_token"]}
+        if entry.get("status") is not None:
+            info: dict[str, Any] = {"status": entry["status"]}
+            if entry.get("expiry_date") is not None:
+                info["expiry_date"] = entry["expiry_date"]
+            if entry.get("parent_id_token") is not None:
+                info["parent_id_tag"] = entry["parent_id_token"]
+            item["id_tag_info"] = info
+        converted.append(item)
+    return converted
