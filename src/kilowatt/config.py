@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     duplicate_probe_timeout_s: float = Field(
         5.0, gt=0, description="How long the old socket has to answer a ping when a station reconnects"
     )
+    reservation_sweep_interval_s: float = Field(
+        10.0, gt=0, description="How often Accepted reservations past their expiry date are marked Expired"
+    )
     node_id: str = "node-1"
 
 

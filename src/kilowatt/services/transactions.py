@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -86,11 +86,24 @@ class UnknownTransaction(Exception):
     """No transaction with that id was started by that station."""
 
 
+class ReservationConsumer(Protocol):
+    """Whoever owns reservations (the reservation service): told when a start uses one."""
+
+    async def consume(self, station_id: str, reservation_id: int, transaction_id: int, id_token: str) -> bool: ...
+
+
 class TransactionService:
-    def __init__(self, sessions: SessionFactory, authorization: AuthorizationService, bus: Bus):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        authorization: AuthorizationService,
+        bus: Bus,
+        reservations: ReservationConsumer | None = None,
+    ):
         self._sessions = sessions
         self._authorization = authorization
         self._bus = bus
+        self._reservations = reservations
 
     async def authorize_start(self, id_token: str, station_id: str, evse_id: int) -> AuthorizationResult:
         """Authorization for a new transaction: the token's own status, and ConcurrentTx when it
@@ -112,8 +125,10 @@ class TransactionService:
         return result
 
     async def start(self, start: TransactionStart) -> StartResult:
+        """Store a start; a reservation it names is consumed before this returns (so before the answer)."""
         existing = await self._find_start(start)
         if existing is not None:
+            await self._consume_reservation(start, existing.transaction_id)  # in case the first try died in between
             return existing
         authorization = await self.authorize_start(start.id_token, start.station_id, start.evse_id)
         transaction = Transaction(
@@ -135,6 +150,7 @@ class TransactionService:
             if existing is None:
                 raise
             return existing
+        await self._consume_reservation(start, transaction.id)
         await self._bus.publish(
             Event(
                 "transaction.started",
@@ -143,6 +159,10 @@ class TransactionService:
             )
         )
         return StartResult(transaction.id, authorization)
+
+    async def _consume_reservation(self, start: TransactionStart, transaction_id: int) -> None:
+        if start.reservation_id is not None and self._reservations is not None:
+            await self._reservations.consume(start.station_id, start.reservation_id, transaction_id, start.id_token)
 
     async def _find_start(self, start: TransactionStart) -> StartResult | None:
         async with self._sessions() as session:

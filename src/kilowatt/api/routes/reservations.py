@@ -1,0 +1,133 @@
+"""Reservations: hold a connector for an id token until an expiry date (ReserveNow / CancelReservation)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kilowatt.api.auth import Principal, operator, reader
+from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.routes.commands import RequiredTarget, StationId
+from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput, error_responses
+from kilowatt.ocpp.services import Services
+from kilowatt.storage.models import Reservation, utcnow
+
+router = APIRouter(tags=["reservations"], responses={**ERROR_RESPONSES, **error_responses(401, 404)})
+
+ReservationStatus = Literal[
+    "Requested", "Accepted", "Faulted", "Occupied", "Rejected", "Unavailable", "Failed", "Used", "Cancelled", "Expired"
+]
+ReservationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The reservation id (the OCPP reservationId)")]
+
+
+class ReservationBody(RequiredTarget):
+    id_token: IdTokenValue = Field(description="The id token the connector is held for; it must exist and be Accepted")
+    expiry_date: UtcInput = Field(description="When the reservation ends; in the future, with a time zone")
+
+    @field_validator("expiry_date")
+    @classmethod
+    def _future(cls, value):  # noqa: ANN001, ANN206 - pydantic validator
+        if value <= utcnow():
+            raise ValueError("expiry_date must be in the future")
+        return value
+
+
+class ReservationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="The OCPP reservationId")
+    station_id: str
+    evse_id: int = Field(description="EVSE (OCPP 1.6 connectorId; 0: any connector)")
+    id_token: str
+    parent_id_token: str | None
+    expiry_date: Utc
+    status: ReservationStatus = Field(
+        description="Requested; the station's answer (Accepted, Faulted, Occupied, Rejected, Unavailable) or Failed "
+        "(no answer); then Used (a transaction started on it), Cancelled or Expired"
+    )
+    transaction_id: int | None = Field(description="The transaction that used the reservation")
+    created_at: Utc
+    updated_at: Utc
+
+
+class ReservationPage(PageOut[ReservationOut]):
+    pass
+
+
+class ReservationCommandOut(CommandResponse):
+    reservation: ReservationOut
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _out(reservation: Reservation) -> ReservationOut:
+    return ReservationOut.model_validate(reservation)
+
+
+@router.post(
+    "/stations/{station_id}/reservations",
+    summary="Reserve a connector (ReserveNow)",
+    description="Creates the reservation (its id is the reservationId sent), sends ReserveNow and stores the "
+    "station's answer as the reservation's status. A StartTransaction naming the reservation marks it Used; "
+    "past its expiry date an Accepted reservation is Expired.",
+    response_model=ReservationCommandOut,
+    responses=error_responses(403),
+)
+async def reserve(
+    request: Request, body: ReservationBody, station_id: str = StationId, who: Principal = Depends(operator)
+) -> ReservationCommandOut:
+    services = _services(request)
+    await services.stations.get(station_id)
+    evse_id = body.evse_id if body.evse_id is not None else body.connector_id
+    assert evse_id is not None
+    reservation, answer = await services.reservations.reserve(station_id, evse_id, body.id_token, body.expiry_date, who.name)
+    return ReservationCommandOut(**command_response(answer).model_dump(), reservation=_out(reservation))
+
+
+@router.get(
+    "/stations/{station_id}/reservations",
+    summary="A station's reservations",
+    description="Newest first; `status` keeps one status (an Accepted reservation past its expiry date is Expired).",
+    response_model=ReservationPage,
+)
+async def list_reservations(
+    request: Request,
+    page: Paginated,
+    station_id: str = StationId,
+    status: ReservationStatus | None = Query(None, description="Only reservations in this status"),
+    who: Principal = Depends(reader),
+) -> ReservationPage:
+    services = _services(request)
+    await services.stations.get(station_id)
+    result = await services.reservations.list(station_id, page.limit, page.offset, status)
+    return ReservationPage(items=[_out(r) for r in result.items], total=result.total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/reservations/{reservation_id}",
+    summary="One reservation",
+    description="Its status, and the transaction that used it.",
+    response_model=ReservationOut,
+)
+async def get_reservation(request: Request, reservation_id: ReservationId, who: Principal = Depends(reader)) -> ReservationOut:
+    return _out(await _services(request).reservations.get(reservation_id))
+
+
+@router.delete(
+    "/stations/{station_id}/reservations/{reservation_id}",
+    summary="Cancel a reservation (CancelReservation)",
+    description="Sends CancelReservation; the reservation becomes Cancelled when the station answers Accepted. "
+    "A reservation that is already Used, Cancelled, Expired or was refused gives 409.",
+    response_model=ReservationCommandOut,
+    responses=error_responses(403, 409),
+)
+async def cancel_reservation(
+    request: Request, reservation_id: ReservationId, station_id: str = StationId, who: Principal = Depends(operator)
+) -> ReservationCommandOut:
+    reservation, answer = await _services(request).reservations.cancel(reservation_id, who.name, station_id=station_id)
+    return ReservationCommandOut(**command_response(answer).model_dump(), reservation=_out(reservation))

@@ -1,0 +1,220 @@
+"""Reservations: a connector (EVSE) held for one id token until an expiry date.
+
+Lifecycle of a row (its id is the OCPP reservationId)::
+
+    Requested --ReserveNow answer--> Accepted | Faulted | Occupied | Rejected | Unavailable
+                                  \\-> Failed (no answer: offline, busy, timeout, CALLERROR, invalid)
+    Accepted --StartTransaction with the reservationId--> Used (transaction linked)
+             --CancelReservation Accepted---------------> Cancelled
+             --expiry_date passed------------------------> Expired (the sweeper; reads show it at once)
+
+The row is created before ReserveNow is sent, because the station needs the reservationId.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, func, or_, select, update
+
+from kilowatt.bus.base import Bus, Event
+from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
+from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, Invalid, NotFound, Page
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import Reservation, utcnow
+
+log = structlog.get_logger("kilowatt.reservations")
+
+STATION_ANSWERS = ("Accepted", "Faulted", "Occupied", "Rejected", "Unavailable")
+# What a StartTransaction naming the reservation may consume: the station's word is final, so a
+# reservation we think expired (clocks differ) or whose ReserveNow answer we lost still counts.
+_CONSUMABLE = ("Requested", "Accepted", "Expired", "Failed")
+_CANCELLABLE = ("Requested", "Accepted", "Failed")
+
+
+class ReservationService:
+    def __init__(self, sessions: SessionFactory, commands: CommandService, authorization: AuthorizationService, bus: Bus):
+        self._sessions = sessions
+        self._commands = commands
+        self._authorization = authorization
+        self._bus = bus
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def reserve(
+        self, station_id: str, evse_id: int, id_token: str, expiry_date: datetime, requested_by: str
+    ) -> tuple[Reservation, CommandAnswer]:
+        """ReserveNow; the station's answer is stored as the reservation's status."""
+        if expiry_date.tzinfo is None:
+            raise Invalid("expiry_date must carry a time zone")
+        if expiry_date <= utcnow():
+            raise Invalid("expiry_date must be in the future")
+        authorization = await self._authorization.authorize(id_token)
+        if authorization.status != "Accepted":
+            raise Invalid(f"id token {id_token!r} cannot reserve: its authorization is {authorization.status}")
+        reservation = Reservation(
+            station_id=station_id,
+            evse_id=evse_id,
+            id_token=id_token,
+            parent_id_token=authorization.parent_id_token,
+            expiry_date=expiry_date.astimezone(timezone.utc),
+            status="Requested",
+        )
+        async with self._sessions.begin() as session:
+            session.add(reservation)
+        params: dict[str, Any] = {
+            "evse_id": evse_id,
+            "expiry_date": _wire_time(reservation.expiry_date),
+            "id_token": id_token,
+            "parent_id_token": reservation.parent_id_token,
+            "reservation_id": reservation.id,
+        }
+        try:
+            answer = await self._commands.send(station_id, "reserve_now", params, requested_by)
+        except (CommandFailed, NotFound):
+            await self._set_status(reservation, "Failed", ("Requested",))
+            raise
+        status = answer.status if answer.status in STATION_ANSWERS else "Failed"
+        await self._set_status(reservation, status, ("Requested",))
+        return reservation, answer
+
+    async def cancel(self, reservation_id: int, requested_by: str, station_id: str | None = None) -> tuple[Reservation, CommandAnswer]:
+        """CancelReservation; Accepted makes the reservation Cancelled."""
+        reservation = await self.get(reservation_id, station_id)
+        if reservation.status not in _CANCELLABLE:
+            raise Conflict(f"reservation {reservation_id} is {reservation.status}; only an active reservation can be cancelled")
+        answer = await self._commands.send(
+            reservation.station_id, "cancel_reservation", {"reservation_id": reservation_id}, requested_by
+        )
+        if answer.status == "Accepted":
+            await self._set_status(reservation, "Cancelled", _CANCELLABLE)
+        return reservation, answer
+
+    async def consume(self, station_id: str, reservation_id: int, transaction_id: int, id_token: str) -> bool:
+        """A transaction started on the reservation: it is Used and linked to the transaction.
+
+        Called by the transaction service before the StartTransaction is answered. Idempotent (a
+        replayed start changes nothing); returns False when the reservation is not this station's
+        or cannot be used any more (logged, and the start itself stands).
+        """
+        async with self._sessions.begin() as session:
+            reservation = await session.get(Reservation, reservation_id)
+            if reservation is None or reservation.station_id != station_id:
+                log.warning("StartTransaction names an unknown reservation", station_id=station_id, reservation_id=reservation_id)
+                return False
+            if reservation.status == "Used":
+                return reservation.transaction_id == transaction_id
+            if reservation.status not in _CONSUMABLE:
+                log.warning(
+                    "StartTransaction names a reservation that is not active",
+                    station_id=station_id,
+                    reservation_id=reservation_id,
+                    status=reservation.status,
+                )
+                return False
+            if id_token not in (reservation.id_token, reservation.parent_id_token):
+                log.info("reservation used by another id token of its group or by the station's choice", reservation_id=reservation_id)
+            reservation.status = "Used"
+            reservation.transaction_id = transaction_id
+        await self._bus.publish(
+            Event("reservation.used", station_id, {"reservation_id": reservation_id, "transaction_id": transaction_id})
+        )
+        return True
+
+    async def expire_due(self) -> int:
+        """Accepted reservations past their expiry date become Expired; returns how many."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            expired = (
+                await session.execute(
+                    select(Reservation.id, Reservation.station_id).where(Reservation.status == "Accepted", Reservation.expiry_date <= now)
+                )
+            ).all()
+            if expired:
+                await session.execute(
+                    update(Reservation)
+                    .where(Reservation.id.in_([row.id for row in expired]), Reservation.status == "Accepted")
+                    .values(status="Expired", updated_at=now)
+                )
+        for row in expired:
+            await self._bus.publish(Event("reservation.expired", row.station_id, {"reservation_id": row.id}))
+        return len(expired)
+
+    # --- reads: an Accepted reservation past its expiry reads as Expired before the sweeper runs
+
+    async def get(self, reservation_id: int, station_id: str | None = None) -> Reservation:
+        async with self._sessions() as session:
+            reservation = await session.get(Reservation, reservation_id)
+        if reservation is None or (station_id is not None and reservation.station_id != station_id):
+            raise NotFound(f"reservation {reservation_id} not found")
+        return _as_read(reservation, utcnow())
+
+    async def list(self, station_id: str, limit: int = 50, offset: int = 0, status: str | None = None) -> Page[Reservation]:
+        limit = min(limit, MAX_PAGE_SIZE)
+        now = utcnow()
+        query = select(Reservation).where(Reservation.station_id == station_id)
+        if status == "Expired":
+            query = query.where(
+                or_(Reservation.status == "Expired", and_(Reservation.status == "Accepted", Reservation.expiry_date <= now))
+            )
+        elif status == "Accepted":
+            query = query.where(Reservation.status == "Accepted", Reservation.expiry_date > now)
+        elif status:
+            query = query.where(Reservation.status == status)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (await session.execute(query.order_by(Reservation.id.desc()).limit(limit).offset(offset))).scalars().all()
+        return Page([_as_read(row, now) for row in rows], total, limit, offset)
+
+    # --- the sweeper ------------------------------------------------------------------------------
+
+    def start_sweeper(self, interval_s: float) -> None:
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep(interval_s))
+
+    async def stop_sweeper(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def _sweep(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                count = await self.expire_due()
+                if count:
+                    log.info("reservations expired", count=count)
+            except Exception:
+                log.exception("reservation sweep failed")
+
+    async def _set_status(self, reservation: Reservation, status: str, from_statuses: tuple[str, ...]) -> None:
+        """Move to ``status`` unless something else moved it meanwhile (e.g. a start consumed it)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Reservation)
+                .where(Reservation.id == reservation.id, Reservation.status.in_(from_statuses))
+                .values(status=status, updated_at=utcnow())
+            )
+            current = await session.get(Reservation, reservation.id, populate_existing=True)
+            assert current is not None
+            reservation.status, reservation.transaction_id, reservation.updated_at = (
+                current.status,
+                current.transaction_id,
+                current.updated_at,
+            )
+
+
+def _as_read(reservation: Reservation, now: datetime) -> Reservation:
+    if reservation.status == "Accepted" and reservation.expiry_date <= now:
+        reservation.status = "Expired"  # a detached row: this changes what is shown, not what is stored
+    return reservation
+
+
+def _wire_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
