@@ -1,0 +1,187 @@
+"""Smart charging: set and clear charging profiles, read the stored ones, ask for the composite schedule."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kilowatt.api.auth import Principal, operator, reader
+from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
+from kilowatt.api.routes.commands import Body, RequiredTarget, StationId
+from kilowatt.api.schemas import Utc, UtcInput, error_responses
+from kilowatt.ocpp.services import Services
+
+router = APIRouter(tags=["smart charging"], responses={**ERROR_RESPONSES, **error_responses(401, 404)})
+
+Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+RateUnit = Literal["A", "W"]
+
+
+class ChargingSchedulePeriod(Body):
+    start_period: int = Field(ge=0, description="Seconds from the start of the schedule")
+    limit: float = Field(ge=0, description="In the schedule's charging_rate_unit (A or W)")
+    number_phases: int | None = Field(None, ge=1, le=3)
+
+
+class ChargingSchedule(Body):
+    duration: int | None = Field(None, ge=0, description="Seconds; the last period lasts until the profile ends when omitted")
+    start_schedule: UtcInput | None = None
+    charging_rate_unit: RateUnit
+    charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1)
+    min_charging_rate: float | None = Field(None, ge=0)
+
+
+class ChargingProfile(Body):
+    """An OCPP 1.6 ChargingProfile in snake_case."""
+
+    charging_profile_id: int
+    transaction_id: int | None = Field(None, description="Only for a TxProfile")
+    stack_level: int = Field(ge=0)
+    charging_profile_purpose: Purpose
+    charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
+    recurrency_kind: Literal["Daily", "Weekly"] | None = Field(None, description="Required when the kind is Recurring")
+    valid_from: UtcInput | None = None
+    valid_to: UtcInput | None = None
+    charging_schedule: ChargingSchedule
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChargingProfile:
+        if self.charging_profile_kind == "Recurring" and self.recurrency_kind is None:
+            raise ValueError("a Recurring profile needs recurrency_kind")
+        if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":
+            raise ValueError("transaction_id is only for a TxProfile")
+        return self
+
+
+class SetChargingProfileBody(RequiredTarget):
+    charging_profile: ChargingProfile
+
+
+class CompositeScheduleBody(RequiredTarget):
+    duration: int = Field(ge=1, description="Seconds from now the schedule should cover")
+    charging_rate_unit: RateUnit | None = None
+
+
+class StoredProfileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    evse_id: int = Field(description="EVSE (OCPP 1.6 connectorId; 0: the whole station)")
+    charging_profile_id: int
+    stack_level: int
+    purpose: str
+    transaction_id: int | None
+    profile: dict[str, Any] = Field(description="The profile as sent (snake_case)")
+    created_at: Utc
+
+
+class StoredProfilesOut(BaseModel):
+    station_id: str
+    items: list[StoredProfileOut]
+
+
+class SetProfileOut(CommandResponse):
+    stored: bool = Field(description="Whether the profile is now stored (the station answered Accepted)")
+    replaced: int = Field(description="Stored profiles it replaced (same id, or same EVSE, stack level and purpose)")
+
+
+class ClearProfilesOut(CommandResponse):
+    cleared: int = Field(description="Stored profiles removed (the station answered Accepted)")
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _target(body: RequiredTarget) -> int:
+    evse_id = body.evse_id if body.evse_id is not None else body.connector_id
+    assert evse_id is not None
+    return evse_id
+
+
+@router.post(
+    "/stations/{station_id}/charging-profiles",
+    summary="Set a charging profile (SetChargingProfile)",
+    description="Stored once the station answers Accepted, replacing a stored profile with the same id on the "
+    "station, or with the same EVSE, stack level and purpose (as OCPP 1.6 replaces them).",
+    response_model=SetProfileOut,
+    responses=error_responses(403),
+)
+async def set_charging_profile(
+    request: Request, body: SetChargingProfileBody, station_id: str = StationId, who: Principal = Depends(operator)
+) -> SetProfileOut:
+    services = _services(request)
+    await services.stations.get(station_id)
+    profile = body.charging_profile.model_dump(mode="json", exclude_none=True)
+    result = await services.smart_charging.set(station_id, _target(body), profile, who.name)
+    return SetProfileOut(**command_response(result.answer).model_dump(), stored=result.stored is not None, replaced=result.replaced)
+
+
+@router.get(
+    "/stations/{station_id}/charging-profiles",
+    summary="Charging profiles the station accepted",
+    description="As stored by the CSMS: every profile the station answered Accepted to, less those cleared since.",
+    response_model=StoredProfilesOut,
+)
+async def list_charging_profiles(
+    request: Request,
+    station_id: str = StationId,
+    evse_id: int | None = Query(None, ge=0, description="Only this EVSE's profiles"),
+    who: Principal = Depends(reader),
+) -> StoredProfilesOut:
+    services = _services(request)
+    await services.stations.get(station_id)
+    rows = await services.smart_charging.stored(station_id, evse_id)
+    return StoredProfilesOut(station_id=station_id, items=[StoredProfileOut.model_validate(r) for r in rows])
+
+
+@router.delete(
+    "/stations/{station_id}/charging-profiles",
+    summary="Clear charging profiles (ClearChargingProfile)",
+    description="With `charging_profile_id`, that profile (the other filters are then ignored, as in OCPP 1.6); "
+    "otherwise every profile matching all the filters given (none: every profile). On Accepted the matching "
+    "stored profiles are removed.",
+    response_model=ClearProfilesOut,
+    responses=error_responses(403),
+)
+async def clear_charging_profiles(
+    request: Request,
+    station_id: str = StationId,
+    charging_profile_id: int | None = Query(None, description="The profile to clear"),
+    evse_id: int | None = Query(None, ge=0, description="EVSE (OCPP 1.6 connectorId; 0: the whole station)"),
+    connector_id: int | None = Query(None, ge=0, description="Alone, the OCPP 1.6 connectorId"),
+    purpose: Purpose | None = Query(None, description="chargingProfilePurpose"),
+    stack_level: int | None = Query(None, ge=0),
+    who: Principal = Depends(operator),
+) -> ClearProfilesOut:
+    services = _services(request)
+    await services.stations.get(station_id)
+    result = await services.smart_charging.clear(
+        station_id,
+        charging_profile_id=charging_profile_id,
+        evse_id=evse_id if evse_id is not None else connector_id,
+        purpose=purpose,
+        stack_level=stack_level,
+        requested_by=who.name,
+    )
+    return ClearProfilesOut(**command_response(result.answer).model_dump(), cleared=result.cleared)
+
+
+@router.post(
+    "/stations/{station_id}/composite-schedule",
+    summary="Ask the station for its composite schedule (GetCompositeSchedule)",
+    description="The station's own computation of the limits it will apply on the EVSE for `duration` seconds "
+    "from now, returned as it answered (`response.chargingSchedule`).",
+    response_model=CommandResponse,
+    responses=error_responses(403),
+)
+async def composite_schedule(
+    request: Request, body: CompositeScheduleBody, station_id: str = StationId, who: Principal = Depends(operator)
+) -> CommandResponse:
+    services = _services(request)
+    await services.stations.get(station_id)
+    answer = await services.smart_charging.composite_schedule(
+        station_id, _target(body), body.duration, body.charging_rate_unit, requested_by=who.name
+    )
+    return command_response(answer)
