@@ -20,7 +20,7 @@ from kilowatt.bus.base import Bus
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
 from kilowatt.services.common import MAX_PAGE_SIZE, NotFound, Page
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import CommandRecord, Station
+from kilowatt.storage.models import CommandRecord, Station, utcnow
 
 log = structlog.get_logger("kilowatt.commands")
 
@@ -103,7 +103,11 @@ class CommandService:
         """Send ``operation`` to the station and return its answer; raises a :class:`CommandFailed`."""
         version = await self._version_of(station_id)
         translator = self._translators.get(version or "")
-        record = CommandRecord(station_id=station_id, operation=operation, requested_by=requested_by, request=dict(params))
+        # requested_at is when we asked, not when the record is written (after the answer): what the
+        # station reports afterwards (firmware, diagnostics notifications) is ordered against it.
+        record = CommandRecord(
+            station_id=station_id, operation=operation, requested_by=requested_by, request=dict(params), requested_at=utcnow()
+        )
         started = time.perf_counter()
         try:
             if translator is None:
