@@ -9,6 +9,10 @@ from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandService
 from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.firmware import FirmwareService
+from kilowatt.services.local_list import LocalListService
+from kilowatt.services.reservations import ReservationService
+from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
 
@@ -22,3 +26,7 @@ class Services:
     data_transfer: DataTransferService
     commands: CommandService
     configuration: ConfigurationService
+    local_list: LocalListService
+    reservations: ReservationService
+    smart_charging: SmartChargingService
+    firmware: FirmwareService
