@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kilowatt.config import Settings
+from kilowatt.services.api_keys import ApiKeyService
+from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandService
 from kilowatt.services.configuration import ConfigurationService
@@ -30,3 +32,5 @@ class Services:
     reservations: ReservationService
     smart_charging: SmartChargingService
     firmware: FirmwareService
+    api_keys: ApiKeyService
+    audit: AuditService

@@ -1,0 +1,73 @@
+"""The audit log: every write made through the API — who, when, what, and how it ended.
+
+The API's audit middleware (``kilowatt.api.audit``) decides what is recorded and removes secrets
+from bodies; this service only stores and lists entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kilowatt.services.common import MAX_PAGE_SIZE, Page
+from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.models import AuditEntry, utcnow
+
+MAX_PATH_LENGTH = 255
+
+
+@dataclass(slots=True, frozen=True)
+class AuditFilter:
+    principal: str | None = None
+    method: str | None = None
+    path_prefix: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditService:
+    """Owns ``audit_log``."""
+
+    def __init__(self, sessions: SessionFactory):
+        self._sessions = sessions
+
+    async def record(
+        self, principal: str, role: str, method: str, path: str, status_code: int, body: Any, at: datetime | None = None
+    ) -> AuditEntry:
+        entry = AuditEntry(
+            at=at or utcnow(),
+            principal=principal[:64],
+            role=role[:16],
+            method=method[:8],
+            path=path[:MAX_PATH_LENGTH],
+            status_code=status_code,
+            body=body,
+        )
+        async with self._sessions.begin() as session:
+            session.add(entry)
+        return entry
+
+    async def list(self, limit: int = 50, offset: int = 0, where: AuditFilter | None = None) -> Page[AuditEntry]:
+        """Entries newest first. ``since`` is inclusive, ``until`` exclusive."""
+        limit = min(limit, MAX_PAGE_SIZE)
+        where = where or AuditFilter()
+        query = select(AuditEntry)
+        if where.principal is not None:
+            query = query.where(AuditEntry.principal == where.principal)
+        if where.method is not None:
+            query = query.where(AuditEntry.method == where.method.upper())
+        if where.path_prefix:
+            query = query.where(AuditEntry.path.startswith(where.path_prefix, autoescape=True))
+        if where.since is not None:
+            query = query.where(AuditEntry.at >= where.since)
+        if where.until is not None:
+            query = query.where(AuditEntry.at < where.until)
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (
+                await session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+            ).scalars().all()
+        return Page(list(rows), total, limit, offset)
