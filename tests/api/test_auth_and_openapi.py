@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 import httpx
 
 from conftest import ADMIN_TOKEN, CsmsFactory, RunningCsms
-from kilowatt.api.auth import Principal, principal
 from kilowatt.services.transactions import TransactionStart
 
 # Every API route, with a request that would succeed for an admin once "CP-1", "TAG-1" and
@@ -140,24 +138,19 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
-def caller_with(role: str) -> Callable[[], Awaitable[Principal]]:
-    async def override() -> Principal:
-        return Principal(f"a-{role}", role)
-
-    return override
-
-
 async def test_roles_operators_manage_id_tokens_admins_manage_stations(csms: RunningCsms, api: httpx.AsyncClient) -> None:
-    """Until API keys exist only the admin token is real, so other roles are put in place of it."""
+    """With real API keys; tests/api/test_api_keys.py checks every route the same way."""
     await seed(csms)
-    fastapi_app = csms.application._http.config.app  # the running API; there is no public handle yet
     for role in ("viewer", "operator"):
-        fastapi_app.dependency_overrides[principal] = caller_with(role)
-        try:
+        created = await api.post("/api/v1/api-keys", json={"name": f"a-{role}", "role": role})
+        assert created.status_code == 201, created.text
+        async with httpx.AsyncClient(
+            base_url=csms.api_url, headers={"Authorization": f"Bearer {created.json()['key']}"}
+        ) as caller:
             for method, path in READS:
-                assert (await api.request(method, path)).status_code == 200, (role, method, path)
+                assert (await caller.request(method, path)).status_code == 200, (role, method, path)
             for method, path, body in WRITES:
-                response = await api.request(method, path, json=body)
+                response = await caller.request(method, path, json=body)
                 allowed = role == "operator" and "/id-tokens" in path
                 if allowed:
                     assert response.status_code in (200, 201, 204), (role, method, path, response.text)
@@ -165,6 +158,4 @@ async def test_roles_operators_manage_id_tokens_admins_manage_stations(csms: Run
                     assert response.status_code == 403, (role, method, path, response.text)
                     needed = "operator" if "/id-tokens" in path else "admin"
                     assert response.json()["detail"] == f"this needs the {needed} role; 'a-{role}' has '{role}'"
-        finally:
-            fastapi_app.dependency_overrides.clear()
     assert [s.station.id for s in (await csms.services.stations.list()).items] == ["CP-1"]

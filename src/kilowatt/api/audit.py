@@ -1,0 +1,154 @@
+"""Audit middleware: records every write made through ``/api/v1`` — who, what, and how it ended.
+
+A request with method POST, PUT, PATCH or DELETE under ``/api/v1`` is recorded whatever its outcome
+(2xx, 4xx — refused ones included — or 5xx), with the caller's name and role, the path (and query
+string), the status code and the JSON body with secrets replaced by ``"***"`` (see :func:`redact`).
+Reads are never recorded and cost nothing here: the middleware hands them straight through.
+
+The entry is committed before the response starts, so a client that has its answer finds the
+entry. Recording must never break the request it records: a failure is logged, not raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import structlog
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kilowatt.api.auth import UNAUTHENTICATED, bearer_token, identify
+
+log = structlog.get_logger("kilowatt.audit")
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/v1"
+MAX_RECORDED_BODY_BYTES = 64 * 1024
+REDACTED = "***"
+
+# A field is secret when its lower-cased name contains one of these (password, new_password,
+# private_key, client_secret, ...)...
+_SECRET_PARTS = ("password", "passphrase", "secret", "private")
+# ...or ends with one of these (certificate, signing_certificate, certificate_chain, api_key, csr;
+# not certificate_type, which says what the certificate is)...
+_SECRET_ENDINGS = ("certificate", "certificate_chain", "_key", "csr")
+# ...or is one of these.
+_SECRET_NAMES = frozenset({"token", "access_token", "auth_token", "bearer_token", "api_token"})
+
+
+def _secret_field(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in _SECRET_NAMES
+        or lowered.endswith(_SECRET_ENDINGS)
+        or any(part in lowered for part in _SECRET_PARTS)
+    )
+
+
+def _secret_setting(name: object) -> bool:
+    """A configuration key whose value is a credential: OCPP 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword, ..."""
+    if not isinstance(name, str):
+        return False
+    lowered = name.lower()
+    return "password" in lowered or "secret" in lowered or lowered.endswith("key")
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every secret replaced by ``"***"``, at any depth.
+
+    Secret: a field named like a credential or key material (see ``_SECRET_PARTS``), and the
+    ``value`` of a ``{"key": ..., "value": ...}`` pair whose key names a credential (a configuration
+    change of AuthorizationKey). ``key`` alone is not secret: in this API it names a configuration
+    key, which the audit trail should show. Nulls stay null (removing a password is not a secret).
+    """
+    if isinstance(value, dict):
+        hide_value = _secret_setting(value.get("key"))
+        return {
+            k: (REDACTED if v is not None and (_secret_field(str(k)) or (hide_value and k == "value")) else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def recorded_body(raw: bytes) -> Any:
+    """What is stored of a request body: the redacted JSON, or a note saying why not."""
+    if not raw:
+        return None
+    if len(raw) > MAX_RECORDED_BODY_BYTES:
+        return {"not_recorded": f"body of {len(raw)} bytes is over {MAX_RECORDED_BODY_BYTES}"}
+    try:
+        return redact(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return {"not_recorded": f"body of {len(raw)} bytes is not JSON"}
+
+
+class AuditMiddleware:
+    """Pure ASGI, so a streamed response passes untouched and reads pay only one comparison."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS or not _under_api(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        raw, replay = await _read_body(receive)
+        recorded = False
+
+        async def send_recording(message: Message) -> None:
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                recorded = True
+                await self._record(scope, raw, message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, replay, send_recording)
+        except BaseException:
+            if not recorded:  # the exception becomes a 500 further out
+                recorded = True
+                await self._record(scope, raw, 500)
+            raise
+
+    async def _record(self, scope: Scope, raw: bytes, status_code: int) -> None:
+        path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
+        try:
+            request = Request(scope)
+            who, refusal = await identify(request, bearer_token(request.headers.get("authorization")))
+            if refusal is not None:
+                who = UNAUTHENTICATED
+            await request.app.state.services.audit.record(
+                who.name, who.role, scope["method"], path, status_code, recorded_body(raw)
+            )
+        except Exception:  # never fail the request being recorded
+            log.exception("audit entry not recorded", method=scope["method"], path=path, status_code=status_code)
+
+
+def _under_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body now (to record it) and give the application a receive that replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away before sending it all
+            pending: list[Message] = [message]
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+            break
+    raw = b"".join(chunks)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return raw, replay
