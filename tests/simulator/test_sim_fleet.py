@@ -40,6 +40,21 @@ async def test_fleet_runs_sessions_and_stops_cleanly(fake_csms: FakeCsms) -> Non
     assert report["errors"] == 0
 
 
+async def test_fleet_can_be_started_in_batches(fake_csms: FakeCsms) -> None:
+    fleet = Fleet(replace(fleet_config(fake_csms.url, stations=4), connect_rate_per_s=1e9))
+    try:
+        await fleet.start(first=2)
+        assert [s.running for s in fleet.stations] == [True, True, False, False]
+        assert await fleet.wait_until(lambda snap: snap.ready == 2, timeout_s=3)
+        await fleet.start(first=2)  # already started: nothing happens
+        assert fleet.snapshot().ready == 2 and len(fake_csms.paths) == 2
+        await fleet.start()
+        assert await fleet.wait_ready(timeout_s=3)
+    finally:
+        await fleet.stop()
+    assert fleet.report()["connects"] == 4
+
+
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)

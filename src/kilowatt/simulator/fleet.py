@@ -86,12 +86,16 @@ class Fleet:
         end = self._stopped_s if self._stopped_s is not None else asyncio.get_running_loop().time()
         return end - self._started_s
 
-    async def start(self) -> None:
-        """Start every station (each waits its turn to connect); returns at once."""
-        if self._started_s is not None:
-            return
-        self._started_s = asyncio.get_running_loop().time()
-        for station in self.stations:
+    async def start(self, *, first: int | None = None) -> None:
+        """Start every station (each waits its turn to connect), or only the ``first`` ones; returns at once.
+
+        Calling it again with a larger ``first`` (or none) starts the rest, so a load test can pace
+        connections itself — e.g. the next batch once the previous one is accepted — with
+        ``connect_rate_per_s`` set high. Stations already started are left alone.
+        """
+        if self._started_s is None:
+            self._started_s = asyncio.get_running_loop().time()
+        for station in self.stations[:first]:
             station.start()
 
     async def stop(self, *, graceful: bool = True, timeout_s: float = 10.0) -> None:

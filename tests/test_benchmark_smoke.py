@@ -1,0 +1,81 @@
+"""The benchmark harness runs end to end on a tiny fleet and writes a well-formed report.
+
+No timing assertions: this machine's speed is not under test, the harness is. SQLite only, plus
+PostgreSQL when ``KILOWATT_TEST_POSTGRES_URL`` is set (its database name gets a ``_bench`` suffix,
+because the harness drops and creates it). Peers are left to the real benchmark run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("KILOWATT_TEST_POSTGRES_URL")
+
+STEADY = ("rest", "busy", "sustained", "aligned", "tx")
+WINDOW_KEYS = {
+    "window_s", "messages", "msg_per_s", "cpu_s", "cpu_util", "cpu_us_per_msg", "latency_ms", "errors", "rss_kib",
+    "loadgen_cpu_util", "connected",
+}  # fmt: skip
+
+
+def _finite_numbers(node: object, path: str = "") -> list[str]:
+    """Paths of numbers in ``node`` that are not finite."""
+    bad: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            bad += _finite_numbers(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            bad += _finite_numbers(value, f"{path}[{i}]")
+    elif isinstance(node, float) and not math.isfinite(node):
+        bad.append(path)
+    return bad
+
+
+def test_benchmark_quick_run_writes_a_well_formed_report(tmp_path: Path) -> None:
+    targets = ["kilowatt-sqlite"]
+    command = [
+        sys.executable, "-m", "benchmarks.run", "--quick", "--stations", "6", "--window", "1.5",
+        "--tx-pairs", "12", "--target-rate", "30", "--meter-interval", "0.5", "--no-profile", "--no-docs",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    if POSTGRES_URL:
+        bench_db = make_url(POSTGRES_URL)
+        bench_db = bench_db.set(database=f"{bench_db.database}_bench")
+        command += ["--postgres-url", bench_db.render_as_string(hide_password=False)]
+        targets.append("kilowatt-postgres")
+    command += ["--targets", ",".join(targets)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (tmp_path / "report.md").read_text().startswith("# Performance")
+    for key in ("command", "date", "machine", "settings", "targets", "skipped"):
+        assert key in report
+    assert not _finite_numbers(report)
+    for name in targets:
+        assert name in report["targets"], report["skipped"]
+        target = report["targets"][name]
+        scenarios = target["scenarios"]
+        for scenario in (*STEADY, "storm"):
+            window = scenarios[scenario]
+            assert window is not None, f"{name}: no {scenario} window"
+            assert WINDOW_KEYS <= window.keys(), f"{name} {scenario}: missing {WINDOW_KEYS - window.keys()}"
+            assert window["errors"] == 0, f"{name} {scenario}: {window['errors_by_kind']}"
+            assert window["connected"] == 6
+        assert scenarios["rest"]["rss_per_station_kib"] is not None
+        assert scenarios["busy"]["messages"] > 0 and scenarios["busy"]["latency_ms"]["p99"] is not None
+        assert scenarios["tx"]["start_sent"] == scenarios["tx"]["stop_sent"] == 12
+        assert scenarios["aligned"]["complete"] and scenarios["aligned"]["messages"] == 2  # 30 % of 6 stations
+        storm = scenarios["storm"]
+        assert storm["boots_accepted"] == 6 and storm["refused"] == 0 and storm["all_accepted_s"] is not None
+        assert target["errors"] == 0 and target["peak_rss_kib"] > 0
+        assert all(code == 0 for code in target["server_exit_codes"].values())
