@@ -208,6 +208,18 @@ async def test_a_failing_audit_write_does_not_fail_the_request(
     assert (await csms.services.stations.get("CP-1")).station.id == "CP-1"
 
 
+async def test_a_server_error_is_recorded_as_500(
+    csms: RunningCsms, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(csms.services.authorization, "create", crash)
+    assert (await api.post("/api/v1/id-tokens", json={"id_token": "TAG-1"})).status_code == 500
+    (entry,) = await entries(api)
+    assert (entry["method"], entry["path"], entry["status_code"], entry["principal"]) == ("POST", "/api/v1/id-tokens", 500, "admin-token")
+
+
 async def test_large_bodies_are_noted_not_stored(api: httpx.AsyncClient) -> None:
     big = {"id": "CP-1", "padding": "x" * MAX_RECORDED_BODY_BYTES}
     assert (await api.post("/api/v1/stations", json=big)).status_code == 422

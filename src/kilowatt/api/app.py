@@ -19,8 +19,10 @@ DESCRIPTION = """
 Kilowatt is a charging station management system (CSMS). Stations connect over OCPP-J at
 `ws://HOST:OCPP_PORT/ocpp/{station_id}`; operators use this API.
 
-Authentication: `Authorization: Bearer <token>`. Without `KILOWATT_ADMIN_TOKEN` configured the API is
-read-only. Lists are paginated with `limit` (at most 500) and `offset` and return
+Authentication: `Authorization: Bearer <token>`, where the token is `KILOWATT_ADMIN_TOKEN` or an API key
+(`/api/v1/api-keys`). Roles: viewer reads; operator also sends commands and manages id tokens; admin
+also manages stations and API keys. Without `KILOWATT_ADMIN_TOKEN` configured the API is read-only and
+API keys are not consulted. Every write is recorded in `/api/v1/audit-log`. Lists are paginated with `limit` (at most 500) and `offset` and return
 `{"items": [...], "total": N, "limit": L, "offset": O}`. Errors are JSON `{"detail": "..."}` with a
 4xx status that says what was wrong.
 """

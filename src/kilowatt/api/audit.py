@@ -108,7 +108,7 @@ class AuditMiddleware:
 
         try:
             await self.app(scope, replay, send_recording)
-        except BaseException:
+        except Exception:
             if not recorded:  # the exception becomes a 500 further out
                 recorded = True
                 await self._record(scope, raw, 500)
