@@ -20,11 +20,13 @@ steady
     ``busy``: ``--busy-fraction`` of them charge on connector 1, MeterValues every
     ``--meter-interval`` s, start times spread over one interval so the load is even.
     ``sustained``: the same sessions, the interval shortened so the fleet offers ``--target-rate``
-    MeterValues per second. ``profile`` (with ``--profile``): the same load again, for a profiler.
+    MeterValues per second.
     ``aligned``: periodic samples off, then every charging station sends one clock-aligned
     MeterValues (``Sample.Clock``) in the same second; the window closes when all are answered.
     ``tx``: ``--tx-pairs`` StartTransaction/StopTransaction pairs at once on connector 2 (one pair
     per station when N >= pairs, else several in a row per station), no Authorize.
+    ``profile`` (with ``--profile``): the sustained load again, last, while the harness samples the
+    server with py-spy (which slows it: nothing after it is measured).
 storm
     N stations connect at once and boot; the window closes when every station is Accepted and
     has reported every connector's status.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import resource
 import sys
 import time
@@ -43,6 +46,7 @@ from typing import Any
 
 import orjson
 
+from kilowatt.logs import configure_logging
 from kilowatt.simulator import Fleet, FleetConfig, LatencyHistogram, StationConfig, StopReason
 from kilowatt.simulator.model import SessionPhase
 from kilowatt.simulator.station import SimulatedStation
@@ -114,8 +118,8 @@ class Driver:
     # --- talking to the harness -------------------------------------------------------------
 
     def emit(self, obj: dict[str, Any]) -> None:
-        sys.stdout.write(orjson.dumps(obj).decode() + "\n")
-        sys.stdout.flush()
+        _PROTOCOL.write(orjson.dumps(obj) + b"\n")
+        _PROTOCOL.flush()
 
     async def mark(self, name: str, stats: dict[str, Any] | None = None) -> None:
         """Tell the harness where we are and wait until it has taken its sample."""
@@ -230,8 +234,6 @@ class Driver:
             await asyncio.sleep(interval_s / len(charging))
         await asyncio.sleep(interval_s + 1.0)
         await self.window(fleet, "sustained", args.window)
-        if args.profile:
-            await self.window(fleet, "profile", args.profile_window or args.window)
 
         # aligned: periodic samples off, then one Sample.Clock MeterValues from every charging station at once
         for station in charging:
@@ -241,6 +243,14 @@ class Driver:
         await self.aligned_burst(fleet, charging)
 
         await self.tx_burst(fleet)
+
+        if args.profile:  # last: the sampler slows the server down, and nothing after it is measured
+            await asyncio.sleep(args.meter_interval)
+            for station in charging:
+                station.set_meter_interval(interval_s)
+                await asyncio.sleep(interval_s / len(charging))
+            await asyncio.sleep(interval_s + 1.0)
+            await self.window(fleet, "profile", args.profile_window or args.window)
 
         await self.mark("stopping")
         await fleet.stop(graceful=True, timeout_s=120.0)
@@ -397,7 +407,19 @@ async def main_async(args: argparse.Namespace) -> None:
         driver.emit({"done": driver.results})
 
 
+_PROTOCOL = sys.stdout.buffer
+
+
+def _private_stdout() -> None:
+    """Keep the harness pipe for marks only: whatever else writes to stdout (logs) goes to stderr."""
+    global _PROTOCOL
+    _PROTOCOL = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _private_stdout()
+    configure_logging("WARNING", stream=sys.stderr)
     raise_fd_limit()
     args = build_parser().parse_args(argv)
     asyncio.run(main_async(args))

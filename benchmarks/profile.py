@@ -50,7 +50,7 @@ def py_spy() -> str | None:
     return shutil.which("py-spy")
 
 
-def record(pid: int, duration_s: float, output: Path, rate_hz: int = 250, native: bool = False) -> subprocess.Popen[bytes] | None:
+def record(pid: int, duration_s: float, output: Path, rate_hz: int = 100, native: bool = False) -> subprocess.Popen[bytes] | None:
     """Start sampling ``pid`` for ``duration_s`` into ``output`` (collapsed stacks); ``None`` without py-spy."""
     exe = py_spy()
     if exe is None:

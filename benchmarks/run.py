@@ -128,6 +128,9 @@ class PlanRun:
                         self.profile = {"error": "py-spy did not finish"}
                 loadgen.stdin.write(b"ok\n")
                 loadgen.stdin.flush()
+        except BaseException:
+            loadgen.kill()  # interrupted or broken: do not wait for the fleet to finish its plan
+            raise
         finally:
             if loadgen.poll() is None:
                 try:
@@ -334,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     hard = raise_fd_limit()
     if hard < args.stations + 1000:
         log(f"warning: the fd limit is {hard}; {args.stations} stations need more (ulimit -Hn)")
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
     report: dict[str, Any] = {
