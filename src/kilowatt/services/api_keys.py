@@ -18,9 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, Invalid, NotFound, Page
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ApiKey, utcnow
 
@@ -92,16 +92,13 @@ class ApiKeyService:
 
     async def list(self, limit: int = 50, offset: int = 0, revoked: bool | None = None) -> Page[ApiKey]:
         """Keys oldest first; ``revoked`` True/False keeps only revoked/active ones."""
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(ApiKey)
         if revoked is True:
             query = query.where(ApiKey.revoked_at.is_not(None))
         elif revoked is False:
             query = query.where(ApiKey.revoked_at.is_(None))
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(ApiKey.id).limit(limit).offset(offset))).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, ApiKey.id, limit, offset)
 
     async def revoke(self, key_id: int) -> ApiKey:
         """Revoke a key; it fails from the next request on. Revoking a revoked key changes nothing."""

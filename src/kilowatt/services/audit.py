@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from kilowatt.services.common import MAX_PAGE_SIZE, Page
+from kilowatt.services.common import Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import AuditEntry, utcnow
 
@@ -52,7 +52,6 @@ class AuditService:
 
     async def list(self, limit: int = 50, offset: int = 0, where: AuditFilter | None = None) -> Page[AuditEntry]:
         """Entries newest first. ``since`` is inclusive, ``until`` exclusive."""
-        limit = min(limit, MAX_PAGE_SIZE)
         where = where or AuditFilter()
         query = select(AuditEntry)
         if where.principal is not None:
@@ -66,8 +65,4 @@ class AuditService:
         if where.until is not None:
             query = query.where(AuditEntry.at < where.until)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (
-                await session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
-            ).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, [AuditEntry.at.desc(), AuditEntry.id.desc()], limit, offset)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, Invalid, NotFound, Page
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import IdToken, utcnow
 
@@ -99,16 +99,13 @@ class AuthorizationService:
     async def list(
         self, limit: int = 50, offset: int = 0, status: str | None = None, parent_id_token: str | None = None
     ) -> Page[IdToken]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(IdToken)
         if status:
             query = query.where(IdToken.status == status)
         if parent_id_token:
             query = query.where(IdToken.parent_id_token == parent_id_token)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(IdToken.id_token).limit(limit).offset(offset))).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, IdToken.id_token, limit, offset)
 
     async def update(self, id_token: str, **changes: Any) -> IdToken:
         """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``."""

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kilowatt.bus.base import Bus
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
-from kilowatt.services.common import MAX_PAGE_SIZE, NotFound, Page
+from kilowatt.services.common import NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import CommandRecord, Station, utcnow
 
@@ -173,11 +173,8 @@ class CommandService:
         return record.duration_ms
 
     async def list(self, station_id: str, limit: int = 50, offset: int = 0, operation: str | None = None) -> Page[CommandRecord]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(CommandRecord).where(CommandRecord.station_id == station_id)
         if operation:
             query = query.where(CommandRecord.operation == operation)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(CommandRecord.id.desc()).limit(limit).offset(offset))).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, CommandRecord.id.desc(), limit, offset)

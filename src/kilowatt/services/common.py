@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -16,6 +19,15 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+async def paginate(session: AsyncSession, query: Select[Any], order_by: Any, limit: int, offset: int) -> Page[Any]:
+    """One page of ``query``'s rows (ORM objects) and the total count, the way every list endpoint pages."""
+    limit = min(limit, MAX_PAGE_SIZE)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    order = order_by if isinstance(order_by, (list, tuple)) else [order_by]
+    rows = (await session.execute(query.order_by(*order).limit(limit).offset(offset))).scalars().all()
+    return Page(list(rows), total, limit, offset)
 
 
 class NotFound(Exception):

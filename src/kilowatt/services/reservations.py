@@ -19,12 +19,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
-from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, Invalid, NotFound, Page
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow
 
@@ -154,7 +154,6 @@ class ReservationService:
         return _as_read(reservation, utcnow())
 
     async def list(self, station_id: str, limit: int = 50, offset: int = 0, status: str | None = None) -> Page[Reservation]:
-        limit = min(limit, MAX_PAGE_SIZE)
         now = utcnow()
         query = select(Reservation).where(Reservation.station_id == station_id)
         if status == "Expired":
@@ -166,9 +165,8 @@ class ReservationService:
         elif status:
             query = query.where(Reservation.status == status)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(Reservation.id.desc()).limit(limit).offset(offset))).scalars().all()
-        return Page([_as_read(row, now) for row in rows], total, limit, offset)
+            page = await paginate(session, query, Reservation.id.desc(), limit, offset)
+        return Page([_as_read(row, now) for row in page.items], page.total, page.limit, page.offset)
 
     # --- the sweeper ------------------------------------------------------------------------------
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
-from kilowatt.services.common import MAX_PAGE_SIZE, Conflict, NotFound, Page
+from kilowatt.services.common import Conflict, NotFound, Page, paginate
 from kilowatt.services.passwords import hash_password
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
@@ -237,15 +237,13 @@ class StationService:
         return StationView(station, connectors.get(station_id, []))
 
     async def list(self, limit: int = 50, offset: int = 0, connected: bool | None = None) -> Page[StationView]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(Station)
         if connected is not None:
             query = query.where(Station.connected == connected)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            stations = (await session.execute(query.order_by(Station.id).limit(limit).offset(offset))).scalars().all()
-            connectors = await self._connectors(session, [s.id for s in stations])
-        return Page([StationView(s, connectors.get(s.id, [])) for s in stations], total, limit, offset)
+            page = await paginate(session, query, Station.id, limit, offset)
+            connectors = await self._connectors(session, [s.id for s in page.items])
+        return Page([StationView(s, connectors.get(s.id, [])) for s in page.items], page.total, page.limit, page.offset)
 
     async def update(self, station_id: str, **changes: Any) -> StationView:
         """Change ``password`` (None clears it) and/or ``registration_status``."""
@@ -280,26 +278,16 @@ class StationService:
             await session.delete(station)
 
     async def status_history(self, station_id: str, limit: int = 50, offset: int = 0) -> Page[StatusNotification]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(StatusNotification).where(StatusNotification.station_id == station_id)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (
-                await session.execute(
-                    query.order_by(StatusNotification.id.desc()).limit(limit).offset(offset)
-                )
-            ).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, StatusNotification.id.desc(), limit, offset)
 
     async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEvent]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(StationEvent).where(StationEvent.station_id == station_id)
         if kind:
             query = query.where(StationEvent.kind == kind)
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(StationEvent.id.desc()).limit(limit).offset(offset))).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, StationEvent.id.desc(), limit, offset)
 
     @staticmethod
     async def _connectors(session: Any, station_ids: list[str]) -> dict[str, list[Connector]]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
-from kilowatt.services.common import MAX_PAGE_SIZE, NotFound, Page
+from kilowatt.services.common import NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import MeterValue, Transaction
 
@@ -264,7 +264,6 @@ class TransactionService:
         id_token: str | None = None,
         active: bool | None = None,
     ) -> Page[Transaction]:
-        limit = min(limit, MAX_PAGE_SIZE)
         query = select(Transaction)
         if station_id is not None:
             query = query.where(Transaction.station_id == station_id)
@@ -273,9 +272,7 @@ class TransactionService:
         if active is not None:
             query = query.where(Transaction.stopped_at.is_(None) if active else Transaction.stopped_at.is_not(None))
         async with self._sessions() as session:
-            total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            rows = (await session.execute(query.order_by(Transaction.id.desc()).limit(limit).offset(offset))).scalars().all()
-        return Page(list(rows), total, limit, offset)
+            return await paginate(session, query, Transaction.id.desc(), limit, offset)
 
     async def get(self, transaction_id: int) -> TransactionView:
         async with self._sessions() as session:
