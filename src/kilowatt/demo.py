@@ -145,6 +145,14 @@ async def _wait_for_transaction(api: ApiClient, station_id: str, id_token: str, 
     return None
 
 
+async def _latest_power_w(api: ApiClient, transaction_id: int) -> float | None:
+    status, detail = await api.call("GET", f"/api/v1/transactions/{transaction_id}")
+    if status != 200:
+        return None
+    power = [v["value_numeric"] for v in detail.get("meter_values", []) if v.get("measurand") == "Power.Active.Import"]
+    return power[-1] if power and power[-1] is not None else None
+
+
 async def show_commands(api: ApiClient, fleet: Fleet, commands: CommandLog, out: TextIO) -> None:
     """Remote-start a session on an idle connector, then lower its power (or change a setting)."""
     await fleet.wait_ready(timeout_s=30)
@@ -185,9 +193,19 @@ async def show_commands(api: ApiClient, fleet: Fleet, commands: CommandLog, out:
                 },
             },
         }
+        before_w = await _latest_power_w(api, transaction["id"])
         status, answer = await api.call("POST", CHARGING_PROFILES_PATH.format(station_id=station_id), profile)
-        commands.add(f"charging profile (TxProfile, {PROFILE_LIMIT_W} W)", station_id, _outcome(status, answer), out)
+        commands.add(f"charging-profile (TxProfile, {PROFILE_LIMIT_W} W)", station_id, _outcome(status, answer), out)
         if status == 200:
+            if answer.get("status") == "Accepted":
+                await asyncio.sleep(DEMO_STATION.meter_values_interval_s + 1)
+                after_w = await _latest_power_w(api, transaction["id"])
+                if before_w is not None and after_w is not None:
+                    print(
+                        f"  transaction {transaction['id']}: Power.Active.Import {before_w:.0f} W before, {after_w:.0f} W now",
+                        file=out,
+                        flush=True,
+                    )
             return
     status, answer = await api.call(
         "PATCH", f"/api/v1/stations/{station_id}/configuration", {"key": "MeterValueSampleInterval", "value": "2"}
