@@ -163,3 +163,22 @@ async def make_station(fake_csms: FakeCsms) -> AsyncIterator[Callable[..., Simul
     yield make
     for station in started:
         await station.stop(timeout_s=2)
+
+
+if __name__ == "__main__":  # a CSMS with no database, to measure the simulator alone (docs/simulator.md)
+    import sys
+
+    async def _main(port: int) -> None:
+        csms = FakeCsms(heartbeat_interval_s=60)
+        csms.received = _Discard()  # keep nothing: a load test would fill memory
+        csms.server = await websockets.serve(
+            csms._serve, "127.0.0.1", port, subprotocols=[websockets.Subprotocol("ocpp1.6")], compression=None, max_queue=64
+        )
+        print(f"fake CSMS on ws://127.0.0.1:{port}/ocpp", flush=True)
+        await asyncio.Future()
+
+    class _Discard(list):  # type: ignore[type-arg]
+        def append(self, item: Any) -> None:
+            pass
+
+    asyncio.run(_main(int(sys.argv[1]) if len(sys.argv) > 1 else 19100))
