@@ -87,7 +87,7 @@ class FleetConfig:
         shares = [(name, self.stations * weight / total) for name, weight in self.protocols]
         counts = {name: int(share) for name, share in shares}
         leftover = self.stations - sum(counts.values())
-        for name, share in sorted(shares, key=lambda s: s[1] - int(s[1]), reverse=True)[:leftover]:
+        for name, _share in sorted(shares, key=lambda s: s[1] - int(s[1]), reverse=True)[:leftover]:
             counts[name] += 1
         plan: list[str] = []
         for name, _ in self.protocols:

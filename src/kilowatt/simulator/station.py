@@ -765,7 +765,7 @@ class SimulatedStation:
             )
             if usable:
                 session = self.new_session(connector, id_token, remote=True)
-                self.post(lambda: self.authorize_and_start(session, authorize=authorize))
+                self.post(lambda session=session: self.authorize_and_start(session, authorize=authorize))
                 return session
         return None
 
