@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
 from kilowatt.storage.database import SessionFactory
@@ -43,14 +43,17 @@ class ConfigurationService:
         answer = await self._commands.send(station_id, "get_configuration", {"keys": keys} if keys else {}, requested_by)
         reported = answer.answer.get("configuration_key") or []
         now = utcnow()
+        rows = {item["key"]: {"value": item.get("value"), "readonly": item["readonly"]} for item in reported}
         async with self._sessions.begin() as session:
-            if not keys:  # a full report replaces what we had
-                await session.execute(delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id))
-            for item in reported:
-                await session.merge(
-                    ConfigurationKey(
-                        station_id=station_id, key=item["key"], value=item.get("value"), readonly=item["readonly"], updated_at=now
-                    )
+            # A full report replaces what we had; a partial one replaces the keys it names.
+            replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
+            if keys:
+                replaced = replaced.where(ConfigurationKey.key.in_(list(rows)))
+            await session.execute(replaced)
+            if rows:  # one multi-row INSERT, not a SELECT and an INSERT per key
+                await session.execute(
+                    insert(ConfigurationKey),
+                    [{"station_id": station_id, "key": key, "updated_at": now, **row} for key, row in rows.items()],
                 )
         return answer
 

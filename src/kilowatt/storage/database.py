@@ -16,10 +16,20 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys on every connection."""
+    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys on every connection.
+
+    SQLite allows one writer at a time, and a connection that finds the database locked sleeps in
+    SQLite's busy handler (in steps of up to 100 ms). With a pool of connections, a burst of
+    messages turns into lock contention and throughput collapses. So a process uses ONE SQLite
+    connection: sessions wait their turn in the pool's queue — in order, without sleeping — and
+    each transaction runs at full speed. (Several processes on one SQLite file still meet at the
+    lock; that is what PostgreSQL is for.)
+    """
     if is_sqlite(url):
-        connect_args = {"timeout": 30}
-        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 120)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
