@@ -35,6 +35,7 @@ from kilowatt.services.reservations import ReservationService
 from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import create_engine, session_factory
 from kilowatt.storage.migrate import upgrade
 
@@ -72,7 +73,8 @@ class Application:
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)
         self.bus = bus or InProcessBus()
-        stations = StationService(self.sessions, self.bus, settings.unknown_stations)
+        self.writes = WriteBatcher(self.sessions)
+        stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()})
         reservations = ReservationService(self.sessions, commands, authorization, self.bus)
@@ -80,8 +82,8 @@ class Application:
             settings=settings,
             stations=stations,
             authorization=authorization,
-            transactions=TransactionService(self.sessions, authorization, self.bus, reservations=reservations),
-            data_transfer=DataTransferService(self.sessions, settings.data_transfer_vendors),
+            transactions=TransactionService(self.sessions, self.writes, authorization, self.bus, reservations=reservations),
+            data_transfer=DataTransferService(self.writes, settings.data_transfer_vendors),
             commands=commands,
             configuration=ConfigurationService(self.sessions, commands),
             local_list=LocalListService(self.sessions, commands, authorization),
@@ -137,6 +139,7 @@ class Application:
         await self.services.reservations.stop_sweeper()
         await self.services.configuration.close()
         await self.gateway.stop()
+        await self.writes.close()
         await self.bus.close()
         await self.engine.dispose()
         log.info("kilowatt stopped")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from kilowatt.storage.database import SessionFactory
+from sqlalchemy import insert
+
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.models import DataTransferRecord
 
 
@@ -24,9 +26,9 @@ async def _accept(station_id: str, message_id: str | None, data: str | None) -> 
 
 
 class DataTransferService:
-    def __init__(self, sessions: SessionFactory, accepted_vendors: Iterable[str] = ()):
+    def __init__(self, writes: WriteBatcher, accepted_vendors: Iterable[str] = ()):
         """``accepted_vendors`` are vendorIds whose messages are stored and answered Accepted."""
-        self._sessions = sessions
+        self._writes = writes
         self._hooks: dict[str, VendorHook] = {vendor: _accept for vendor in accepted_vendors}
 
     def register(self, vendor_id: str, hook: VendorHook) -> None:
@@ -43,15 +45,13 @@ class DataTransferService:
     async def record(
         self, station_id: str, direction: str, vendor_id: str, message_id: str | None, data: str | None, answer: DataTransferAnswer
     ) -> None:
-        async with self._sessions.begin() as session:
-            session.add(
-                DataTransferRecord(
-                    station_id=station_id,
-                    direction=direction,
-                    vendor_id=vendor_id,
-                    message_id=message_id,
-                    data=data,
-                    status=answer.status,
-                    response_data=answer.data,
-                )
-            )
+        record = {
+            "station_id": station_id,
+            "direction": direction,
+            "vendor_id": vendor_id,
+            "message_id": message_id,
+            "data": data,
+            "status": answer.status,
+            "response_data": answer.data,
+        }
+        await self._writes.run(lambda session: session.execute(insert(DataTransferRecord), [record]))

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
 from kilowatt.services.common import Conflict, NotFound, Page, paginate
 from kilowatt.services.passwords import hash_password
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
 
@@ -73,8 +75,9 @@ class StationView:
 
 
 class StationService:
-    def __init__(self, sessions: SessionFactory, bus: Bus, unknown_stations: UnknownStationPolicy):
+    def __init__(self, sessions: SessionFactory, writes: WriteBatcher, bus: Bus, unknown_stations: UnknownStationPolicy):
         self._sessions = sessions
+        self._writes = writes
         self._bus = bus
         self._unknown_stations = unknown_stations
 
@@ -142,12 +145,12 @@ class StationService:
             "last_boot_at": now,
             "last_seen": now,
         }
-        async with self._sessions.begin() as session:
-            status = (
-                await session.execute(
-                    update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
-                )
-            ).scalar_one_or_none()
+
+        async def write(session: AsyncSession) -> str | None:
+            statement = update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
+            return (await session.execute(statement)).scalar_one_or_none()
+
+        status = await self._writes.run(write)
         if status is None:
             raise NotFound(f"station {station_id!r} is not registered")
         await self._bus.publish(Event("station.booted", station_id, {"registration_status": status}))
@@ -155,10 +158,8 @@ class StationService:
 
     async def heartbeat(self, station_id: str) -> None:
         now = utcnow()
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(Station).where(Station.id == station_id).values(last_heartbeat_at=now, last_seen=now)
-            )
+        statement = update(Station).where(Station.id == station_id).values(last_heartbeat_at=now, last_seen=now)
+        await self._writes.run(lambda session: session.execute(statement))
 
     async def status_notification(self, station_id: str, status: ConnectorStatus) -> None:
         """Keep the connector's current status and append it to the history, in one commit."""
@@ -172,7 +173,8 @@ class StationService:
             "status_at": status.timestamp or now,
             "updated_at": now,
         }
-        async with self._sessions.begin() as session:
+
+        async def write(session: AsyncSession) -> None:
             connector = await session.get(Connector, (station_id, status.evse_id, status.connector_id))
             if connector is None:
                 session.add(Connector(station_id=station_id, evse_id=status.evse_id, connector_id=status.connector_id, **current))
@@ -193,6 +195,8 @@ class StationService:
                     received_at=now,
                 )
             )
+
+        await self._writes.run(write)
         await self._bus.publish(
             Event(
                 "connector.status",
@@ -205,11 +209,14 @@ class StationService:
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
     ) -> None:
         """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
-        async with self._sessions.begin() as session:
+
+        async def write(session: AsyncSession) -> None:
             session.add(StationEvent(station_id=station_id, kind=kind, status=status, request_id=request_id, details=details))
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
                 await session.execute(update(Station).where(Station.id == station_id).values({column: status}))
+
+        await self._writes.run(write)
         await self._bus.publish(Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id}))
 
     # --- operator side ------------------------------------------------------------------------

@@ -13,10 +13,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.services.common import NotFound, Page, paginate
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import MeterValue, Transaction
 
@@ -96,11 +98,13 @@ class TransactionService:
     def __init__(
         self,
         sessions: SessionFactory,
+        writes: WriteBatcher,
         authorization: AuthorizationService,
         bus: Bus,
         reservations: ReservationConsumer | None = None,
     ):
         self._sessions = sessions
+        self._writes = writes
         self._authorization = authorization
         self._bus = bus
         self._reservations = reservations
@@ -131,20 +135,25 @@ class TransactionService:
             await self._consume_reservation(start, existing.transaction_id)  # in case the first try died in between
             return existing
         authorization = await self.authorize_start(start.id_token, start.station_id, start.evse_id)
-        transaction = Transaction(
-            station_id=start.station_id,
-            evse_id=start.evse_id,
-            connector_id=start.connector_id,
-            station_transaction_id=start.station_transaction_id,
-            id_token=start.id_token,
-            id_token_status=authorization.status,
-            reservation_id=start.reservation_id,
-            meter_start_wh=start.meter_start_wh,
-            started_at=start.started_at,
-        )
+
+        async def insert(session: AsyncSession) -> Transaction:
+            transaction = Transaction(
+                station_id=start.station_id,
+                evse_id=start.evse_id,
+                connector_id=start.connector_id,
+                station_transaction_id=start.station_transaction_id,
+                id_token=start.id_token,
+                id_token_status=authorization.status,
+                reservation_id=start.reservation_id,
+                meter_start_wh=start.meter_start_wh,
+                started_at=start.started_at,
+            )
+            session.add(transaction)
+            await session.flush()  # the id is the answer
+            return transaction
+
         try:
-            async with self._sessions.begin() as session:
-                session.add(transaction)
+            transaction = await self._writes.run(insert)
         except IntegrityError:  # the same start arrived twice at once; the other one won
             existing = await self._find_start(start)
             if existing is None:
@@ -188,50 +197,56 @@ class TransactionService:
         Such samples are still stored (a charger that got our answer deletes its copy), but not
         linked to any transaction: we do not guess which one was meant.
         """
-        linked = True
-        async with self._sessions.begin() as session:
-            if transaction_id is not None:
+
+        async def store(session: AsyncSession) -> int | None:
+            linked_id = transaction_id
+            if linked_id is not None:
                 try:
-                    await self._own_transaction(session, station_id, transaction_id)
+                    await self._own_transaction(session, station_id, linked_id)
                 except UnknownTransaction:
-                    transaction_id, linked = None, False
-            session.add_all(
-                _meter_value(station_id, evse_id, connector_id, transaction_id, sample, "MeterValues") for sample in samples
-            )
+                    linked_id = None
+            session.add_all(_meter_value(station_id, evse_id, connector_id, linked_id, sample, "MeterValues") for sample in samples)
+            return linked_id
+
+        linked_id = await self._writes.run(store)
+        linked = linked_id == transaction_id
+        transaction_id = linked_id
         if samples:
             await self._bus.publish(
                 Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": transaction_id, "count": len(samples)})
             )
         return linked
 
-    async def stop(self, stop: TransactionStop) -> Transaction:
-        """Close a transaction. A replayed stop of an already-stopped transaction changes nothing."""
-        async with self._sessions.begin() as session:
-            transaction = await self._own_transaction(session, stop.station_id, stop.transaction_id)
-            if transaction.stopped_at is not None:
-                return transaction
-            readings = set(await self._register_readings(session, transaction.id))
-            # transactionData often repeats readings MeterValues already brought: merge by time.
-            readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
-            transaction.meter_stop_wh = stop.meter_stop_wh
-            transaction.energy_wh = delivered_wh(
-                transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh
-            )
-            transaction.stopped_at = stop.stopped_at
-            transaction.stop_reason = stop.reason
-            transaction.stop_id_token = stop.id_token
-            session.add_all(
-                _meter_value(
-                    stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction"
-                )
-                for sample in stop.samples
-            )
+    async def stop(self, stop: TransactionStop) -> bool:
+        """Close a transaction; False for a replayed stop of an already-stopped one, which changes nothing."""
+        stopped = await self._writes.run(lambda session: self._close(session, stop))
+        if stopped is None:
+            return False
         await self._bus.publish(
-            Event(
-                "transaction.ended",
-                stop.station_id,
-                {"transaction_id": transaction.id, "energy_wh": transaction.energy_wh},
+            Event("transaction.ended", stop.station_id, {"transaction_id": stopped.id, "energy_wh": stopped.energy_wh})
+        )
+        return True
+
+    async def _close(self, session: AsyncSession, stop: TransactionStop) -> Transaction | None:
+        """Store the stop; None when the transaction was stopped already (a replay)."""
+        transaction = await self._own_transaction(session, stop.station_id, stop.transaction_id)
+        if transaction.stopped_at is not None:
+            return None
+        readings = set(await self._register_readings(session, transaction.id))
+        # transactionData often repeats readings MeterValues already brought: merge by time.
+        readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
+        transaction.meter_stop_wh = stop.meter_stop_wh
+        transaction.energy_wh = delivered_wh(
+            transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh
+        )
+        transaction.stopped_at = stop.stopped_at
+        transaction.stop_reason = stop.reason
+        transaction.stop_id_token = stop.id_token
+        session.add_all(
+            _meter_value(
+                stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction"
             )
+            for sample in stop.samples
         )
         return transaction
 

@@ -1,0 +1,72 @@
+"""Group commit: many writes in one transaction, each waiter answered only after its commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from kilowatt.storage.batch import WriteBatcher
+from kilowatt.storage.database import create_engine, session_factory
+from kilowatt.storage.migrate import upgrade
+from kilowatt.storage.models import IdToken
+
+
+@pytest.fixture
+async def sessions(database_url: str):
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def add_token(value: str):
+    async def write(session):
+        await session.execute(insert(IdToken), [{"id_token": value, "type": "ISO14443", "status": "Accepted"}])
+        return value
+
+    return write
+
+
+async def count(sessions) -> int:
+    async with sessions() as session:
+        return (await session.execute(select(func.count()).select_from(IdToken))).scalar_one()
+
+
+async def test_concurrent_writes_share_transactions_and_are_committed_when_answered(sessions) -> None:
+    batcher = WriteBatcher(sessions)
+    seen_committed: list[int] = []
+
+    async def write_and_check(i: int) -> None:
+        assert await batcher.run(add_token(f"T{i}")) == f"T{i}"
+        async with sessions() as session:  # another session sees it: it is committed
+            found = (await session.execute(select(IdToken.id).where(IdToken.id_token == f"T{i}"))).first()
+        seen_committed.append(found is not None)
+
+    await asyncio.gather(*(write_and_check(i) for i in range(60)))
+    assert all(seen_committed) and len(seen_committed) == 60
+    assert await count(sessions) == 60
+    assert batcher.writes == 60
+    assert batcher.batches < 60  # they were grouped
+
+
+async def test_a_failing_write_fails_alone(sessions) -> None:
+    batcher = WriteBatcher(sessions)
+    await batcher.run(add_token("DUP"))
+    results = await asyncio.gather(
+        batcher.run(add_token("A")), batcher.run(add_token("DUP")), batcher.run(add_token("B")), return_exceptions=True
+    )
+    assert results[0] == "A" and results[2] == "B"
+    assert isinstance(results[1], IntegrityError)
+    assert await count(sessions) == 3
+
+
+async def test_a_write_whose_waiter_left_is_still_stored(sessions) -> None:
+    batcher = WriteBatcher(sessions)
+    task = asyncio.create_task(batcher.run(add_token("GONE")))
+    await asyncio.sleep(0)
+    task.cancel()
+    await batcher.close()
+    assert await count(sessions) == 1
