@@ -99,6 +99,7 @@ async def make_csms(database_url: str) -> AsyncIterator[CsmsFactory]:
             "admin_token": ADMIN_TOKEN,
             "call_timeout_s": 5.0,
             "duplicate_probe_timeout_s": 1.0,
+            "configuration_fetch_delay_s": 0.0,
         }
         values.update(overrides)
         application = Application(Settings(**values))

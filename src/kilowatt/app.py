@@ -85,7 +85,7 @@ class Application:
             transactions=TransactionService(self.sessions, self.writes, authorization, self.bus, reservations=reservations),
             data_transfer=DataTransferService(self.writes, settings.data_transfer_vendors),
             commands=commands,
-            configuration=ConfigurationService(self.sessions, commands),
+            configuration=ConfigurationService(self.sessions, commands, settings.configuration_fetch_delay_s),
             local_list=LocalListService(self.sessions, commands, authorization),
             reservations=reservations,
             smart_charging=SmartChargingService(self.sessions, commands),

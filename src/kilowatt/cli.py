@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,19 @@ from collections.abc import Sequence
 from kilowatt import __version__
 from kilowatt.config import Role, Settings
 from kilowatt.logs import configure_logging, get_logger
+
+
+def tune_garbage_collection() -> None:
+    """Fewer, cheaper collections for a long-running server.
+
+    Everything imported at start-up is frozen out of the collector's sight, and the youngest
+    generation is collected every 50,000 allocations instead of 700: with thousands of connections
+    the default thresholds run the collector many times a second, for nothing (OCPP messages make
+    few reference cycles), and a full collection over a large heap shows as latency spikes.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,6 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        tune_garbage_collection()
         await Application(settings, Role(args.role)).run(stop)
 
     asyncio.run(main())

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     data_transfer_vendors: list[str] = Field(
         default_factory=list, description="vendorIds whose DataTransfer messages are stored and Accepted"
     )
+    configuration_fetch_delay_s: float = Field(
+        10.0,
+        ge=0,
+        description="GetConfiguration after an accepted boot waits a random 0..this many seconds, so a boot storm is not doubled",
+    )
     ws_ping_interval_s: float = Field(
         60.0, ge=0, description="A dead socket is noticed within this many seconds (0 disables)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 
 import structlog
@@ -26,9 +27,10 @@ class ConfigurationChange:
 
 
 class ConfigurationService:
-    def __init__(self, sessions: SessionFactory, commands: CommandService):
+    def __init__(self, sessions: SessionFactory, commands: CommandService, fetch_delay_s: float = 0.0):
         self._sessions = sessions
         self._commands = commands
+        self._fetch_delay_s = fetch_delay_s
         self._background: set[asyncio.Task[None]] = set()
 
     async def stored(self, station_id: str) -> list[ConfigurationKey]:
@@ -58,13 +60,20 @@ class ConfigurationService:
         return answer
 
     def fetch_in_background(self, station_id: str) -> None:
-        """Refresh after a boot without holding up the BootNotification answer."""
+        """Refresh after a boot without holding up the BootNotification answer.
+
+        It starts after a random delay of up to ``fetch_delay_s``: after a CSMS restart every
+        station boots at once, and fetching every configuration in the same second would double
+        the storm.
+        """
         task = asyncio.get_running_loop().create_task(self._fetch_quietly(station_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _fetch_quietly(self, station_id: str) -> None:
         try:
+            if self._fetch_delay_s:
+                await asyncio.sleep(random.uniform(0, self._fetch_delay_s))
             await self.fetch(station_id)
         except CommandFailed as exc:
             log.info("configuration not fetched after boot", station_id=station_id, error=str(exc))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from kilowatt.services.passwords import hash_password
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
+from kilowatt.storage.upsert import upsert
 
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 MAX_STATION_ID_LENGTH = 48
@@ -175,25 +176,22 @@ class StationService:
         }
 
         async def write(session: AsyncSession) -> None:
-            connector = await session.get(Connector, (station_id, status.evse_id, status.connector_id))
-            if connector is None:
-                session.add(Connector(station_id=station_id, evse_id=status.evse_id, connector_id=status.connector_id, **current))
-            else:
-                for key, value in current.items():
-                    setattr(connector, key, value)
-            session.add(
-                StatusNotification(
-                    station_id=station_id,
-                    evse_id=status.evse_id,
-                    connector_id=status.connector_id,
-                    status=status.status,
-                    error_code=status.error_code,
-                    info=status.info,
-                    vendor_id=status.vendor_id,
-                    vendor_error_code=status.vendor_error_code,
-                    timestamp=status.timestamp,
-                    received_at=now,
-                )
+            key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
+            await upsert(session, Connector.__table__, {**key, **current}, key)
+            await session.execute(
+                insert(StatusNotification),
+                [
+                    {
+                        **key,
+                        "status": status.status,
+                        "error_code": status.error_code,
+                        "info": status.info,
+                        "vendor_id": status.vendor_id,
+                        "vendor_error_code": status.vendor_error_code,
+                        "timestamp": status.timestamp,
+                        "received_at": now,
+                    }
+                ],
             )
 
         await self._writes.run(write)

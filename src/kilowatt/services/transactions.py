@@ -7,11 +7,12 @@ retries a StartTransaction whose answer it lost gets the same transaction id.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +106,7 @@ class TransactionService:
     ):
         self._sessions = sessions
         self._writes = writes
+        self._owners: OrderedDict[int, str] = OrderedDict()  # transaction id -> station id
         self._authorization = authorization
         self._bus = bus
         self._reservations = reservations
@@ -152,6 +154,7 @@ class TransactionService:
             await session.flush()  # the id is the answer
             return transaction
 
+
         try:
             transaction = await self._writes.run(insert)
         except IntegrityError:  # the same start arrived twice at once; the other one won
@@ -159,6 +162,7 @@ class TransactionService:
             if existing is None:
                 raise
             return existing
+        self._remember_owner(transaction.id, start.station_id)
         await self._consume_reservation(start, transaction.id)
         await self._bus.publish(
             Event(
@@ -200,12 +204,12 @@ class TransactionService:
 
         async def store(session: AsyncSession) -> int | None:
             linked_id = transaction_id
-            if linked_id is not None:
-                try:
-                    await self._own_transaction(session, station_id, linked_id)
-                except UnknownTransaction:
-                    linked_id = None
-            session.add_all(_meter_value(station_id, evse_id, connector_id, linked_id, sample, "MeterValues") for sample in samples)
+            if linked_id is not None and await self._owner_of(session, linked_id) != station_id:
+                linked_id = None
+            if samples:
+                await session.execute(
+                    insert(MeterValue), [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
+                )
             return linked_id
 
         linked_id = await self._writes.run(store)
@@ -242,12 +246,14 @@ class TransactionService:
         transaction.stopped_at = stop.stopped_at
         transaction.stop_reason = stop.reason
         transaction.stop_id_token = stop.id_token
-        session.add_all(
-            _meter_value(
-                stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction"
+        if stop.samples:
+            await session.execute(
+                insert(MeterValue),
+                [
+                    _meter_row(stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction")
+                    for sample in stop.samples
+                ],
             )
-            for sample in stop.samples
-        )
         return transaction
 
     @staticmethod
@@ -261,6 +267,21 @@ class TransactionService:
         return [
             (timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT
         ]
+
+    async def _owner_of(self, session: AsyncSession, transaction_id: int) -> str | None:
+        """The station that started a transaction. That never changes, so it is cached: a busy
+        fleet's MeterValues then cost no look-up at all."""
+        owner = self._owners.get(transaction_id)
+        if owner is None:
+            owner = (await session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id))).scalar()
+            if owner is not None:
+                self._remember_owner(transaction_id, owner)
+        return owner
+
+    def _remember_owner(self, transaction_id: int, station_id: str) -> None:
+        self._owners[transaction_id] = station_id
+        if len(self._owners) > _OWNER_CACHE_SIZE:
+            self._owners.popitem(last=False)  # the oldest: long finished, most likely
 
     @staticmethod
     async def _own_transaction(session: Any, station_id: str, transaction_id: int) -> Transaction:
@@ -358,22 +379,25 @@ def delivered_wh(meter_start_wh: int, readings: list[int], meter_stop_wh: int) -
     return total
 
 
-def _meter_value(
+_OWNER_CACHE_SIZE = 100_000  # ~10 MB; far more transactions than are active at once on one node
+
+
+def _meter_row(
     station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, sample: MeterSample, source: str
-) -> MeterValue:
-    return MeterValue(
-        station_id=station_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        transaction_id=transaction_id,
-        timestamp=sample.timestamp,
-        value=sample.value,
-        value_numeric=sample.value_numeric,
-        measurand=sample.measurand,
-        context=sample.context,
-        unit=sample.unit,
-        phase=sample.phase,
-        location=sample.location,
-        format=sample.format,
-        source=source,
-    )
+) -> dict[str, Any]:
+    return {
+        "station_id": station_id,
+        "evse_id": evse_id,
+        "connector_id": connector_id,
+        "transaction_id": transaction_id,
+        "timestamp": sample.timestamp,
+        "value": sample.value,
+        "value_numeric": sample.value_numeric,
+        "measurand": sample.measurand,
+        "context": sample.context,
+        "unit": sample.unit,
+        "phase": sample.phase,
+        "location": sample.location,
+        "format": sample.format,
+        "source": source,
+    }
