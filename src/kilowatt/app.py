@@ -85,7 +85,12 @@ class Application:
             transactions=TransactionService(self.sessions, self.writes, authorization, self.bus, reservations=reservations),
             data_transfer=DataTransferService(self.writes, settings.data_transfer_vendors),
             commands=commands,
-            configuration=ConfigurationService(self.sessions, commands, settings.configuration_fetch_delay_s),
+            configuration=ConfigurationService(
+                self.sessions,
+                commands,
+                settings.configuration_fetch_delay_s,
+                on_password_changed=lambda station_id, password: stations.update(station_id, password=password),
+            ),
             local_list=LocalListService(self.sessions, commands, authorization),
             reservations=reservations,
             smart_charging=SmartChargingService(self.sessions, commands),

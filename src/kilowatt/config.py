@@ -7,6 +7,7 @@ anywhere: laptop, compose, Kubernetes. Nothing else in the code reads ``os.envir
 from __future__ import annotations
 
 import enum
+import socket
 from functools import lru_cache
 
 from pydantic import Field
@@ -66,7 +67,10 @@ class Settings(BaseSettings):
     reservation_sweep_interval_s: float = Field(
         10.0, gt=0, description="How often Accepted reservations past their expiry date are marked Expired"
     )
-    node_id: str = "node-1"
+    node_id: str = Field(
+        default_factory=socket.gethostname,
+        description="This process's name in the station registry; unique per gateway process (default: host name)",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -31,8 +31,19 @@ API keys are not consulted. Every write is recorded in `/api/v1/audit-log`. List
 def create_api(application: Application) -> FastAPI:
     from kilowatt.api.audit import AuditMiddleware
     from kilowatt.api.commands import install_error_handlers
-    from kilowatt.api.routes import api_keys, audit_log
-    from kilowatt.api.routes import charging, commands, firmware, health, id_tokens, local_list, reservations, stations, transactions
+    from kilowatt.api.routes import (
+        api_keys,
+        audit_log,
+        charging,
+        commands,
+        firmware,
+        health,
+        id_tokens,
+        local_list,
+        reservations,
+        stations,
+        transactions,
+    )
 
     api = FastAPI(
         title="Kilowatt CSMS",

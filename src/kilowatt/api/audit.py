@@ -16,62 +16,22 @@ from typing import Any
 import orjson
 import structlog
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kilowatt.api.auth import UNAUTHENTICATED, bearer_token, identify
+from kilowatt.services.redaction import redact
 
 log = structlog.get_logger("kilowatt.audit")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/api/v1"
 MAX_RECORDED_BODY_BYTES = 64 * 1024
-REDACTED = "***"
-
-# A field is secret when its lower-cased name contains one of these (password, new_password,
-# private_key, client_secret, ...)...
-_SECRET_PARTS = ("password", "passphrase", "secret", "private")
-# ...or ends with one of these (certificate, signing_certificate, certificate_chain, api_key, csr;
-# not certificate_type, which says what the certificate is)...
-_SECRET_ENDINGS = ("certificate", "certificate_chain", "_key", "csr")
-# ...or is one of these.
-_SECRET_NAMES = frozenset({"token", "access_token", "auth_token", "bearer_token", "api_token"})
+MAX_REQUEST_BODY_BYTES = 1024 * 1024  # no API request needs more; a local list of thousands of tokens fits
 
 
-def _secret_field(name: str) -> bool:
-    lowered = name.lower()
-    return (
-        lowered in _SECRET_NAMES
-        or lowered.endswith(_SECRET_ENDINGS)
-        or any(part in lowered for part in _SECRET_PARTS)
-    )
-
-
-def _secret_setting(name: object) -> bool:
-    """A configuration key whose value is a credential: OCPP 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword, ..."""
-    if not isinstance(name, str):
-        return False
-    lowered = name.lower()
-    return "password" in lowered or "secret" in lowered or lowered.endswith("key")
-
-
-def redact(value: Any) -> Any:
-    """``value`` with every secret replaced by ``"***"``, at any depth.
-
-    Secret: a field named like a credential or key material (see ``_SECRET_PARTS``), and the
-    ``value`` of a ``{"key": ..., "value": ...}`` pair whose key names a credential (a configuration
-    change of AuthorizationKey). ``key`` alone is not secret: in this API it names a configuration
-    key, which the audit trail should show. Nulls stay null (removing a password is not a secret).
-    """
-    if isinstance(value, dict):
-        hide_value = _secret_setting(value.get("key"))
-        return {
-            k: (REDACTED if v is not None and (_secret_field(str(k)) or (hide_value and k == "value")) else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
+class _BodyTooLarge(Exception):
+    pass
 
 def recorded_body(raw: bytes) -> Any:
     """What is stored of a request body: the redacted JSON, or a note saying why not."""
@@ -96,7 +56,13 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
 
-        raw, replay = await _read_body(receive)
+        try:
+            raw, replay = await _read_body(receive)
+        except _BodyTooLarge:
+            await self._record(scope, b"", 413)
+            response = JSONResponse({"detail": f"request body over {MAX_REQUEST_BODY_BYTES} bytes"}, status_code=413)
+            await response(scope, receive, send)
+            return
         recorded = False
 
         async def send_recording(message: Message) -> None:
@@ -135,12 +101,16 @@ def _under_api(path: str) -> bool:
 async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
     """Read the whole request body now (to record it) and give the application a receive that replays it."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away before sending it all
             pending: list[Message] = [message]
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_REQUEST_BODY_BYTES:  # read before authentication: a stranger must not fill memory
+            raise _BodyTooLarge
         if not message.get("more_body", False):
             pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
             break

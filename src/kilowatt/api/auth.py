@@ -115,4 +115,3 @@ def _requires(role: str):  # noqa: ANN202 - a FastAPI dependency factory
 # operator: sends commands and manages id tokens; admin: also manages stations and API keys.
 operator = _requires("operator")
 admin = _requires("admin")
-writer = operator

@@ -31,10 +31,6 @@ class InProcessBus(Bus):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    @property
-    def has_listeners(self) -> bool:
-        return bool(self._listeners)
-
     async def attach(self, station_id: str, caller: StationCaller) -> None:
         self._callers[station_id] = caller
 

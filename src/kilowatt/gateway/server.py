@@ -13,8 +13,8 @@ import asyncio
 import functools
 import http
 import weakref
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog

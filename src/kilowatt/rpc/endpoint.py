@@ -39,7 +39,6 @@ class TextSocket(Protocol):
     """The part of a ``websockets`` connection the endpoint uses."""
 
     async def send(self, message: str) -> None: ...
-    async def recv(self) -> str | bytes: ...
     def __aiter__(self) -> Any: ...
 
 
@@ -118,13 +117,18 @@ class RpcEndpoint:
         try:
             try:
                 payload = await self.handler(call)
-                frame = self.protocol.result(call, payload)
             except OcppError as exc:
                 log.info("call refused", error_code=self.protocol.dialect.code(exc.kind), error=exc.description)
                 frame = self.protocol.error(call.message_id, exc.kind, exc.description, exc.details)
             except Exception:
                 log.exception("handler failed")
                 frame = self.protocol.error(call.message_id, ErrorKind.INTERNAL, "internal error while handling the message")
+            else:
+                try:
+                    frame = self.protocol.result(call, payload)
+                except OcppError as exc:  # our answer breaks the schema: our fault, not the station's
+                    log.error("invalid answer refused by our own schema check", error=exc.description, payload=payload)
+                    frame = self.protocol.error(call.message_id, ErrorKind.INTERNAL, "internal error while answering")
             await self._send(frame)
         finally:
             structlog.contextvars.reset_contextvars(**bound)

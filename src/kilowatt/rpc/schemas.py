@@ -57,9 +57,6 @@ class SchemaSet:
         self._cache[filename] = validator
         return validator
 
-    def has_request(self, action: str) -> bool:
-        return self._validator(self._request_file.format(action=action)) is not None
-
     def validate_request(self, action: str, payload: dict[str, Any]) -> None:
         self._validate(self._request_file.format(action=action), action, payload)
 

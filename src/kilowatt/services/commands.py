@@ -19,6 +19,7 @@ from sqlalchemy import select
 from kilowatt.bus.base import Bus
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
 from kilowatt.services.common import NotFound, Page, paginate
+from kilowatt.services.redaction import redact
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import CommandRecord, Station, utcnow
 
@@ -106,14 +107,14 @@ class CommandService:
         # requested_at is when we asked, not when the record is written (after the answer): what the
         # station reports afterwards (firmware, diagnostics notifications) is ordered against it.
         record = CommandRecord(
-            station_id=station_id, operation=operation, requested_by=requested_by, request=dict(params), requested_at=utcnow()
+            station_id=station_id, operation=operation, requested_by=requested_by, request=redact(dict(params)), requested_at=utcnow()
         )
         started = time.perf_counter()
         try:
             if translator is None:
                 raise StationOffline(f"station {station_id!r} has never connected, so its OCPP version is unknown")
             action, payload = translator.request(operation, params)
-            record.action, record.request = action, payload
+            record.action, record.request = action, redact(payload)  # e.g. a new AuthorizationKey
             response = await self._bus.call_station(station_id, action, payload, timeout_s)
         except CommandFailed as exc:
             await self._record(record, exc.outcome, started, error=str(exc))
@@ -142,7 +143,7 @@ class CommandService:
                 record.id,
             ) from None
         status = response.get("status") if isinstance(response.get("status"), str) else None
-        record.status, record.response = status, response
+        record.status, record.response = status, redact(response)
         duration_ms = await self._record(record, "answered", started)
         assert translator is not None
         return CommandAnswer(

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import delete, insert, select
 
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
+from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ConfigurationKey, utcnow
 
 log = structlog.get_logger("kilowatt.configuration")
 
 SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
+
+# Keys whose value is the password the station uses for HTTP Basic auth (1.6 security whitepaper;
+# 2.0.1 SecurityCtrlr.BasicAuthPassword).
+STATION_PASSWORD_KEYS = frozenset({"AuthorizationKey", "BasicAuthPassword"})
+
+
+def _stored_value(key: str, value: str | None) -> str | None:
+    """Credentials are kept out of the configuration table (and so out of the API)."""
+    return REDACTED if value is not None and secret_setting(key) else value
 
 
 @dataclass(slots=True, frozen=True)
@@ -27,10 +38,17 @@ class ConfigurationChange:
 
 
 class ConfigurationService:
-    def __init__(self, sessions: SessionFactory, commands: CommandService, fetch_delay_s: float = 0.0):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        commands: CommandService,
+        fetch_delay_s: float = 0.0,
+        on_password_changed: Callable[[str, str], Awaitable[object]] | None = None,
+    ):
         self._sessions = sessions
         self._commands = commands
         self._fetch_delay_s = fetch_delay_s
+        self._on_password_changed = on_password_changed
         self._background: set[asyncio.Task[None]] = set()
 
     async def stored(self, station_id: str) -> list[ConfigurationKey]:
@@ -45,7 +63,7 @@ class ConfigurationService:
         answer = await self._commands.send(station_id, "get_configuration", {"keys": keys} if keys else {}, requested_by)
         reported = answer.answer.get("configuration_key") or []
         now = utcnow()
-        rows = {item["key"]: {"value": item.get("value"), "readonly": item["readonly"]} for item in reported}
+        rows = {item["key"]: {"value": _stored_value(item["key"], item.get("value")), "readonly": item["readonly"]} for item in reported}
         async with self._sessions.begin() as session:
             # A full report replaces what we had; a partial one replaces the keys it names.
             replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
@@ -85,12 +103,16 @@ class ConfigurationService:
         answer = await self._commands.send(station_id, "change_configuration", {"key": key, "value": value}, requested_by)
         status = answer.status or ""
         if status in ("Accepted", "RebootRequired"):
+            stored = _stored_value(key, value)
             async with self._sessions.begin() as session:
                 current = await session.get(ConfigurationKey, (station_id, key))
                 if current is None:
-                    session.add(ConfigurationKey(station_id=station_id, key=key, value=value, readonly=False))
+                    session.add(ConfigurationKey(station_id=station_id, key=key, value=stored, readonly=False))
                 else:
-                    current.value = value
+                    current.value = stored
+            if key in STATION_PASSWORD_KEYS and self._on_password_changed is not None:
+                # The station now logs in with the new key: the CSMS must accept it at the next handshake.
+                await self._on_password_changed(station_id, value)
         return ConfigurationChange(key, value, status, answer)
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ retries a StartTransaction whose answer it lost gets the same transaction id.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,9 +45,10 @@ class MeterSample:
         if self.format == "SignedData":
             return None
         try:
-            return float(self.value)
+            value = float(self.value)
         except ValueError:
             return None
+        return value if math.isfinite(value) else None  # "NaN", "Infinity", "1e999" are not readings
 
 
 @dataclass(slots=True)
@@ -202,17 +204,21 @@ class TransactionService:
         linked to any transaction: we do not guess which one was meant.
         """
 
-        async def store(session: AsyncSession) -> int | None:
-            linked_id = transaction_id
-            if linked_id is not None and await self._owner_of(session, linked_id) != station_id:
-                linked_id = None
+        async def store(session: AsyncSession) -> tuple[int | None, str | None]:
+            linked_id, owner = transaction_id, None
+            if linked_id is not None:
+                owner = self._owners.get(linked_id) or await self._stored_owner(session, linked_id)
+                if owner != station_id:
+                    linked_id = None
             if samples:
                 await session.execute(
                     insert(MeterValue), [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
                 )
-            return linked_id
+            return linked_id, owner
 
-        linked_id = await self._writes.run(store)
+        linked_id, owner = await self._writes.run(store)
+        if owner is not None and transaction_id is not None:
+            self._remember_owner(transaction_id, owner)  # only now: the batch that saw it is committed
         linked = linked_id == transaction_id
         transaction_id = linked_id
         if samples:
@@ -224,6 +230,8 @@ class TransactionService:
     async def stop(self, stop: TransactionStop) -> bool:
         """Close a transaction; False for a replayed stop of an already-stopped one, which changes nothing."""
         stopped = await self._writes.run(lambda session: self._close(session, stop))
+        if stopped is _UNKNOWN:  # raised here, not inside the batch, so the batch need not roll back
+            raise UnknownTransaction(f"transaction {stop.transaction_id} was not started by station {stop.station_id!r}")
         if stopped is None:
             return False
         await self._bus.publish(
@@ -231,9 +239,12 @@ class TransactionService:
         )
         return True
 
-    async def _close(self, session: AsyncSession, stop: TransactionStop) -> Transaction | None:
-        """Store the stop; None when the transaction was stopped already (a replay)."""
-        transaction = await self._own_transaction(session, stop.station_id, stop.transaction_id)
+    async def _close(self, session: AsyncSession, stop: TransactionStop) -> Transaction | object | None:
+        """Store the stop; None when the transaction was stopped already (a replay), _UNKNOWN when
+        this station never started it."""
+        transaction = await session.get(Transaction, stop.transaction_id)
+        if transaction is None or transaction.station_id != stop.station_id:
+            return _UNKNOWN
         if transaction.stopped_at is not None:
             return None
         readings = set(await self._register_readings(session, transaction.id))
@@ -268,27 +279,17 @@ class TransactionService:
             (timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT
         ]
 
-    async def _owner_of(self, session: AsyncSession, transaction_id: int) -> str | None:
-        """The station that started a transaction. That never changes, so it is cached: a busy
-        fleet's MeterValues then cost no look-up at all."""
-        owner = self._owners.get(transaction_id)
-        if owner is None:
-            owner = (await session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id))).scalar()
-            if owner is not None:
-                self._remember_owner(transaction_id, owner)
-        return owner
+    @staticmethod
+    async def _stored_owner(session: AsyncSession, transaction_id: int) -> str | None:
+        return (await session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id))).scalar()
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
+        """The station that started a transaction never changes, so it is cached once committed:
+        a busy fleet's MeterValues then cost no look-up at all."""
         self._owners[transaction_id] = station_id
         if len(self._owners) > _OWNER_CACHE_SIZE:
             self._owners.popitem(last=False)  # the oldest: long finished, most likely
 
-    @staticmethod
-    async def _own_transaction(session: Any, station_id: str, transaction_id: int) -> Transaction:
-        transaction = await session.get(Transaction, transaction_id)
-        if transaction is None or transaction.station_id != station_id:
-            raise UnknownTransaction(f"transaction {transaction_id} was not started by station {station_id!r}")
-        return transaction
 
     # --- operator side ------------------------------------------------------------------------
 
@@ -368,16 +369,21 @@ def _register_wh(sample: MeterSample) -> int | None:
 def delivered_wh(meter_start_wh: int, readings: list[int], meter_stop_wh: int) -> int:
     """Energy delivered, from the start reading through every register reading to the stop reading.
 
-    A reading lower than the one before means the meter was reset (or rolled over) in between:
-    counting restarts from zero there instead of subtracting, so a reset never yields negative or
-    lost energy. Without a reset this is just ``meter_stop_wh - meter_start_wh``.
+    A reading below half of the highest one so far means the meter was reset (or rolled over):
+    counting restarts from zero there, so a reset never yields negative or lost energy. A smaller
+    dip is a less precise reading (a kWh register against a Wh meterStart) and counts nothing.
+    Without either this is just ``meter_stop_wh - meter_start_wh``.
     """
-    total, previous = 0, meter_start_wh
+    total, high = 0, meter_start_wh
     for reading in (*readings, meter_stop_wh):
-        total += reading - previous if reading >= previous else reading
-        previous = reading
+        if reading >= high:
+            total, high = total + reading - high, reading
+        elif reading < high / 2:  # reset: everything up to this reading is new energy
+            total, high = total + reading, reading
     return total
 
+
+_UNKNOWN = object()  # _close's answer for a transaction the station never started
 
 _OWNER_CACHE_SIZE = 100_000  # ~10 MB; far more transactions than are active at once on one node
 

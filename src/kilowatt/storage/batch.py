@@ -61,6 +61,10 @@ class WriteBatcher:
         try:
             async with self._sessions.begin() as session:
                 results = [await write(session) for write, _ in batch]
+        except asyncio.CancelledError:  # shutting down mid-flush: nobody may wait forever
+            for _, future in batch:
+                _settle(future, exception=ConnectionAbortedError("the database write was cancelled"))
+            raise
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][1], exception=exc)

@@ -11,13 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kilowatt.api.auth import Principal, operator, reader
+from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
 from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
 from kilowatt.ocpp.services import Services
 from kilowatt.services.common import NotFound
+from kilowatt.services.configuration import STATION_PASSWORD_KEYS
+from kilowatt.services.data_transfer import DataTransferAnswer
+from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from kilowatt.services.redaction import secret_setting
 from kilowatt.services.stations import valid_station_id
 
 router = APIRouter(tags=["remote operations"], responses=ERROR_RESPONSES)
@@ -258,8 +262,10 @@ async def clear_cache(request: Request, station_id: str = StationId, who: Princi
 async def data_transfer(
     request: Request, body: DataTransferBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
-    answer = await _services(request).commands.send(
-        station_id, "data_transfer", body.model_dump(exclude_none=True), who.name
+    services = _services(request)
+    answer = await services.commands.send(station_id, "data_transfer", body.model_dump(exclude_none=True), who.name)
+    await services.data_transfer.record(
+        station_id, "outbound", body.vendor_id, body.message_id, body.data, DataTransferAnswer(answer.status or "", answer.response.get("data"))
     )
     return command_response(answer)
 
@@ -300,6 +306,10 @@ async def get_configuration(
 async def change_configuration(
     request: Request, body: ChangeConfigurationBody, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> CommandResponse:
+    if secret_setting(body.key) and ROLE_RANK[who.role] < ROLE_RANK["admin"]:
+        raise HTTPException(403, f"changing {body.key} (a credential) needs the admin role")
+    if body.key in STATION_PASSWORD_KEYS and not MIN_PASSWORD_LENGTH <= len(body.value) <= MAX_PASSWORD_LENGTH:
+        raise HTTPException(422, f"{body.key} must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
     change = await _services(request).configuration.change(station_id, body.key, body.value, who.name)
     return command_response(change.answer)
 

@@ -27,6 +27,8 @@ _ALLOWED_BEFORE_ACCEPTED = frozenset({"BootNotification", "Heartbeat", "StatusNo
 
 Payload = dict[str, Any]
 
+MAX_ID_TAG_LENGTH = 20  # 1.6 IdToken is CiString20Type
+
 
 def evse_of(connector_id: int) -> tuple[int, int]:
     """1.6 connector N is EVSE N with connector 1; connector 0 (the whole station) is EVSE 0, connector 0."""
@@ -34,8 +36,19 @@ def evse_of(connector_id: int) -> tuple[int, int]:
 
 
 def parse_time(value: str) -> datetime:
-    """A schema-checked 1.6 date-time (RFC 3339, with offset) as an aware UTC datetime."""
-    return datetime.fromisoformat(value).astimezone(timezone.utc)
+    """A schema-checked 1.6 date-time (RFC 3339, with offset) as an aware UTC datetime.
+
+    RFC 3339 allows a lower-case ``t``/``z`` and a leap second ``:60``, which the schema accepts
+    and Python's parser does not: those are normalised (a leap second becomes :59.999999) rather
+    than answered with InternalError on every retry.
+    """
+    text = value.upper()
+    if text[17:19] == "60":
+        text = text[:17] + "59.999999" + text[19:].lstrip("0123456789.")
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"unreadable date-time {value!r}") from None
 
 
 def format_time(value: datetime) -> str:
@@ -46,8 +59,8 @@ def id_tag_info(result: AuthorizationResult) -> Payload:
     info: Payload = {"status": result.status}
     if result.expiry_date is not None:
         info["expiryDate"] = format_time(result.expiry_date)
-    if result.parent_id_token is not None:
-        info["parentIdTag"] = result.parent_id_token
+    if result.parent_id_token is not None and len(result.parent_id_token) <= MAX_ID_TAG_LENGTH:
+        info["parentIdTag"] = result.parent_id_token  # a longer group id cannot be said in 1.6
     return info
 
 
@@ -98,7 +111,8 @@ class ChargePointHandlers:
         if station.registration_status != "Accepted" and call.action not in _ALLOWED_BEFORE_ACCEPTED:
             raise OcppError(
                 ErrorKind.SECURITY,
-                f"station registration is {station.registration_status}; only BootNotification is processed",
+                f"station registration is {station.registration_status}; until it is Accepted only BootNotification, "
+                "Heartbeat and StatusNotification are processed",
             )
         route = self._routes.get(call.action)
         if route is None:  # in the dialect but not handled here: a CSMS-only action
