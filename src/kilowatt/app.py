@@ -76,7 +76,7 @@ class Application:
         self.writes = WriteBatcher(self.sessions)
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
-        commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()})
+        commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)
         reservations = ReservationService(self.sessions, commands, authorization, self.bus)
         self.services = Services(
             settings=settings,

@@ -9,7 +9,7 @@ what came back and how long it took — whatever the outcome.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from kilowatt.bus.base import Bus
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
-from kilowatt.services.common import NotFound, Page, paginate
+from kilowatt.services.common import Page, paginate
 from kilowatt.services.redaction import redact
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import CommandRecord, Station, utcnow
+from kilowatt.storage.models import CommandRecord, utcnow
 
 log = structlog.get_logger("kilowatt.commands")
 
@@ -93,8 +93,16 @@ class CommandAnswer:
 
 
 class CommandService:
-    def __init__(self, sessions: SessionFactory, bus: Bus, translators: Mapping[str, CommandTranslator]):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        bus: Bus,
+        translators: Mapping[str, CommandTranslator],
+        station_version: Callable[[str], Awaitable[str | None]],
+    ):
+        """``station_version`` is the station service's answer to "which OCPP version does it speak?"."""
         self._sessions = sessions
+        self._station_version = station_version
         self._bus = bus
         self._translators = translators
 
@@ -102,7 +110,7 @@ class CommandService:
         self, station_id: str, operation: str, params: Mapping[str, Any], requested_by: str, timeout_s: float | None = None
     ) -> CommandAnswer:
         """Send ``operation`` to the station and return its answer; raises a :class:`CommandFailed`."""
-        version = await self._version_of(station_id)
+        version = await self._station_version(station_id)  # NotFound for an unknown station
         translator = self._translators.get(version or "")
         # requested_at is when we asked, not when the record is written (after the answer): what the
         # station reports afterwards (firmware, diagnostics notifications) is ordered against it.
@@ -149,13 +157,6 @@ class CommandService:
         return CommandAnswer(
             record.id, station_id, operation, record.action or "", status, response, translator.answer(operation, response), duration_ms
         )
-
-    async def _version_of(self, station_id: str) -> str | None:
-        async with self._sessions() as session:
-            row = (await session.execute(select(Station.ocpp_version).where(Station.id == station_id))).first()
-        if row is None:
-            raise NotFound(f"station {station_id!r} not found")
-        return row.ocpp_version
 
     async def _record(self, record: CommandRecord, outcome: str, started: float, error: str | None = None) -> float:
         record.duration_ms = round((time.perf_counter() - started) * 1000, 3)

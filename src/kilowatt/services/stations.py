@@ -122,6 +122,14 @@ class StationService:
             )
         await self._bus.publish(Event("station.disconnected", station_id, {"node_id": node_id}))
 
+    async def ocpp_version(self, station_id: str) -> str | None:
+        """The protocol version the station last connected with; None if it never connected."""
+        async with self._sessions() as session:
+            row = (await session.execute(select(Station.ocpp_version).where(Station.id == station_id))).first()
+        if row is None:
+            raise NotFound(f"station {station_id!r} not found")
+        return row.ocpp_version
+
     async def reset_node(self, node_id: str) -> None:
         """Mark every station this node held as disconnected (at start after a crash, and at stop)."""
         async with self._sessions.begin() as session:
