@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -28,6 +29,11 @@ async def paginate(session: AsyncSession, query: Select[Any], order_by: Any, lim
     order = order_by if isinstance(order_by, (list, tuple)) else [order_by]
     rows = (await session.execute(query.order_by(*order).limit(limit).offset(offset))).scalars().all()
     return Page(list(rows), total, limit, offset)
+
+
+def rfc3339(value: datetime) -> str:
+    """A datetime as OCPP JSON carries it (every version): UTC, milliseconds, ``Z``."""
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class NotFound(Exception):

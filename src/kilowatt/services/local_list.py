@@ -10,14 +10,14 @@ removals (entries without a status). Either way the new version is the stored on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, select
 
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.services.commands import CommandAnswer, CommandService
-from kilowatt.services.common import Invalid
+from kilowatt.services.common import Invalid, rfc3339
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, utcnow
 
@@ -36,7 +36,7 @@ class ListEntry:
     def as_params(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"id_token": self.id_token, "status": self.status}
         if self.expiry_date is not None:
-            entry["expiry_date"] = _wire_time(self.expiry_date)
+            entry["expiry_date"] = rfc3339(self.expiry_date)
         if self.parent_id_token is not None:
             entry["parent_id_token"] = self.parent_id_token
         return entry
@@ -162,7 +162,3 @@ class LocalListService:
 
 def _entry(id_token: str, result: AuthorizationResult) -> ListEntry:
     return ListEntry(id_token, result.status, result.expiry_date, result.parent_id_token)
-
-
-def _wire_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate, rfc3339
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow
 
@@ -68,7 +68,7 @@ class ReservationService:
             session.add(reservation)
         params: dict[str, Any] = {
             "evse_id": evse_id,
-            "expiry_date": _wire_time(reservation.expiry_date),
+            "expiry_date": rfc3339(reservation.expiry_date),
             "id_token": id_token,
             "parent_id_token": reservation.parent_id_token,
             "reservation_id": reservation.id,
@@ -212,7 +212,3 @@ def _as_read(reservation: Reservation, now: datetime) -> Reservation:
     if reservation.status == "Accepted" and reservation.expiry_date <= now:
         reservation.status = "Expired"  # a detached row: this changes what is shown, not what is stored
     return reservation
-
-
-def _wire_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

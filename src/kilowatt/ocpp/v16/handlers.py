@@ -17,6 +17,7 @@ from kilowatt.ocpp.services import Services
 from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import IncomingCall
 from kilowatt.services.authorization import AuthorizationResult
+from kilowatt.services.common import rfc3339
 from kilowatt.services.stations import BootInfo, ConnectorStatus
 from kilowatt.services.transactions import MeterSample, TransactionStart, TransactionStop, UnknownTransaction
 
@@ -51,14 +52,12 @@ def parse_time(value: str) -> datetime:
         raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"unreadable date-time {value!r}") from None
 
 
-def format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def id_tag_info(result: AuthorizationResult) -> Payload:
     info: Payload = {"status": result.status}
     if result.expiry_date is not None:
-        info["expiryDate"] = format_time(result.expiry_date)
+        info["expiryDate"] = rfc3339(result.expiry_date)
     if result.parent_id_token is not None and len(result.parent_id_token) <= MAX_ID_TAG_LENGTH:
         info["parentIdTag"] = result.parent_id_token  # a longer group id cannot be said in 1.6
     return info
@@ -261,4 +260,4 @@ class ChargePointHandlers:
 
 
 def _now() -> str:
-    return format_time(datetime.now(timezone.utc))
+    return rfc3339(datetime.now(timezone.utc))
