@@ -15,16 +15,21 @@ from kilowatt.storage.models import IdToken
 
 
 @pytest.fixture
-async def sessions(database_url: str):
+async def engine(database_url: str):
     engine = create_engine(database_url)
     await upgrade(engine)
-    yield session_factory(engine)
+    yield engine
     await engine.dispose()
 
 
+@pytest.fixture
+def sessions(engine):
+    return session_factory(engine)
+
+
 def add_token(value: str):
-    async def write(session):
-        await session.execute(insert(IdToken), [{"id_token": value, "type": "ISO14443", "status": "Accepted"}])
+    def write(session):
+        session.execute(insert(IdToken), [{"id_token": value, "type": "ISO14443", "status": "Accepted"}])
         return value
 
     return write
@@ -35,8 +40,8 @@ async def count(sessions) -> int:
         return (await session.execute(select(func.count()).select_from(IdToken))).scalar_one()
 
 
-async def test_concurrent_writes_share_transactions_and_are_committed_when_answered(sessions) -> None:
-    batcher = WriteBatcher(sessions)
+async def test_concurrent_writes_share_transactions_and_are_committed_when_answered(engine, sessions) -> None:
+    batcher = WriteBatcher(engine)
     seen_committed: list[int] = []
 
     async def write_and_check(i: int) -> None:
@@ -52,8 +57,8 @@ async def test_concurrent_writes_share_transactions_and_are_committed_when_answe
     assert batcher.batches < 60  # they were grouped
 
 
-async def test_a_failing_write_fails_alone(sessions) -> None:
-    batcher = WriteBatcher(sessions)
+async def test_a_failing_write_fails_alone(engine, sessions) -> None:
+    batcher = WriteBatcher(engine)
     await batcher.run(add_token("DUP"))
     results = await asyncio.gather(
         batcher.run(add_token("A")), batcher.run(add_token("DUP")), batcher.run(add_token("B")), return_exceptions=True
@@ -63,8 +68,8 @@ async def test_a_failing_write_fails_alone(sessions) -> None:
     assert await count(sessions) == 3
 
 
-async def test_a_write_whose_waiter_left_is_still_stored(sessions) -> None:
-    batcher = WriteBatcher(sessions)
+async def test_a_write_whose_waiter_left_is_still_stored(engine, sessions) -> None:
+    batcher = WriteBatcher(engine)
     task = asyncio.create_task(batcher.run(add_token("GONE")))
     await asyncio.sleep(0)
     task.cancel()

@@ -73,7 +73,7 @@ class Application:
         self.engine = create_engine(settings.database_url)
         self.sessions = session_factory(self.engine)
         self.bus = bus or InProcessBus()
-        self.writes = WriteBatcher(self.sessions)
+        self.writes = WriteBatcher(self.engine)
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)

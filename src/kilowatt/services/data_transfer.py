@@ -54,4 +54,5 @@ class DataTransferService:
             "status": answer.status,
             "response_data": answer.data,
         }
-        await self._writes.run(lambda session: session.execute(insert(DataTransferRecord), [record]))
+        statement = insert(DataTransferRecord)
+        await self._writes.run(lambda session: session.execute(statement, [record]))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
@@ -105,21 +105,21 @@ class StationService:
 
     async def connected(self, station_id: str, ocpp_version: str, node_id: str) -> None:
         now = utcnow()
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(Station)
-                .where(Station.id == station_id)
-                .values(connected=True, node_id=node_id, ocpp_version=ocpp_version, last_seen=now)
-            )
+        statement = (
+            update(Station)
+            .where(Station.id == station_id)
+            .values(connected=True, node_id=node_id, ocpp_version=ocpp_version, last_seen=now)
+        )
+        await self._writes.run(lambda session: session.execute(statement))
         await self._bus.publish(Event("station.connected", station_id, {"ocpp_version": ocpp_version, "node_id": node_id}))
 
     async def disconnected(self, station_id: str, node_id: str) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(Station)
-                .where(Station.id == station_id, Station.node_id == node_id)
-                .values(connected=False, node_id=None, last_seen=utcnow())
-            )
+        statement = (
+            update(Station)
+            .where(Station.id == station_id, Station.node_id == node_id)
+            .values(connected=False, node_id=None, last_seen=utcnow())
+        )
+        await self._writes.run(lambda session: session.execute(statement))
         await self._bus.publish(Event("station.disconnected", station_id, {"node_id": node_id}))
 
     async def ocpp_version(self, station_id: str) -> str | None:
@@ -155,9 +155,10 @@ class StationService:
             "last_seen": now,
         }
 
-        async def write(session: AsyncSession) -> str | None:
-            statement = update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
-            return (await session.execute(statement)).scalar_one_or_none()
+        statement = update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
+
+        def write(session: Session) -> str | None:
+            return session.execute(statement).scalar_one_or_none()
 
         status = await self._writes.run(write)
         if status is None:
@@ -183,10 +184,10 @@ class StationService:
             "updated_at": now,
         }
 
-        async def write(session: AsyncSession) -> None:
+        def write(session: Session) -> None:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
-            await upsert(session, Connector.__table__, {**key, **current}, key)
-            await session.execute(
+            upsert(session, Connector.__table__, {**key, **current}, key)
+            session.execute(
                 insert(StatusNotification),
                 [
                     {
@@ -216,11 +217,11 @@ class StationService:
     ) -> None:
         """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
 
-        async def write(session: AsyncSession) -> None:
+        def write(session: Session) -> None:
             session.add(StationEvent(station_id=station_id, kind=kind, status=status, request_id=request_id, details=details))
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
-                await session.execute(update(Station).where(Station.id == station_id).values({column: status}))
+                session.execute(update(Station).where(Station.id == station_id).values({column: status}))
 
         await self._writes.run(write)
         await self._bus.publish(Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id}))

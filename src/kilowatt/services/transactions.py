@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
@@ -120,80 +120,65 @@ class TransactionService:
         if result.status != "Accepted":
             return result
         async with self._sessions() as session:
-            busy = (
-                await session.execute(
-                    select(Transaction.id)
-                    .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
-                    .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
-                    .limit(1)
-                )
-            ).first()
-        if busy is not None:
+            busy = await session.run_sync(_busy_elsewhere, id_token, station_id, evse_id)
+        if busy:
             return AuthorizationResult("ConcurrentTx", result.expiry_date, result.parent_id_token)
         return result
 
     async def start(self, start: TransactionStart) -> StartResult:
-        """Store a start; a reservation it names is consumed before this returns (so before the answer)."""
-        existing = await self._find_start(start)
-        if existing is not None:
-            await self._consume_reservation(start, existing.transaction_id)  # in case the first try died in between
-            return existing
-        authorization = await self.authorize_start(start.id_token, start.station_id, start.evse_id)
+        """Store a start; a reservation it names is consumed before this returns (so before the answer).
 
-        async def insert(session: AsyncSession) -> Transaction:
+        The look-up of an earlier identical start, the ConcurrentTx check and the insert are one
+        batched write: a start costs one hand-off to the database besides the token look-up.
+        """
+        authorization = await self._authorization.authorize(start.id_token)
+
+        def write(session: Session) -> StartResult:
+            existing = _find_start(session, start)
+            if existing is not None:
+                return existing
+            status = authorization
+            if status.status == "Accepted" and _busy_elsewhere(session, start.id_token, start.station_id, start.evse_id):
+                status = AuthorizationResult("ConcurrentTx", status.expiry_date, status.parent_id_token)
             transaction = Transaction(
                 station_id=start.station_id,
                 evse_id=start.evse_id,
                 connector_id=start.connector_id,
                 station_transaction_id=start.station_transaction_id,
                 id_token=start.id_token,
-                id_token_status=authorization.status,
+                id_token_status=status.status,
                 reservation_id=start.reservation_id,
                 meter_start_wh=start.meter_start_wh,
                 started_at=start.started_at,
             )
             session.add(transaction)
-            await session.flush()  # the id is the answer
-            return transaction
-
+            session.flush()  # the id is the answer
+            return StartResult(transaction.id, status)
 
         try:
-            transaction = await self._writes.run(insert)
+            result = await self._writes.run(write)
         except IntegrityError:  # the same start arrived twice at once; the other one won
-            existing = await self._find_start(start)
+            existing = await self._writes.run(lambda session: _find_start(session, start))
             if existing is None:
                 raise
-            return existing
-        self._remember_owner(transaction.id, start.station_id)
-        await self._consume_reservation(start, transaction.id)
+            result = existing
+        if result.replayed:
+            await self._consume_reservation(start, result.transaction_id)  # in case the first try died in between
+            return result
+        self._remember_owner(result.transaction_id, start.station_id)
+        await self._consume_reservation(start, result.transaction_id)
         await self._bus.publish(
             Event(
                 "transaction.started",
                 start.station_id,
-                {"transaction_id": transaction.id, "evse_id": start.evse_id, "id_token": start.id_token},
+                {"transaction_id": result.transaction_id, "evse_id": start.evse_id, "id_token": start.id_token},
             )
         )
-        return StartResult(transaction.id, authorization)
+        return result
 
     async def _consume_reservation(self, start: TransactionStart, transaction_id: int) -> None:
         if start.reservation_id is not None and self._reservations is not None:
             await self._reservations.consume(start.station_id, start.reservation_id, transaction_id, start.id_token)
-
-    async def _find_start(self, start: TransactionStart) -> StartResult | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(Transaction.id, Transaction.id_token_status).where(
-                        Transaction.station_id == start.station_id,
-                        Transaction.evse_id == start.evse_id,
-                        Transaction.id_token == start.id_token,
-                        Transaction.started_at == start.started_at,
-                    )
-                )
-            ).first()
-        if row is None:
-            return None
-        return StartResult(row.id, AuthorizationResult(row.id_token_status), replayed=True)
 
     async def meter_values(
         self, station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, samples: list[MeterSample]
@@ -204,14 +189,14 @@ class TransactionService:
         linked to any transaction: we do not guess which one was meant.
         """
 
-        async def store(session: AsyncSession) -> tuple[int | None, str | None]:
+        def store(session: Session) -> tuple[int | None, str | None]:
             linked_id, owner = transaction_id, None
             if linked_id is not None:
-                owner = self._owners.get(linked_id) or await self._stored_owner(session, linked_id)
+                owner = self._owners.get(linked_id) or _stored_owner(session, linked_id)
                 if owner != station_id:
                     linked_id = None
             if samples:
-                await session.execute(
+                session.execute(
                     insert(MeterValue), [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
                 )
             return linked_id, owner
@@ -239,15 +224,16 @@ class TransactionService:
         )
         return True
 
-    async def _close(self, session: AsyncSession, stop: TransactionStop) -> Transaction | object | None:
+    @staticmethod
+    def _close(session: Session, stop: TransactionStop) -> Transaction | object | None:
         """Store the stop; None when the transaction was stopped already (a replay), _UNKNOWN when
         this station never started it."""
-        transaction = await session.get(Transaction, stop.transaction_id)
+        transaction = session.get(Transaction, stop.transaction_id)
         if transaction is None or transaction.station_id != stop.station_id:
             return _UNKNOWN
         if transaction.stopped_at is not None:
             return None
-        readings = set(await self._register_readings(session, transaction.id))
+        readings = set(_register_readings(session, transaction.id))
         # transactionData often repeats readings MeterValues already brought: merge by time.
         readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
         transaction.meter_stop_wh = stop.meter_stop_wh
@@ -258,7 +244,7 @@ class TransactionService:
         transaction.stop_reason = stop.reason
         transaction.stop_id_token = stop.id_token
         if stop.samples:
-            await session.execute(
+            session.execute(
                 insert(MeterValue),
                 [
                     _meter_row(stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction")
@@ -266,22 +252,6 @@ class TransactionService:
                 ],
             )
         return transaction
-
-    @staticmethod
-    async def _register_readings(session: Any, transaction_id: int) -> list[tuple[datetime, int]]:
-        """The transaction's whole-meter energy register readings so far, as (time, Wh)."""
-        rows = await session.execute(
-            select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
-                MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
-            )
-        )
-        return [
-            (timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT
-        ]
-
-    @staticmethod
-    async def _stored_owner(session: AsyncSession, transaction_id: int) -> str | None:
-        return (await session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id))).scalar()
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
         """The station that started a transaction never changes, so it is cached once committed:
@@ -347,6 +317,46 @@ class TransactionService:
 
 
 _WH_PER_UNIT = {"Wh": 1, "kWh": 1000}
+
+
+def _find_start(session: Session, start: TransactionStart) -> StartResult | None:
+    """The transaction an identical earlier StartTransaction created (a retry whose answer was lost)."""
+    row = session.execute(
+        select(Transaction.id, Transaction.id_token_status).where(
+            Transaction.station_id == start.station_id,
+            Transaction.evse_id == start.evse_id,
+            Transaction.id_token == start.id_token,
+            Transaction.started_at == start.started_at,
+        )
+    ).first()
+    return None if row is None else StartResult(row.id, AuthorizationResult(row.id_token_status), replayed=True)
+
+
+def _busy_elsewhere(session: Session, id_token: str, station_id: str, evse_id: int) -> bool:
+    """Whether the token holds an active transaction on another station or EVSE."""
+    return (
+        session.execute(
+            select(Transaction.id)
+            .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
+            .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _stored_owner(session: Session, transaction_id: int) -> str | None:
+    return session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
+
+
+def _register_readings(session: Session, transaction_id: int) -> list[tuple[datetime, int]]:
+    """The transaction's whole-meter energy register readings so far, as (time, Wh)."""
+    rows = session.execute(
+        select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
+            MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
+        )
+    )
+    return [(timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
 
 # Only whole-meter readings at the outlet count as "the" energy register: per-phase values and the
 # EV's or the grid inlet's readings measure something else.
