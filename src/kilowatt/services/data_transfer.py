@@ -10,6 +10,8 @@ from sqlalchemy import insert
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.models import DataTransferRecord
 
+_INSERT_RECORD = insert(DataTransferRecord.__table__)
+
 
 @dataclass(slots=True, frozen=True)
 class DataTransferAnswer:
@@ -54,5 +56,4 @@ class DataTransferService:
             "status": answer.status,
             "response_data": answer.data,
         }
-        statement = insert(DataTransferRecord)
-        await self._writes.run(lambda session: session.execute(statement, [record]))
+        await self._writes.run(lambda connection: connection.execute(_INSERT_RECORD, record))

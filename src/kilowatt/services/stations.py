@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
@@ -27,6 +27,10 @@ def valid_station_id(value: str) -> bool:
     """1 to 48 printable characters without '/' (it is a URL path segment) or ':' (it is the
     HTTP Basic user name, which ends at the first ':'), as OCPP 2.0.1 requires of an identity."""
     return 0 < len(value) <= MAX_STATION_ID_LENGTH and value.isprintable() and "/" not in value and ":" not in value
+
+# Batched writes use Core statements on the tables, built once (see storage/batch.py).
+_INSERT_STATUS_NOTIFICATION = insert(StatusNotification.__table__)
+_INSERT_STATION_EVENT = insert(StationEvent.__table__)
 
 # Which station column a station event of a kind keeps current.
 _CURRENT_STATUS_COLUMN = {"firmware": "firmware_status", "diagnostics": "diagnostics_status"}
@@ -110,7 +114,7 @@ class StationService:
             .where(Station.id == station_id)
             .values(connected=True, node_id=node_id, ocpp_version=ocpp_version, last_seen=now)
         )
-        await self._writes.run(lambda session: session.execute(statement))
+        await self._writes.run(lambda connection: connection.execute(statement))
         await self._bus.publish(Event("station.connected", station_id, {"ocpp_version": ocpp_version, "node_id": node_id}))
 
     async def disconnected(self, station_id: str, node_id: str) -> None:
@@ -119,7 +123,7 @@ class StationService:
             .where(Station.id == station_id, Station.node_id == node_id)
             .values(connected=False, node_id=None, last_seen=utcnow())
         )
-        await self._writes.run(lambda session: session.execute(statement))
+        await self._writes.run(lambda connection: connection.execute(statement))
         await self._bus.publish(Event("station.disconnected", station_id, {"node_id": node_id}))
 
     async def ocpp_version(self, station_id: str) -> str | None:
@@ -157,8 +161,8 @@ class StationService:
 
         statement = update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
 
-        def write(session: Session) -> str | None:
-            return session.execute(statement).scalar_one_or_none()
+        def write(connection: Connection) -> str | None:
+            return connection.execute(statement).scalar_one_or_none()
 
         status = await self._writes.run(write)
         if status is None:
@@ -169,7 +173,7 @@ class StationService:
     async def heartbeat(self, station_id: str) -> None:
         now = utcnow()
         statement = update(Station).where(Station.id == station_id).values(last_heartbeat_at=now, last_seen=now)
-        await self._writes.run(lambda session: session.execute(statement))
+        await self._writes.run(lambda connection: connection.execute(statement))
 
     async def status_notification(self, station_id: str, status: ConnectorStatus) -> None:
         """Keep the connector's current status and append it to the history, in one commit."""
@@ -184,23 +188,21 @@ class StationService:
             "updated_at": now,
         }
 
-        def write(session: Session) -> None:
+        def write(connection: Connection) -> None:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
-            upsert(session, Connector.__table__, {**key, **current}, key)
-            session.execute(
-                insert(StatusNotification),
-                [
-                    {
-                        **key,
-                        "status": status.status,
-                        "error_code": status.error_code,
-                        "info": status.info,
-                        "vendor_id": status.vendor_id,
-                        "vendor_error_code": status.vendor_error_code,
-                        "timestamp": status.timestamp,
-                        "received_at": now,
-                    }
-                ],
+            upsert(connection, Connector.__table__, {**key, **current}, key)
+            connection.execute(
+                _INSERT_STATUS_NOTIFICATION,
+                {
+                    **key,
+                    "status": status.status,
+                    "error_code": status.error_code,
+                    "info": status.info,
+                    "vendor_id": status.vendor_id,
+                    "vendor_error_code": status.vendor_error_code,
+                    "timestamp": status.timestamp,
+                    "received_at": now,
+                },
             )
 
         await self._writes.run(write)
@@ -217,11 +219,14 @@ class StationService:
     ) -> None:
         """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
 
-        def write(session: Session) -> None:
-            session.add(StationEvent(station_id=station_id, kind=kind, status=status, request_id=request_id, details=details))
+        def write(connection: Connection) -> None:
+            connection.execute(
+                _INSERT_STATION_EVENT,
+                {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details},
+            )
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
-                session.execute(update(Station).where(Station.id == station_id).values({column: status}))
+                connection.execute(update(Station).where(Station.id == station_id).values({column: status}))
 
         await self._writes.run(write)
         await self._bus.publish(Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id}))

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
@@ -120,7 +120,7 @@ class TransactionService:
         if result.status != "Accepted":
             return result
         async with self._sessions() as session:
-            busy = await session.run_sync(_busy_elsewhere, id_token, station_id, evse_id)
+            busy = await session.run_sync(lambda sync: _busy_elsewhere(sync.connection(), id_token, station_id, evse_id))
         if busy:
             return AuthorizationResult("ConcurrentTx", result.expiry_date, result.parent_id_token)
         return result
@@ -133,32 +133,30 @@ class TransactionService:
         """
         authorization = await self._authorization.authorize(start.id_token)
 
-        def write(session: Session) -> StartResult:
-            existing = _find_start(session, start)
+        def write(connection: Connection) -> StartResult:
+            existing = _find_start(connection, start)
             if existing is not None:
                 return existing
             status = authorization
-            if status.status == "Accepted" and _busy_elsewhere(session, start.id_token, start.station_id, start.evse_id):
+            if status.status == "Accepted" and _busy_elsewhere(connection, start.id_token, start.station_id, start.evse_id):
                 status = AuthorizationResult("ConcurrentTx", status.expiry_date, status.parent_id_token)
-            transaction = Transaction(
-                station_id=start.station_id,
-                evse_id=start.evse_id,
-                connector_id=start.connector_id,
-                station_transaction_id=start.station_transaction_id,
-                id_token=start.id_token,
-                id_token_status=status.status,
-                reservation_id=start.reservation_id,
-                meter_start_wh=start.meter_start_wh,
-                started_at=start.started_at,
-            )
-            session.add(transaction)
-            session.flush()  # the id is the answer
-            return StartResult(transaction.id, status)
+            row = {
+                "station_id": start.station_id,
+                "evse_id": start.evse_id,
+                "connector_id": start.connector_id,
+                "station_transaction_id": start.station_transaction_id,
+                "id_token": start.id_token,
+                "id_token_status": status.status,
+                "reservation_id": start.reservation_id,
+                "meter_start_wh": start.meter_start_wh,
+                "started_at": start.started_at,
+            }
+            return StartResult(connection.execute(_INSERT_TRANSACTION, row).scalar_one(), status)  # the id is the answer
 
         try:
             result = await self._writes.run(write)
         except IntegrityError:  # the same start arrived twice at once; the other one won
-            existing = await self._writes.run(lambda session: _find_start(session, start))
+            existing = await self._writes.run(lambda connection: _find_start(connection, start))
             if existing is None:
                 raise
             result = existing
@@ -189,15 +187,15 @@ class TransactionService:
         linked to any transaction: we do not guess which one was meant.
         """
 
-        def store(session: Session) -> tuple[int | None, str | None]:
+        def store(connection: Connection) -> tuple[int | None, str | None]:
             linked_id, owner = transaction_id, None
             if linked_id is not None:
-                owner = self._owners.get(linked_id) or _stored_owner(session, linked_id)
+                owner = self._owners.get(linked_id) or _stored_owner(connection, linked_id)
                 if owner != station_id:
                     linked_id = None
             if samples:
-                session.execute(
-                    insert(MeterValue), [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
+                connection.execute(
+                    _INSERT_METER_VALUE, [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
                 )
             return linked_id, owner
 
@@ -214,44 +212,16 @@ class TransactionService:
 
     async def stop(self, stop: TransactionStop) -> bool:
         """Close a transaction; False for a replayed stop of an already-stopped one, which changes nothing."""
-        stopped = await self._writes.run(lambda session: self._close(session, stop))
+        stopped = await self._writes.run(lambda connection: _close(connection, stop))
         if stopped is _UNKNOWN:  # raised here, not inside the batch, so the batch need not roll back
             raise UnknownTransaction(f"transaction {stop.transaction_id} was not started by station {stop.station_id!r}")
         if stopped is None:
             return False
+        assert isinstance(stopped, int)
         await self._bus.publish(
-            Event("transaction.ended", stop.station_id, {"transaction_id": stopped.id, "energy_wh": stopped.energy_wh})
+            Event("transaction.ended", stop.station_id, {"transaction_id": stop.transaction_id, "energy_wh": stopped})
         )
         return True
-
-    @staticmethod
-    def _close(session: Session, stop: TransactionStop) -> Transaction | object | None:
-        """Store the stop; None when the transaction was stopped already (a replay), _UNKNOWN when
-        this station never started it."""
-        transaction = session.get(Transaction, stop.transaction_id)
-        if transaction is None or transaction.station_id != stop.station_id:
-            return _UNKNOWN
-        if transaction.stopped_at is not None:
-            return None
-        readings = set(_register_readings(session, transaction.id))
-        # transactionData often repeats readings MeterValues already brought: merge by time.
-        readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
-        transaction.meter_stop_wh = stop.meter_stop_wh
-        transaction.energy_wh = delivered_wh(
-            transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh
-        )
-        transaction.stopped_at = stop.stopped_at
-        transaction.stop_reason = stop.reason
-        transaction.stop_id_token = stop.id_token
-        if stop.samples:
-            session.execute(
-                insert(MeterValue),
-                [
-                    _meter_row(stop.station_id, transaction.evse_id, transaction.connector_id, transaction.id, sample, "StopTransaction")
-                    for sample in stop.samples
-                ],
-            )
-        return transaction
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
         """The station that started a transaction never changes, so it is cached once committed:
@@ -319,9 +289,53 @@ class TransactionService:
 _WH_PER_UNIT = {"Wh": 1, "kWh": 1000}
 
 
-def _find_start(session: Session, start: TransactionStart) -> StartResult | None:
+_TRANSACTIONS = Transaction.__table__
+_INSERT_TRANSACTION = insert(_TRANSACTIONS).returning(_TRANSACTIONS.c.id)
+_INSERT_METER_VALUE = insert(MeterValue.__table__)
+
+
+def _close(connection: Connection, stop: TransactionStop) -> int | object | None:
+    """Store the stop; the energy delivered (Wh), None when the transaction was stopped already
+    (a replay), _UNKNOWN when this station never started it."""
+    columns = _TRANSACTIONS.c
+    transaction = connection.execute(
+        select(columns.station_id, columns.evse_id, columns.connector_id, columns.meter_start_wh, columns.stopped_at).where(
+            columns.id == stop.transaction_id
+        )
+    ).first()
+    if transaction is None or transaction.station_id != stop.station_id:
+        return _UNKNOWN
+    if transaction.stopped_at is not None:
+        return None
+    readings = set(_register_readings(connection, stop.transaction_id))
+    # transactionData often repeats readings MeterValues already brought: merge by time.
+    readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
+    energy_wh = delivered_wh(transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh)
+    connection.execute(
+        update(_TRANSACTIONS)
+        .where(columns.id == stop.transaction_id)
+        .values(
+            meter_stop_wh=stop.meter_stop_wh,
+            energy_wh=energy_wh,
+            stopped_at=stop.stopped_at,
+            stop_reason=stop.reason,
+            stop_id_token=stop.id_token,
+        )
+    )
+    if stop.samples:
+        connection.execute(
+            _INSERT_METER_VALUE,
+            [
+                _meter_row(stop.station_id, transaction.evse_id, transaction.connector_id, stop.transaction_id, sample, "StopTransaction")
+                for sample in stop.samples
+            ],
+        )
+    return energy_wh
+
+
+def _find_start(connection: Connection, start: TransactionStart) -> StartResult | None:
     """The transaction an identical earlier StartTransaction created (a retry whose answer was lost)."""
-    row = session.execute(
+    row = connection.execute(
         select(Transaction.id, Transaction.id_token_status).where(
             Transaction.station_id == start.station_id,
             Transaction.evse_id == start.evse_id,
@@ -332,10 +346,10 @@ def _find_start(session: Session, start: TransactionStart) -> StartResult | None
     return None if row is None else StartResult(row.id, AuthorizationResult(row.id_token_status), replayed=True)
 
 
-def _busy_elsewhere(session: Session, id_token: str, station_id: str, evse_id: int) -> bool:
+def _busy_elsewhere(connection: Connection, id_token: str, station_id: str, evse_id: int) -> bool:
     """Whether the token holds an active transaction on another station or EVSE."""
     return (
-        session.execute(
+        connection.execute(
             select(Transaction.id)
             .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
             .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
@@ -345,13 +359,13 @@ def _busy_elsewhere(session: Session, id_token: str, station_id: str, evse_id: i
     )
 
 
-def _stored_owner(session: Session, transaction_id: int) -> str | None:
-    return session.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
+def _stored_owner(connection: Connection, transaction_id: int) -> str | None:
+    return connection.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
 
 
-def _register_readings(session: Session, transaction_id: int) -> list[tuple[datetime, int]]:
+def _register_readings(connection: Connection, transaction_id: int) -> list[tuple[datetime, int]]:
     """The transaction's whole-meter energy register readings so far, as (time, Wh)."""
-    rows = session.execute(
+    rows = connection.execute(
         select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
             MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
         )

@@ -7,8 +7,9 @@ waiting in a single transaction, then resolves every waiter. A waiter is answere
 commit that holds its write, so "never acknowledge what is not stored" still holds; under light
 load a batch is just one write.
 
-A write is a plain *synchronous* function of a SQLAlchemy :class:`~sqlalchemy.orm.Session`. That
-is what makes a batch cheap:
+A write is a plain *synchronous* function of a SQLAlchemy Core
+:class:`~sqlalchemy.engine.Connection` (Core, not the ORM: the ORM's unit of work and bulk-insert
+machinery cost more than the SQL itself on this path). That is what makes a batch cheap:
 
 - on SQLite the whole batch runs in ONE call on the thread that owns the process's SQLite
   connection (aiosqlite's worker), instead of one thread hand-off (a queue put, a semaphore, a
@@ -30,33 +31,32 @@ from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 log = structlog.get_logger("kilowatt.storage")
 
 T = TypeVar("T")
-Write = Callable[[Session], Any]
+Write = Callable[[Connection], Any]
 
 
 class WriteBatcher:
     def __init__(self, engine: AsyncEngine, max_batch: int = 256):
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._async_sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._thread_sessions: dict[int, sessionmaker[Session]] = {}  # id(sqlite3 connection) -> its sessions
+        self._thread_engines: dict[int, Engine] = {}  # id(sqlite3 connection) -> an engine over it
         self._max_batch = max_batch
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0  # counters for benchmarks and tests
         self.writes = 0
 
-    async def run(self, write: Callable[[Session], T]) -> T:
+    async def run(self, write: Callable[[Connection], T]) -> T:
         """Run ``write`` in the next batch; returns its result once that batch is committed.
 
-        ``write`` runs off the event loop's thread on SQLite: it must only use the session it is
-        given, and must not touch asyncio.
+        ``write`` runs off the event loop's thread on SQLite: it must only use the connection it
+        is given, and must not touch asyncio.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
@@ -101,8 +101,8 @@ class WriteBatcher:
     async def _transaction(self, writes: list[Write]) -> list[Any]:
         """Run ``writes`` in one transaction and commit it; their results in order."""
         if not self._sqlite:
-            async with self._async_sessions.begin() as session:
-                return await session.run_sync(_run_all, writes)
+            async with self._engine.begin() as connection:
+                return await connection.run_sync(_run_all, writes)
         async with self._engine.connect() as connection:  # the process's one SQLite connection, ours now
             worker = (await connection.get_raw_connection()).driver_connection
             return await worker._execute(self._run_on_sqlite_thread, worker._conn, writes)
@@ -114,12 +114,12 @@ class WriteBatcher:
         as ordinary SQLAlchemy code with no further hand-offs. aiosqlite's ``_execute`` is its own
         way of queueing a function on that thread; it is the one private name used here.
         """
-        sessions = self._thread_sessions.get(id(dbapi_connection))
-        if sessions is None:  # first batch, or the pool replaced its connection
+        engine = self._thread_engines.get(id(dbapi_connection))
+        if engine is None:  # first batch, or the pool replaced its connection
             engine = create_sync_engine("sqlite+pysqlite://", creator=lambda: dbapi_connection, poolclass=StaticPool)
-            sessions = self._thread_sessions[id(dbapi_connection)] = sessionmaker(engine, expire_on_commit=False)
-        with sessions.begin() as session:
-            return _run_all(session, writes)
+            self._thread_engines[id(dbapi_connection)] = engine
+        with engine.begin() as connection:
+            return _run_all(connection, writes)
 
     async def close(self) -> None:
         """Let the writes already queued finish."""
@@ -127,10 +127,8 @@ class WriteBatcher:
             await asyncio.shield(self._flusher)
 
 
-def _run_all(session: Session, writes: list[Write]) -> list[Any]:
-    results = [write(session) for write in writes]
-    session.flush()  # an error in the last write's pending ORM changes surfaces here, before COMMIT
-    return results
+def _run_all(connection: Connection, writes: list[Write]) -> list[Any]:
+    return [write(connection) for write in writes]
 
 
 def _settle(future: asyncio.Future[Any], result: Any = None, exception: BaseException | None = None) -> None:

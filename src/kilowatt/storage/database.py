@@ -29,6 +29,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 120)
+        # Every user of the connection ends its own transaction (sessions roll back on close, the
+        # write batcher commits or rolls back), so the pool's extra ROLLBACK on each return is
+        # pure cost: on aiosqlite it is one more hand-off to the connection's thread.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -32,7 +32,7 @@ def _statement(dialect: str, table: Table, names: tuple[str, ...], keys: tuple[s
     return statement
 
 
-def upsert(session: Session, table: Table, values: Mapping[str, Any], keys: Iterable[str]) -> None:
+def upsert(connection: Connection, table: Table, values: Mapping[str, Any], keys: Iterable[str]) -> None:
     """Insert ``values``, or update the row with the same ``keys`` to them (in a batched write)."""
-    statement = _statement(session.get_bind().dialect.name, table, tuple(values), tuple(keys))
-    session.execute(statement, [dict(values)])
+    statement = _statement(connection.dialect.name, table, tuple(values), tuple(keys))
+    connection.execute(statement, dict(values))
