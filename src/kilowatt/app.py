@@ -76,7 +76,7 @@ class Application:
         self.writes = WriteBatcher(self.engine)
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
-        commands = CommandService(self.sessions, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)
+        commands = CommandService(self.sessions, self.writes, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)
         reservations = ReservationService(self.sessions, commands, authorization, self.bus)
         self.services = Services(
             settings=settings,
@@ -87,6 +87,7 @@ class Application:
             commands=commands,
             configuration=ConfigurationService(
                 self.sessions,
+                self.writes,
                 commands,
                 settings.configuration_fetch_delay_s,
                 on_password_changed=lambda station_id, password: stations.update(station_id, password=password),

@@ -14,16 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kilowatt.bus.base import Bus
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
 from kilowatt.services.common import Page, paginate
 from kilowatt.services.redaction import redact
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import CommandRecord, utcnow
 
 log = structlog.get_logger("kilowatt.commands")
+
+_COMMANDS = CommandRecord.__table__
+_INSERT_RECORD = insert(_COMMANDS).returning(_COMMANDS.c.id)
+_RECORD_COLUMNS = tuple(column.key for column in _COMMANDS.columns if column.key != "id")
 
 
 class CommandTranslator(Protocol):
@@ -96,12 +101,14 @@ class CommandService:
     def __init__(
         self,
         sessions: SessionFactory,
+        writes: WriteBatcher,
         bus: Bus,
         translators: Mapping[str, CommandTranslator],
         station_version: Callable[[str], Awaitable[str | None]],
     ):
         """``station_version`` is the station service's answer to "which OCPP version does it speak?"."""
         self._sessions = sessions
+        self._writes = writes
         self._station_version = station_version
         self._bus = bus
         self._translators = translators
@@ -162,8 +169,8 @@ class CommandService:
         record.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         record.outcome = outcome
         record.error_description = error
-        async with self._sessions.begin() as session:
-            session.add(record)
+        values = {column: getattr(record, column) for column in _RECORD_COLUMNS}
+        record.id = await self._writes.run(lambda connection: connection.execute(_INSERT_RECORD, values).scalar_one())
         log.info(
             "command",
             station_id=record.station_id,

@@ -9,15 +9,19 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
 
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.redaction import REDACTED, secret_setting
+from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ConfigurationKey, utcnow
 
 log = structlog.get_logger("kilowatt.configuration")
 
 SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
+
+_INSERT_KEY = insert(ConfigurationKey.__table__)
 
 # Keys whose value is the password the station uses for HTTP Basic auth (1.6 security whitepaper;
 # 2.0.1 SecurityCtrlr.BasicAuthPassword).
@@ -41,11 +45,13 @@ class ConfigurationService:
     def __init__(
         self,
         sessions: SessionFactory,
+        writes: WriteBatcher,
         commands: CommandService,
         fetch_delay_s: float = 0.0,
         on_password_changed: Callable[[str, str], Awaitable[object]] | None = None,
     ):
         self._sessions = sessions
+        self._writes = writes
         self._commands = commands
         self._fetch_delay_s = fetch_delay_s
         self._on_password_changed = on_password_changed
@@ -64,17 +70,18 @@ class ConfigurationService:
         reported = answer.answer.get("configuration_key") or []
         now = utcnow()
         rows = {item["key"]: {"value": _stored_value(item["key"], item.get("value")), "readonly": item["readonly"]} for item in reported}
-        async with self._sessions.begin() as session:
-            # A full report replaces what we had; a partial one replaces the keys it names.
-            replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
-            if keys:
-                replaced = replaced.where(ConfigurationKey.key.in_(list(rows)))
-            await session.execute(replaced)
-            if rows:  # one multi-row INSERT, not a SELECT and an INSERT per key
-                await session.execute(
-                    insert(ConfigurationKey),
-                    [{"station_id": station_id, "key": key, "updated_at": now, **row} for key, row in rows.items()],
-                )
+        # A full report replaces what we had; a partial one replaces the keys it names.
+        replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
+        if keys:
+            replaced = replaced.where(ConfigurationKey.key.in_(list(rows)))
+        stored = [{"station_id": station_id, "key": key, "updated_at": now, **row} for key, row in rows.items()]
+
+        def store(connection: Connection) -> None:
+            connection.execute(replaced)
+            if stored:  # one multi-row INSERT, not a SELECT and an INSERT per key
+                connection.execute(_INSERT_KEY, stored)
+
+        await self._writes.run(store)  # batched: after a boot storm, thousands of these arrive together
         return answer
 
     def fetch_in_background(self, station_id: str) -> None:

@@ -16,6 +16,7 @@ from kilowatt.services.common import Conflict, NotFound, Page, paginate
 from kilowatt.services.passwords import hash_password
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
+from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
 from kilowatt.storage.upsert import upsert
 
@@ -85,19 +86,21 @@ class StationService:
         self._writes = writes
         self._bus = bus
         self._unknown_stations = unknown_stations
+        self._admissions: BatchedLookup[str, Admission] = BatchedLookup(self._read_admissions)
+        # OCPP version of the stations connected to this node: commands ask for it, and after a
+        # boot storm every post-boot GetConfiguration would otherwise read it from the database.
+        self._versions: dict[str, str] = {}
 
     # --- gateway side -------------------------------------------------------------------------
 
     async def admission(self, station_id: str) -> Admission | None:
-        """Look a station up for the handshake; registers unknown ones if the policy allows."""
-        async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(Station.password_hash, Station.registration_status).where(Station.id == station_id)
-                )
-            ).one_or_none()
-        if row is not None:
-            return Admission(station_id, row.password_hash, row.registration_status)
+        """Look a station up for the handshake; registers unknown ones if the policy allows.
+
+        Concurrent handshakes share one query (a boot storm after a restart is thousands of them).
+        """
+        admission = await self._admissions.get(station_id)
+        if admission is not None:
+            return admission
         if self._unknown_stations is UnknownStationPolicy.reject:
             return None
         status = "Accepted" if self._unknown_stations is UnknownStationPolicy.accept else "Pending"
@@ -107,6 +110,13 @@ class StationService:
             return await self.admission(station_id)
         return Admission(station_id, None, status)
 
+    async def _read_admissions(self, station_ids: list[str]) -> dict[str, Admission]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Station.id, Station.password_hash, Station.registration_status).where(Station.id.in_(station_ids))
+            )
+            return {row.id: Admission(row.id, row.password_hash, row.registration_status) for row in rows}
+
     async def connected(self, station_id: str, ocpp_version: str, node_id: str) -> None:
         now = utcnow()
         statement = (
@@ -115,9 +125,11 @@ class StationService:
             .values(connected=True, node_id=node_id, ocpp_version=ocpp_version, last_seen=now)
         )
         await self._writes.run(lambda connection: connection.execute(statement))
+        self._versions[station_id] = ocpp_version
         await self._bus.publish(Event("station.connected", station_id, {"ocpp_version": ocpp_version, "node_id": node_id}))
 
     async def disconnected(self, station_id: str, node_id: str) -> None:
+        self._versions.pop(station_id, None)
         statement = (
             update(Station)
             .where(Station.id == station_id, Station.node_id == node_id)
@@ -128,6 +140,8 @@ class StationService:
 
     async def ocpp_version(self, station_id: str) -> str | None:
         """The protocol version the station last connected with; None if it never connected."""
+        if (version := self._versions.get(station_id)) is not None:
+            return version
         async with self._sessions() as session:
             row = (await session.execute(select(Station.ocpp_version).where(Station.id == station_id))).first()
         if row is None:

@@ -35,6 +35,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
+from kilowatt.storage.database import json_dumps
+
 log = structlog.get_logger("kilowatt.storage")
 
 T = TypeVar("T")
@@ -116,7 +118,9 @@ class WriteBatcher:
         """
         engine = self._thread_engines.get(id(dbapi_connection))
         if engine is None:  # first batch, or the pool replaced its connection
-            engine = create_sync_engine("sqlite+pysqlite://", creator=lambda: dbapi_connection, poolclass=StaticPool)
+            engine = create_sync_engine(
+                "sqlite+pysqlite://", creator=lambda: dbapi_connection, poolclass=StaticPool, json_serializer=json_dumps
+            )
             self._thread_engines[id(dbapi_connection)] = engine
         with engine.begin() as connection:
             return _run_all(connection, writes)

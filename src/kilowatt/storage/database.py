@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -13,6 +14,12 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns (command payloads, event details) through orjson: several times faster than
+    the standard library, which showed in the boot-storm profile."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -25,6 +32,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     each transaction runs at full speed. (Several processes on one SQLite file still meet at the
     lock; that is what PostgreSQL is for.)
     """
+    kwargs.setdefault("json_serializer", json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if is_sqlite(url):
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)

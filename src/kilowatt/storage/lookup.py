@@ -1,0 +1,63 @@
+"""Coalesced look-ups: many concurrent reads of one kind become one ``IN (...)`` query.
+
+After a CSMS restart every station reconnects at once, and each handshake needs its station's
+row. One query per handshake means thousands of round trips (on SQLite: thousands of hand-offs
+to the connection's thread) while the stations wait. A :class:`BatchedLookup` collects the keys
+asked for while a query is running and fetches them all with the next one — the read-side twin
+of :class:`~kilowatt.storage.batch.WriteBatcher`. Under light load a query holds just one key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BatchedLookup(Generic[K, V]):
+    def __init__(self, fetch_many: Callable[[list[K]], Awaitable[dict[K, V]]], max_keys: int = 500):
+        """``fetch_many`` returns the found keys' values; a key it leaves out is answered None."""
+        self._fetch_many = fetch_many
+        self._max_keys = max_keys
+        self._waiting: dict[K, list[asyncio.Future[V | None]]] = {}
+        self._fetcher: asyncio.Task[None] | None = None
+        self.queries = 0  # for tests and benchmarks
+
+    async def get(self, key: K) -> V | None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[V | None] = loop.create_future()
+        self._waiting.setdefault(key, []).append(future)
+        if self._fetcher is None:
+            self._fetcher = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                keys = list(self._waiting)[: self._max_keys]
+                waiters = [(key, self._waiting.pop(key)) for key in keys]
+                self.queries += 1
+                try:
+                    found = await self._fetch_many(keys)
+                except asyncio.CancelledError:  # shutting down: nobody may wait forever
+                    _fail(waiters, ConnectionAbortedError("the look-up was cancelled"))
+                    raise
+                except Exception as exc:  # every waiter of this query learns why
+                    _fail(waiters, exc)
+                    continue
+                for key, futures in waiters:
+                    for future in futures:
+                        if not future.done():  # the handshake may have been abandoned
+                            future.set_result(found.get(key))
+        finally:
+            self._fetcher = None
+
+
+def _fail(waiters: list[tuple[K, list[asyncio.Future[V | None]]]], exc: BaseException) -> None:
+    for _, futures in waiters:
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
