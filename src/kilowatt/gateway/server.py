@@ -10,16 +10,19 @@ proved the station's password, in which case it replaces the old socket at once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import http
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import Settings
@@ -33,6 +36,15 @@ from kilowatt.services.stations import Admission, StationService
 log = structlog.get_logger("kilowatt.gateway")
 
 CLOSE_REPLACED = 4000  # application close code: a newer authenticated connection took over
+
+# Frames a connection buffers before websockets stops reading its socket (back-pressure, not an
+# error). OCPP has one outstanding CALL per direction, so a station rarely has more than two frames
+# in flight; the default of 16 only raises the worst case (16 x max_frame_bytes per socket).
+MAX_QUEUED_FRAMES = 4
+
+# The keep-alive task yields to the event loop after pinging this many sockets, so that a sweep
+# over thousands of connections does not hold up the messages in between.
+_PINGS_PER_SLICE = 256
 
 
 class ChargePointHandlers(Protocol):
@@ -55,14 +67,23 @@ class _Admitted:
     authenticated: bool
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class StationSession:
-    """One live station connection on this node."""
+    """One live station connection on this node.
+
+    There is one per connected station, so it holds only what the connection needs (slots, no
+    closures): the endpoint's handler is the bound method :meth:`handle`.
+    """
 
     socket: ServerConnection
-    endpoint: RpcEndpoint
+    handlers: ChargePointHandlers
     context: StationContext
-    caller: Any  # the bound endpoint.call registered on the bus (kept: identity matters for detach)
+    endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
+    caller: Any = None  # the bound endpoint.call registered on the bus (kept: identity matters for detach)
+
+    def handle(self, call: IncomingCall) -> Awaitable[dict[str, Any]]:
+        """The endpoint's handler: this station's CALLs go to its version's handlers, with its context."""
+        return self.handlers.handle(self.context, call)
 
 
 class Gateway:
@@ -74,6 +95,8 @@ class Gateway:
         self.sessions: dict[str, StationSession] = {}
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
+        self._keepalive: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # sockets being failed by the keep-alive
         self._unsubscribe: Callable[[], None] = lambda: None
 
     @property
@@ -90,10 +113,12 @@ class Gateway:
             "process_request": self._process_request,
             "subprotocols": list(self.adapters),
             "max_size": self.settings.max_frame_bytes,
-            # A ping every half interval, a quarter to wait for the pong and a quarter for the closing
-            # handshake: a dead socket is noticed and released within the interval.
-            "ping_interval": interval / 2 if interval else None,
-            "ping_timeout": interval / 4 if interval else None,
+            "max_queue": MAX_QUEUED_FRAMES,
+            # Keep-alive pings are sent by one task for all sockets (see _keep_alive), not by a task
+            # per connection as websockets would: a ping every half interval, a quarter to wait for
+            # the pong and a quarter for the closing handshake, so a dead socket is noticed and
+            # released within the interval.
+            "ping_interval": None,
             "close_timeout": min(interval / 4, 10.0) if interval else 10.0,
             "compression": None,  # OCPP frames are small; deflate state would cost ~100 KiB per socket
             "server_header": None,
@@ -102,7 +127,51 @@ class Gateway:
             self._server = await serve(self._handle, sock=sock, **options)
         else:
             self._server = await serve(self._handle, self.settings.host, self.settings.ocpp_port, **options)
+        if interval:
+            self._keepalive = asyncio.get_running_loop().create_task(self._keep_alive(interval / 2, interval / 4))
         log.info("gateway listening", port=self.port, subprotocols=list(self.adapters))
+
+    async def _keep_alive(self, period_s: float, timeout_s: float) -> None:
+        """Ping every station socket each ``period_s``; fail those that have not answered within ``timeout_s``.
+
+        One task for the whole node instead of websockets' task (with its coroutine, timer and
+        futures) per connection: about 1.5 KiB less per idle socket. A socket whose outgoing data is
+        backed up is pinged from a short-lived task so that it cannot stall the sweep; the ping has
+        the same ``timeout_s`` to be sent and answered.
+        """
+        while True:
+            await asyncio.sleep(period_s)
+            waiting: list[tuple[ServerConnection, asyncio.Future[Any]]] = []
+            for n, session in enumerate(list(self.sessions.values()), 1):
+                connection = session.socket
+                if connection.state is not State.OPEN:
+                    continue
+                if connection.transport.get_write_buffer_size():
+                    waiting.append((connection, asyncio.ensure_future(_ping_and_wait(connection))))
+                else:
+                    try:
+                        waiting.append((connection, await connection.ping()))
+                    except ConnectionClosed:
+                        continue
+                    except Exception:  # one socket's trouble must not end the keep-alive of all the others
+                        log.exception("keep-alive ping failed", station_id=session.context.station_id)
+                        continue
+                if n % _PINGS_PER_SLICE == 0:
+                    await asyncio.sleep(0)
+            if not waiting:
+                continue
+            await asyncio.sleep(timeout_s)
+            for connection, pong in waiting:
+                if pong.done():
+                    if not pong.cancelled():
+                        pong.exception()  # retrieved: a closed socket's ping is not an error to report
+                    continue
+                pong.cancel()
+                if connection.state is State.OPEN:
+                    task = asyncio.get_running_loop().create_task(_fail_keepalive(connection))
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+            del waiting, connection, pong  # not kept through the next period
 
     async def _on_event(self, event: Event) -> None:
         """An operator accepted or rejected a station: its live connection follows at once."""
@@ -113,6 +182,9 @@ class Gateway:
         if self._server is None:
             return
         self._unsubscribe()
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
         self._server.close(close_connections=True)
         await self._server.wait_closed()
         await self.stations.reset_node(self.settings.node_id)
@@ -158,26 +230,38 @@ class Gateway:
 
     # --- session ------------------------------------------------------------------------------
 
-    async def _handle(self, connection: ServerConnection) -> None:
+    def _open_session(self, connection: ServerConnection) -> tuple[StationSession, bool]:
+        """The session of a connection that passed the handshake, and whether it proved the password."""
         admitted = self._admitted.pop(connection)
-        station_id = admitted.admission.station_id
         adapter = self.adapters[connection.subprotocol or ""]
-        context = StationContext(station_id, adapter.dialect.subprotocol, admitted.admission.registration_status)
-        endpoint = RpcEndpoint(
+        context = StationContext(
+            admitted.admission.station_id, adapter.dialect.subprotocol, admitted.admission.registration_status
+        )
+        session = StationSession(connection, adapter.handlers, context)
+        session.endpoint = RpcEndpoint(
             connection,
             RpcProtocol(adapter.dialect, "csms"),
-            functools.partial(adapter.handlers.handle, context),
+            session.handle,
             call_timeout_s=self.settings.call_timeout_s,
             queue_size=self.settings.call_queue_size,
         )
-        session = StationSession(connection, endpoint, context, endpoint.call)
+        session.caller = session.endpoint.call
+        _forget_handshake(connection)
+        return session, admitted.authenticated
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        # This coroutine lives as long as the connection: it keeps only the session alive.
+        session, authenticated = self._open_session(connection)
+        context, endpoint = session.context, session.endpoint
+        station_id = context.station_id
         structlog.contextvars.bind_contextvars(station_id=station_id)
 
         previous = self.sessions.get(station_id)
         self.sessions[station_id] = session
         if previous is not None:
-            log.info("replacing previous connection", authenticated=admitted.authenticated)
+            log.info("replacing previous connection", authenticated=authenticated)
             await previous.socket.close(CLOSE_REPLACED, "replaced by a new connection")
+            previous = None  # not kept for this connection's lifetime
         await self.bus.attach(station_id, session.caller)
         await self.stations.connected(station_id, context.ocpp_version, self.settings.node_id)
         log.info("station connected", subprotocol=connection.subprotocol, remote=_remote(connection))
@@ -189,6 +273,37 @@ class Gateway:
                 await self.bus.detach(station_id, session.caller)
                 await self.stations.disconnected(station_id, self.settings.node_id)
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
+
+
+_NO_HEADERS = Headers()  # shared by every connection once its handshake is done; nothing writes to it
+
+
+def _forget_handshake(connection: ServerConnection) -> None:
+    """Drop the handshake's headers, which websockets keeps for the connection's lifetime (~3 KiB).
+
+    The gateway has read what it needs from them (station id, subprotocol, credentials) in
+    ``_process_request``. The request and response objects stay: websockets tells the handshake
+    from later frames by ``connection.request`` being set.
+    """
+    if connection.request is not None:
+        connection.request.headers = _NO_HEADERS
+    if connection.response is not None:
+        connection.response.headers = _NO_HEADERS
+
+
+async def _ping_and_wait(connection: ServerConnection) -> float:
+    """Ping a socket whose outgoing data is backed up (``ping`` first waits for it to drain)."""
+    return await (await connection.ping())
+
+
+async def _fail_keepalive(connection: ServerConnection) -> None:
+    """What websockets does when a keep-alive pong is late: close with 1011, abort after the close timeout."""
+    log.info("keep-alive ping unanswered; closing the connection", remote=_remote(connection))
+    try:
+        async with connection.send_context():
+            connection.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+    except ConnectionClosed:
+        pass
 
 
 async def _is_alive(session: StationSession, timeout_s: float) -> bool:

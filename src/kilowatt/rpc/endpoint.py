@@ -39,7 +39,7 @@ class TextSocket(Protocol):
     """The part of a ``websockets`` connection the endpoint uses."""
 
     async def send(self, message: str) -> None: ...
-    def __aiter__(self) -> Any: ...
+    async def recv(self) -> str | bytes: ...
 
 
 class RpcEndpoint:
@@ -73,8 +73,8 @@ class RpcEndpoint:
     async def serve(self) -> None:
         """Read frames until the connection closes."""
         try:
-            async for data in self.socket:
-                await self.receive(data)
+            while True:  # a plain loop, not ``async for``: no async generator kept per idle connection
+                await self.receive(await self.socket.recv())
         except ConnectionClosed:
             pass
         finally:
