@@ -10,11 +10,43 @@ import asyncio
 import gc
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from kilowatt import __version__
-from kilowatt.config import Role, Settings
+from kilowatt.config import EventLoop, Role, Settings
 from kilowatt.logs import configure_logging, get_logger
+
+T = TypeVar("T")
+
+
+def event_loop_factory(choice: EventLoop | str = EventLoop.auto) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The factory of the event loop a server runs on; None is asyncio's default loop.
+
+    ``auto`` takes uvloop when it can be imported (it is a dependency except on Windows) and falls
+    back to asyncio; ``uvloop`` insists on it; ``asyncio`` never uses it.
+    """
+    choice = EventLoop(choice)
+    if choice is EventLoop.asyncio:
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice is EventLoop.uvloop:
+            raise RuntimeError("KILOWATT_EVENT_LOOP=uvloop, but uvloop cannot be imported") from None
+        return None
+    return uvloop.new_event_loop
+
+
+def run_server(main: Coroutine[Any, Any, T], choice: EventLoop | str = EventLoop.auto) -> T:
+    """``asyncio.run`` on the event loop ``choice`` selects (see :func:`event_loop_factory`)."""
+    try:
+        factory = event_loop_factory(choice)
+    except BaseException:
+        main.close()
+        raise
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
 
 
 def tune_garbage_collection() -> None:
@@ -42,9 +74,10 @@ def _serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         tune_garbage_collection()
+        get_logger("kilowatt.cli").info("event loop", loop=f"{type(loop).__module__}.{type(loop).__qualname__}")
         await Application(settings, Role(args.role)).run(stop)
 
-    asyncio.run(main())
+    run_server(main(), settings.event_loop)
     return 0
 
 
@@ -92,7 +125,7 @@ def _demo(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         seed=args.seed,
     )
-    return asyncio.run(demo.run(options, sys.stdout))
+    return run_server(demo.run(options, sys.stdout), Settings().event_loop)
 
 
 def build_parser() -> argparse.ArgumentParser:

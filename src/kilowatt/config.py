@@ -22,6 +22,14 @@ class UnknownStationPolicy(str, enum.Enum):
     pending = "pending"  # register it, answer BootNotification Pending until an operator accepts
 
 
+class EventLoop(str, enum.Enum):
+    """The asyncio event loop implementation ``kilowatt serve`` and ``kilowatt demo`` run on."""
+
+    auto = "auto"  # uvloop when it can be imported, else asyncio's own
+    asyncio = "asyncio"
+    uvloop = "uvloop"  # required: start-up fails if uvloop cannot be imported
+
+
 class Role(str, enum.Enum):
     """Which parts of the CSMS one process runs (``kilowatt serve --role``)."""
 
@@ -42,6 +50,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     log_level: str = "INFO"
     unknown_stations: UnknownStationPolicy = UnknownStationPolicy.reject
+    event_loop: EventLoop = EventLoop.auto
 
     heartbeat_interval_s: int = Field(300, ge=1, description="Interval sent in BootNotification.conf")
     boot_retry_interval_s: int = Field(
