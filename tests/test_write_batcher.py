@@ -75,3 +75,39 @@ async def test_a_write_whose_waiter_left_is_still_stored(engine, sessions) -> No
     task.cancel()
     await batcher.close()
     assert await count(sessions) == 1
+
+
+async def test_adjacent_inserts_merge_and_later_writes_see_them(engine, sessions) -> None:
+    batcher = WriteBatcher(engine)
+    statement = insert(IdToken.__table__)
+
+    def rows(*values: str) -> list[dict[str, str]]:
+        return [{"id_token": v, "type": "ISO14443", "status": "Accepted"} for v in values]
+
+    def count_now(connection) -> int:
+        return connection.execute(select(func.count()).select_from(IdToken.__table__)).scalar_one()
+
+    results = await asyncio.gather(
+        batcher.insert(statement, rows("M1", "M2")),
+        batcher.insert(statement, rows("M3")),
+        batcher.run(count_now),  # queued after the inserts: sees all three
+        batcher.insert(statement, rows("M4")),
+    )
+    assert results == [None, None, 3, None]
+    assert await count(sessions) == 4
+    assert batcher.batches == 1
+
+
+async def test_a_failing_merged_insert_fails_alone(engine, sessions) -> None:
+    batcher = WriteBatcher(engine)
+    statement = insert(IdToken.__table__)
+    row = {"type": "ISO14443", "status": "Accepted"}
+    await batcher.insert(statement, [{"id_token": "TAKEN", **row}])
+    results = await asyncio.gather(
+        batcher.insert(statement, [{"id_token": "N1", **row}]),
+        batcher.insert(statement, [{"id_token": "TAKEN", **row}]),
+        batcher.insert(statement, [{"id_token": "N2", **row}]),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None and isinstance(results[1], IntegrityError)
+    assert await count(sessions) == 3

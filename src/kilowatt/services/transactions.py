@@ -199,16 +199,21 @@ class TransactionService:
                 )
             return linked_id, owner
 
-        linked_id, owner = await self._writes.run(store)
-        if owner is not None and transaction_id is not None:
-            self._remember_owner(transaction_id, owner)  # only now: the batch that saw it is committed
-        linked = linked_id == transaction_id
-        transaction_id = linked_id
+        if transaction_id is None or self._owners.get(transaction_id) == station_id:
+            # The busy fleet's case: nothing to look up, a pure insert that merges with its neighbours.
+            linked_id = transaction_id
+            if samples:
+                rows = [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
+                await self._writes.insert(_INSERT_METER_VALUE, rows)
+        else:
+            linked_id, owner = await self._writes.run(store)
+            if owner is not None:
+                self._remember_owner(transaction_id, owner)  # only now: the batch that saw it is committed
         if samples:
             await self._bus.publish(
-                Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": transaction_id, "count": len(samples)})
+                Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": linked_id, "count": len(samples)})
             )
-        return linked
+        return linked_id == transaction_id
 
     async def stop(self, stop: TransactionStop) -> bool:
         """Close a transaction; False for a replayed stop of an already-stopped one, which changes nothing."""

@@ -18,6 +18,11 @@ machinery cost more than the SQL itself on this path). That is what makes a batc
 - on PostgreSQL it runs through ``AsyncSession.run_sync``: no thread at all, and a multi-row
   insert is one pipelined ``executemany`` round trip.
 
+A write that only inserts rows (:meth:`WriteBatcher.insert`, e.g. the sampled values of a
+MeterValues) is merged with the inserts of the same statement next to it in the batch: under a
+busy fleet a whole batch of MeterValues becomes one ``executemany``. Only neighbours merge, so
+every write still sees the writes queued before it.
+
 If any write in a batch fails, the transaction is rolled back and each write is retried alone in
 its own transaction, so one bad message fails only itself.
 """
@@ -34,6 +39,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
 
 from kilowatt.storage.database import json_dumps
 
@@ -65,6 +71,10 @@ class WriteBatcher:
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._drain())
         return await future
+
+    async def insert(self, statement: Insert, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` with ``statement`` (built once, shared by the callers that may merge)."""
+        await self.run(_Rows(statement, rows))
 
     async def _drain(self) -> None:
         try:
@@ -131,8 +141,36 @@ class WriteBatcher:
             await asyncio.shield(self._flusher)
 
 
+class _Rows:
+    """An insert-only write; adjacent ones with the same statement run as one executemany."""
+
+    __slots__ = ("statement", "rows")
+
+    def __init__(self, statement: Insert, rows: list[dict[str, Any]]):
+        self.statement = statement
+        self.rows = rows
+
+    def __call__(self, connection: Connection) -> None:
+        connection.execute(self.statement, self.rows)
+
+
 def _run_all(connection: Connection, writes: list[Write]) -> list[Any]:
-    return [write(connection) for write in writes]
+    results: list[Any] = []
+    i = 0
+    while i < len(writes):
+        write = writes[i]
+        if isinstance(write, _Rows):
+            rows, j = list(write.rows), i + 1
+            while j < len(writes) and isinstance(writes[j], _Rows) and writes[j].statement is write.statement:
+                rows.extend(writes[j].rows)
+                j += 1
+            connection.execute(write.statement, rows)
+            results.extend([None] * (j - i))
+            i = j
+        else:
+            results.append(write(connection))
+            i += 1
+    return results
 
 
 def _settle(future: asyncio.Future[Any], result: Any = None, exception: BaseException | None = None) -> None:
