@@ -104,12 +104,14 @@ class _FakeConnection:
         self.protocol = _FakeProtocol(self)
         self.remote_address = ("127.0.0.1", 1)
         self.pings = 0
+        self.pinged_at: list[float] = []
         self.failed: tuple[int, str] | None = None
 
     async def ping(self) -> asyncio.Future[float]:
         if self.transport.backed_up:
             await asyncio.Event().wait()  # never drains
         self.pings += 1
+        self.pinged_at.append(asyncio.get_running_loop().time())
         pong: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         if self.answers:
             asyncio.get_running_loop().call_later(0.001, pong.set_result, 0.001)
@@ -135,3 +137,26 @@ async def test_shared_keepalive_fails_silent_sockets_without_stalling_on_backed_
     assert alive.pings >= 3 and alive.failed is None
     assert silent.pings >= 1 and silent.failed == (CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
     assert stuck.failed == (CloseCode.INTERNAL_ERROR, "keepalive ping timeout")  # its ping never got out in time
+
+
+async def test_keepalive_pings_are_spread_over_the_period_and_each_station_is_pinged_once_per_period() -> None:
+    """10,000 pings (and pongs) at once stall the messages around them: they go out slot by slot."""
+    gateway = Gateway(Settings(), None, None, {})  # type: ignore[arg-type]
+    connections = {f"CP-{n}": _FakeConnection(True) for n in range(200)}
+    for name, connection in connections.items():
+        gateway.sessions[name] = StationSession(connection, None, None)  # type: ignore[arg-type]
+    period_s = 1.0  # 10 slots of 0.1 s
+    task = asyncio.create_task(gateway._keep_alive(period_s, 0.2))
+    try:
+        await asyncio.sleep(2.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert all(c.pings == 2 and c.failed is None for c in connections.values())  # once per period, no more
+    for c in connections.values():
+        assert abs(c.pinged_at[1] - c.pinged_at[0] - period_s) < 0.05  # same slot in every period
+    first_pings = sorted(c.pinged_at[0] for c in connections.values())
+    distinct_slots = {round((t - first_pings[0]) / 0.1) for t in first_pings}
+    assert len(distinct_slots) >= 8  # spread over (nearly) all ten slots, not one sweep
+    assert max(len(slot) for slot in gateway._ping_slots) < 60  # no slot holds a big share of the stations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import http
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -42,9 +43,8 @@ CLOSE_REPLACED = 4000  # application close code: a newer authenticated connectio
 # in flight; the default of 16 only raises the worst case (16 x max_frame_bytes per socket).
 MAX_QUEUED_FRAMES = 4
 
-# The keep-alive task yields to the event loop after pinging this many sockets, so that a sweep
-# over thousands of connections does not hold up the messages in between.
-_PINGS_PER_SLICE = 256
+# The keep-alive task pings one slot of stations every this many seconds (see Gateway._keep_alive).
+_SLOT_S = 0.1
 
 
 class ChargePointHandlers(Protocol):
@@ -97,6 +97,7 @@ class Gateway:
         self._server: Server | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()  # sockets being failed by the keep-alive
+        self._ping_slots: list[set[str]] = [set()]  # station ids by keep-alive slot
         self._unsubscribe: Callable[[], None] = lambda: None
 
     @property
@@ -132,46 +133,65 @@ class Gateway:
         log.info("gateway listening", port=self.port, subprotocols=list(self.adapters))
 
     async def _keep_alive(self, period_s: float, timeout_s: float) -> None:
-        """Ping every station socket each ``period_s``; fail those that have not answered within ``timeout_s``.
+        """Ping every station socket once each ``period_s``; fail those that have not answered within ``timeout_s``.
 
         One task for the whole node instead of websockets' task (with its coroutine, timer and
-        futures) per connection: about 1.5 KiB less per idle socket. A socket whose outgoing data is
-        backed up is pinged from a short-lived task so that it cannot stall the sweep; the ping has
-        the same ``timeout_s`` to be sent and answered.
+        futures) per connection: about 1.5 KiB less per idle socket. The pings are spread evenly
+        over the period — each station has a fixed slot (a hash of its id), one slot every
+        ``_SLOT_S`` — because 10,000 pings and then 10,000 pongs in one go stall the messages
+        around them. A socket whose outgoing data is backed up is pinged from a short-lived task so
+        that it cannot stall the others; the ping has the same ``timeout_s`` to be sent and answered.
+        A station is pinged within ``period_s`` of connecting, so a dead socket is noticed within
+        ``period_s + timeout_s``.
         """
+        loop = asyncio.get_running_loop()
+        slots = max(1, round(period_s / _SLOT_S))
+        self._ping_slots = [set() for _ in range(slots)]
+        for station_id in self.sessions:
+            self._ping_slots[hash(station_id) % slots].add(station_id)
+        waiting: deque[tuple[float, ServerConnection, asyncio.Future[Any]]] = deque()
+        started = loop.time()
+        slot = 0
         while True:
-            await asyncio.sleep(period_s)
-            waiting: list[tuple[ServerConnection, asyncio.Future[Any]]] = []
-            for n, session in enumerate(list(self.sessions.values()), 1):
-                connection = session.socket
-                if connection.state is not State.OPEN:
-                    continue
-                if connection.transport.get_write_buffer_size():
-                    waiting.append((connection, asyncio.ensure_future(_ping_and_wait(connection))))
-                else:
-                    try:
-                        waiting.append((connection, await connection.ping()))
-                    except ConnectionClosed:
-                        continue
-                    except Exception:  # one socket's trouble must not end the keep-alive of all the others
-                        log.exception("keep-alive ping failed", station_id=session.context.station_id)
-                        continue
-                if n % _PINGS_PER_SLICE == 0:
-                    await asyncio.sleep(0)
-            if not waiting:
-                continue
-            await asyncio.sleep(timeout_s)
-            for connection, pong in waiting:
-                if pong.done():
-                    if not pong.cancelled():
-                        pong.exception()  # retrieved: a closed socket's ping is not an error to report
-                    continue
-                pong.cancel()
-                if connection.state is State.OPEN:
-                    task = asyncio.get_running_loop().create_task(_fail_keepalive(connection))
-                    self._closing.add(task)
-                    task.add_done_callback(self._closing.discard)
-            del waiting, connection, pong  # not kept through the next period
+            await asyncio.sleep(max(0.0, started + (slot + 1) * period_s / slots - loop.time()))
+            try:
+                for station_id in list(self._ping_slots[slot % slots]):
+                    session = self.sessions.get(station_id)
+                    if session is not None and (pong := await self._ping(session)) is not None:
+                        waiting.append((loop.time() + timeout_s, session.socket, pong))
+                now = loop.time()
+                while waiting and waiting[0][0] <= now:
+                    self._check_pong(*waiting.popleft()[1:])
+            except Exception:  # a bug here must not end dead-socket detection for the whole node
+                log.exception("keep-alive slot failed")
+            slot += 1
+
+    def _check_pong(self, connection: ServerConnection, pong: asyncio.Future[Any]) -> None:
+        """Past the deadline: a socket that has not answered its ping is failed with 1011."""
+        if pong.done():
+            if not pong.cancelled():
+                pong.exception()  # retrieved: a closed socket's ping is not an error to report
+            return
+        pong.cancel()
+        if connection.state is State.OPEN:
+            task = asyncio.get_running_loop().create_task(_fail_keepalive(connection))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _ping(session: StationSession) -> asyncio.Future[Any] | None:
+        connection = session.socket
+        if connection.state is not State.OPEN:
+            return None
+        if connection.transport.get_write_buffer_size():
+            return asyncio.ensure_future(_ping_and_wait(connection))
+        try:
+            return await connection.ping()
+        except ConnectionClosed:
+            return None
+        except Exception:  # one socket's trouble must not end the keep-alive of all the others
+            log.exception("keep-alive ping failed", station_id=session.context.station_id)
+            return None
 
     async def _on_event(self, event: Event) -> None:
         """An operator accepted or rejected a station: its live connection follows at once."""
@@ -258,6 +278,7 @@ class Gateway:
 
         previous = self.sessions.get(station_id)
         self.sessions[station_id] = session
+        self._ping_slots[hash(station_id) % len(self._ping_slots)].add(station_id)
         if previous is not None:
             log.info("replacing previous connection", authenticated=authenticated)
             await previous.socket.close(CLOSE_REPLACED, "replaced by a new connection")
@@ -270,6 +291,7 @@ class Gateway:
         finally:
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
+                self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
                 await self.bus.detach(station_id, session.caller)
                 await self.stations.disconnected(station_id, self.settings.node_id)
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
