@@ -111,3 +111,22 @@ async def test_a_failing_merged_insert_fails_alone(engine, sessions) -> None:
     )
     assert results[0] is None and results[2] is None and isinstance(results[1], IntegrityError)
     assert await count(sessions) == 3
+
+
+async def test_sqlite_checkpoints_run_off_the_write_path(make_csms, database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("WAL checkpoints are SQLite's")
+    csms = await make_csms()
+    application = csms.application
+    checkpointer = application.checkpointer
+    assert checkpointer is not None
+    async with application.engine.connect() as connection:  # the process's connection no longer checkpoints itself
+        assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
+    for i in range(20):
+        await application.writes.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "type": "ISO14443", "status": "Accepted"}])
+    before = checkpointer.checkpoints
+    for _ in range(40):  # the background thread checkpoints about once a second
+        await asyncio.sleep(0.1)
+        if checkpointer.checkpoints > before:
+            break
+    assert checkpointer.checkpoints > before

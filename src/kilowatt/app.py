@@ -36,6 +36,7 @@ from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.stations import StationService
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.batch import WriteBatcher
+from kilowatt.storage.checkpoint import WalCheckpointer
 from kilowatt.storage.database import create_engine, session_factory
 from kilowatt.storage.migrate import upgrade
 
@@ -74,6 +75,7 @@ class Application:
         self.sessions = session_factory(self.engine)
         self.bus = bus or InProcessBus()
         self.writes = WriteBatcher(self.engine)
+        self.checkpointer = WalCheckpointer(self.engine) if WalCheckpointer.applies_to(self.engine) else None
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.writes, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)
@@ -114,6 +116,8 @@ class Application:
         """Migrate the database and start listening; returns once both servers accept connections."""
         if migrate:
             await upgrade(self.engine)
+        if self.checkpointer is not None:
+            await self.checkpointer.start()
         self.services.reservations.start_sweeper(self.settings.reservation_sweep_interval_s)
         if self.role in (Role.all, Role.gateway):
             await self.gateway.start(bind_socket(self.settings.host, self.settings.ocpp_port))
@@ -146,6 +150,8 @@ class Application:
         await self.services.configuration.close()
         await self.gateway.stop()
         await self.writes.close()
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
         await self.bus.close()
         await self.engine.dispose()
         log.info("kilowatt stopped")
