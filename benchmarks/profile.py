@@ -75,6 +75,7 @@ _WAITING_NATIVE = (
     ("take_gil", "waiting for the GIL"),
     ("PyThread_acquire_lock_timed", "lock wait"),
     ("epoll_wait", "event loop poll"),
+    ("epoll_pwait", "event loop poll"),  # uvloop (libuv)
     ("clock_nanosleep", "sleep"),
     ("pthread_cond_wait", "condition wait"),
     ("pthread_cond_timedwait", "condition wait"),

@@ -79,3 +79,15 @@ def test_benchmark_quick_run_writes_a_well_formed_report(tmp_path: Path) -> None
         assert storm["boots_accepted"] == 6 and storm["refused"] == 0 and storm["all_accepted_s"] is not None
         assert target["errors"] == 0 and target["peak_rss_kib"] > 0
         assert all(code == 0 for code in target["server_exit_codes"].values())
+
+
+
+def test_handoff_micro_benchmark_measures_each_kind() -> None:
+    for loop in ("asyncio", "uvloop"):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.handoff", "--batches", "20", "--loop", loop],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        lines = done.stdout.strip().splitlines()
+        assert [line.split(":")[0].strip() for line in lines] == ["thread hand-off", "empty batch", "one-row insert"]
+        assert all(float(line.split(":")[1].split()[0]) > 0 and f"({loop})" in line for line in lines)
