@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from kilowatt.app import Application
+from kilowatt.config import Settings
 from kilowatt.storage.batch import WriteBatcher
+from kilowatt.storage.checkpoint import WalCheckpointer
 from kilowatt.storage.database import create_engine, session_factory
 from kilowatt.storage.migrate import upgrade
 from kilowatt.storage.models import IdToken
@@ -113,20 +116,31 @@ async def test_a_failing_merged_insert_fails_alone(engine, sessions) -> None:
     assert await count(sessions) == 3
 
 
-async def test_sqlite_checkpoints_run_off_the_write_path(make_csms, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("WAL checkpoints are SQLite's")
-    csms = await make_csms()
-    application = csms.application
-    checkpointer = application.checkpointer
-    assert checkpointer is not None
-    async with application.engine.connect() as connection:  # the process's connection no longer checkpoints itself
-        assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
-    for i in range(20):
-        await application.writes.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "type": "ISO14443", "status": "Accepted"}])
-    before = checkpointer.checkpoints
-    for _ in range(40):  # the background thread checkpoints about once a second
-        await asyncio.sleep(0.1)
-        if checkpointer.checkpoints > before:
-            break
-    assert checkpointer.checkpoints > before
+
+async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:
+    """SQLite only (not parametrized): the WAL is checkpointed by a background thread, not in a commit."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    await upgrade(engine)
+    assert WalCheckpointer.applies_to(engine)
+    checkpointer = WalCheckpointer(engine, interval_s=0.1)
+    await checkpointer.start()
+    try:
+        async with engine.connect() as connection:  # the process's connection no longer checkpoints itself
+            assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
+        batcher = WriteBatcher(engine)
+        for i in range(20):
+            await batcher.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "type": "ISO14443", "status": "Accepted"}])
+        before = checkpointer.checkpoints
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if checkpointer.checkpoints > before:
+                break
+        assert checkpointer.checkpoints > before
+    finally:
+        await checkpointer.stop()
+        await engine.dispose()
+    assert not WalCheckpointer.applies_to(create_engine("postgresql+asyncpg://u@localhost/db"))
+    # and `kilowatt serve` uses one on a SQLite file
+    application = Application(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"))
+    assert application.checkpointer is not None
+    await application.engine.dispose()
