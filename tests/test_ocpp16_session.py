@@ -265,3 +265,17 @@ async def test_meter_reset_mid_session_does_not_lose_or_invent_energy(csms: Runn
     data = [*samples, meter_value(900, context="Transaction.End")]  # the same readings again, as some chargers send
     await charger.call("StopTransaction", {"transactionId": plain["transactionId"], "meterStop": 900, "timestamp": now(), "transactionData": data})
     assert (await csms.services.transactions.get(plain["transactionId"])).transaction.energy_wh == 400
+
+
+async def test_readings_with_the_same_timestamp_keep_their_arrival_order(csms: RunningCsms, charger: TestCharger) -> None:
+    """A meter reset reported in the same millisecond as the reading before it still comes after it."""
+    await csms.services.authorization.create("TAG-1")
+    await charger.boot()
+    start = await charger.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 100000, "timestamp": now()})
+    transaction_id = start["transactionId"]
+    same = now()
+    for wh in (102000, 0):  # 2000 Wh, then the meter resets, both stamped with the same time
+        sampled = [{"value": str(wh), "context": "Sample.Periodic", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]
+        await charger.call("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": same, "sampledValue": sampled}]})
+    await charger.call("StopTransaction", {"transactionId": transaction_id, "meterStop": 1500, "timestamp": now()})
+    assert (await csms.services.transactions.get(transaction_id)).transaction.energy_wh == 3500

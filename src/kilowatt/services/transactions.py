@@ -312,10 +312,9 @@ def _close(connection: Connection, stop: TransactionStop) -> int | object | None
         return _UNKNOWN
     if transaction.stopped_at is not None:
         return None
-    readings = set(_register_readings(connection, stop.transaction_id))
-    # transactionData often repeats readings MeterValues already brought: merge by time.
-    readings.update((sample.timestamp, wh) for sample in stop.samples if (wh := _register_wh(sample)) is not None)
-    energy_wh = delivered_wh(transaction.meter_start_wh, [wh for _, wh in sorted(readings)], stop.meter_stop_wh)
+    energy_wh = delivered_wh(
+        transaction.meter_start_wh, _merged_readings(connection, stop.transaction_id, stop.samples), stop.meter_stop_wh
+    )
     connection.execute(
         update(_TRANSACTIONS)
         .where(columns.id == stop.transaction_id)
@@ -368,14 +367,24 @@ def _stored_owner(connection: Connection, transaction_id: int) -> str | None:
     return connection.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
 
 
-def _register_readings(connection: Connection, transaction_id: int) -> list[tuple[datetime, int]]:
-    """The transaction's whole-meter energy register readings so far, as (time, Wh)."""
+def _merged_readings(connection: Connection, transaction_id: int, stop_samples: list[MeterSample]) -> list[int]:
+    """The transaction's whole-meter energy register readings in Wh, in the order they were taken.
+
+    By time, and readings with the same timestamp in the order they arrived: a reset sent in the
+    same millisecond as the reading before it must stay after it. transactionData often repeats
+    readings MeterValues already brought; a repeat (same time, same value) counts once.
+    """
     rows = connection.execute(
-        select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
-            MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
-        )
+        select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit)
+        .where(MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER)
+        .order_by(MeterValue.timestamp, MeterValue.id)
     )
-    return [(timestamp, round(value * _WH_PER_UNIT[unit or "Wh"])) for timestamp, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
+    readings = [(t, round(value * _WH_PER_UNIT[unit or "Wh"])) for t, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
+    seen = set(readings)
+    readings += [(sample.timestamp, wh) for sample in stop_samples if (wh := _register_wh(sample)) is not None and (sample.timestamp, wh) not in seen]
+    readings.sort(key=lambda reading: reading[0])  # stable: equal times keep their arrival order
+    return [wh for _, wh in readings]
+
 
 # Only whole-meter readings at the outlet count as "the" energy register: per-phase values and the
 # EV's or the grid inlet's readings measure something else.
