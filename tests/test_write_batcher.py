@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -144,3 +145,39 @@ async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:
     application = Application(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"))
     assert application.checkpointer is not None
     await application.engine.dispose()
+
+
+async def test_sqlite_batches_wait_for_another_process_lock_off_the_event_loop(tmp_path) -> None:
+    """Batches run on the loop's thread, but a write lock held elsewhere must not freeze the loop."""
+    path = tmp_path / "locked.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade(engine)
+    batcher = WriteBatcher(engine)
+    row = {"type": "ISO14443", "status": "Accepted"}
+    await batcher.insert(insert(IdToken.__table__), [{"id_token": "BEFORE", **row}])
+    assert batcher.lock_waits == 0
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # "another process"
+    other.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, other.execute, "COMMIT")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        started = loop.time()
+        await batcher.insert(insert(IdToken.__table__), [{"id_token": "AFTER", **row}])
+        waited = loop.time() - started
+    finally:
+        ticking.cancel()
+        other.close()
+    assert batcher.lock_waits == 1
+    assert waited >= 0.4  # it did wait for the lock ...
+    assert ticks >= 20  # ... while the event loop went on running
+    assert await count(session_factory(engine)) == 2
+    await engine.dispose()

@@ -11,10 +11,15 @@ A write is a plain *synchronous* function of a SQLAlchemy Core
 :class:`~sqlalchemy.engine.Connection` (Core, not the ORM: the ORM's unit of work and bulk-insert
 machinery cost more than the SQL itself on this path). That is what makes a batch cheap:
 
-- on SQLite the whole batch runs in ONE call on the thread that owns the process's SQLite
-  connection (aiosqlite's worker), instead of one thread hand-off (a queue put, a semaphore, a
-  self-pipe wake-up of the event loop) per statement — that hand-off was the largest single cost
-  of a message before;
+- on SQLite the whole batch runs right on the event loop's thread, on the process's one
+  connection, while the batcher holds it (the pool's only connection, so nobody else is using
+  it). A commit in WAL mode does not wait for the disk (checkpoints run on their own thread, see
+  ``checkpoint.py``), so a batch takes microseconds to a few milliseconds — less than the
+  hand-off to aiosqlite's worker thread and back, which cost ~100 µs of CPU per batch on the
+  benchmark machine (``python -m benchmarks.handoff``). The loop must never wait for another
+  process's write lock, though: the batch runs with SQLite's busy timeout at zero, and if the
+  database is locked it is rolled back and run again on aiosqlite's thread, where waiting is
+  harmless;
 - on PostgreSQL it runs through ``AsyncSession.run_sync``: no thread at all, and a multi-row
   insert is one pipelined ``executemany`` round trip.
 
@@ -37,11 +42,12 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
-from kilowatt.storage.database import json_dumps
+from kilowatt.storage.database import SQLITE_BUSY_TIMEOUT_S, json_dumps
 
 log = structlog.get_logger("kilowatt.storage")
 
@@ -53,18 +59,19 @@ class WriteBatcher:
     def __init__(self, engine: AsyncEngine, max_batch: int = 256):
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._thread_engines: dict[int, Engine] = {}  # id(sqlite3 connection) -> an engine over it
+        self._sqlite_engines: dict[int, Engine] = {}  # id(sqlite3 connection) -> an engine over it
         self._max_batch = max_batch
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0  # counters for benchmarks and tests
         self.writes = 0
+        self.lock_waits = 0  # SQLite batches that found another process's write lock
 
     async def run(self, write: Callable[[Connection], T]) -> T:
         """Run ``write`` in the next batch; returns its result once that batch is committed.
 
-        ``write`` runs off the event loop's thread on SQLite: it must only use the connection it
-        is given, and must not touch asyncio.
+        ``write`` must only use the connection it is given and must not touch asyncio: on SQLite
+        it may run on aiosqlite's thread.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
@@ -117,21 +124,38 @@ class WriteBatcher:
                 return await connection.run_sync(_run_all, writes)
         async with self._engine.connect() as connection:  # the process's one SQLite connection, ours now
             worker = (await connection.get_raw_connection()).driver_connection
-            return await worker._execute(self._run_on_sqlite_thread, worker._conn, writes)
+            dbapi_connection = worker._conn
+            try:
+                return self._run_on_loop_thread(dbapi_connection, writes)
+            except sqlite3.OperationalError as exc:  # SQLAlchemy wraps it, keeping it as __cause__/orig
+                if not _locked(exc):
+                    raise
+            except DBAPIError as exc:
+                if not _locked(exc.orig):
+                    raise
+            self.lock_waits += 1  # another process holds the write lock: wait for it off the loop
+            return await worker._execute(self._run_sqlite, dbapi_connection, writes)
 
-    def _run_on_sqlite_thread(self, dbapi_connection: sqlite3.Connection, writes: list[Write]) -> list[Any]:
-        """On aiosqlite's worker thread, which owns ``dbapi_connection`` and serialises all its use.
+    def _run_on_loop_thread(self, dbapi_connection: sqlite3.Connection, writes: list[Write]) -> list[Any]:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")  # never sleep on the event loop's thread
+        try:
+            return self._run_sqlite(dbapi_connection, writes)
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+
+    def _run_sqlite(self, dbapi_connection: sqlite3.Connection, writes: list[Write]) -> list[Any]:
+        """Run the batch on ``dbapi_connection``, which the caller holds for itself.
 
         A synchronous engine wraps that very connection (a StaticPool over it), so the writes run
-        as ordinary SQLAlchemy code with no further hand-offs. aiosqlite's ``_execute`` is its own
-        way of queueing a function on that thread; it is the one private name used here.
+        as ordinary SQLAlchemy code. aiosqlite's ``_execute`` (its own way of queueing a function on
+        its thread, used for the fallback) and ``_conn`` are the private names used here.
         """
-        engine = self._thread_engines.get(id(dbapi_connection))
+        engine = self._sqlite_engines.get(id(dbapi_connection))
         if engine is None:  # first batch, or the pool replaced its connection
             engine = create_sync_engine(
                 "sqlite+pysqlite://", creator=lambda: dbapi_connection, poolclass=StaticPool, json_serializer=json_dumps
             )
-            self._thread_engines[id(dbapi_connection)] = engine
+            self._sqlite_engines[id(dbapi_connection)] = engine
         with engine.begin() as connection:
             return _run_all(connection, writes)
 
@@ -152,6 +176,11 @@ class _Rows:
 
     def __call__(self, connection: Connection) -> None:
         connection.execute(self.statement, self.rows)
+
+
+def _locked(error: BaseException | None) -> bool:
+    """SQLITE_BUSY: another connection (another process) holds the write lock."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 def _run_all(connection: Connection, writes: list[Write]) -> list[Any]:

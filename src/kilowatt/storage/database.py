@@ -16,6 +16,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+SQLITE_BUSY_TIMEOUT_S = 30  # how long a connection waits for another process's write lock
+
+
 def json_dumps(value: Any) -> str:
     """JSON columns (command payloads, event details) through orjson: several times faster than
     the standard library, which showed in the boot-storm profile."""
@@ -42,7 +45,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # write batcher commits or rolls back), so the pool's extra ROLLBACK on each return is
         # pure cost: on aiosqlite it is one more hand-off to the connection's thread.
         kwargs.setdefault("pool_reset_on_return", None)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # check_same_thread=False: the write batcher runs its batches on the event loop's thread
+        # while it holds the (only) pooled connection, so use is still one thread at a time.
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
