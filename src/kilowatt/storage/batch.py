@@ -127,10 +127,10 @@ class WriteBatcher:
             dbapi_connection = worker._conn
             try:
                 return self._run_on_loop_thread(dbapi_connection, writes)
-            except sqlite3.OperationalError as exc:  # SQLAlchemy wraps it, keeping it as __cause__/orig
+            except sqlite3.OperationalError as exc:  # raised by sqlite3 itself (the PRAGMAs)
                 if not _locked(exc):
                     raise
-            except DBAPIError as exc:
+            except DBAPIError as exc:  # raised through SQLAlchemy, the driver's error in .orig
                 if not _locked(exc.orig):
                     raise
             self.lock_waits += 1  # another process holds the write lock: wait for it off the loop
