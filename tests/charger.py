@@ -23,6 +23,22 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def station(answers: dict[str, Any]) -> Responder:
+    """A responder answering each action from ``answers`` (a value, a (code, description) CALLERROR,
+    or a function of the payload); GetConfiguration gets an empty list, anything else NotImplemented."""
+
+    async def responder(action: str, payload: dict[str, Any]) -> Any:
+        answer = answers.get(action, {"configurationKey": []} if action == "GetConfiguration" else ("NotImplemented", action))
+        return answer(payload) if callable(answer) else answer
+
+    return responder
+
+
+def sent(charger: TestCharger, action: str) -> list[dict[str, Any]]:
+    """The payloads of the CALLs named ``action`` the CSMS sent to ``charger``."""
+    return [payload for name, payload in charger.received_calls if name == action]
+
+
 async def default_responder(action: str, payload: dict[str, Any]) -> dict[str, Any] | tuple[str, str]:
     if action == "GetConfiguration":
         return {"configurationKey": [], "unknownKey": payload.get("key", [])}

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from charger import TestCharger, now
+from charger import TestCharger, now, station
 from conftest import RunningCsms
-
-
-def station(answers: dict[str, Any]) -> Callable[[str, dict], Awaitable[Any]]:
-    async def responder(action: str, payload: dict) -> Any:
-        answer = answers.get(action, {"configurationKey": []} if action == "GetConfiguration" else ("NotImplemented", action))
-        return answer(payload) if callable(answer) else answer
-
-    return responder
 
 
 @pytest.fixture

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import httpx
 import pytest
 
-from charger import TestCharger, now
+from charger import TestCharger, now, sent, station
 from conftest import ADMIN_TOKEN, RunningCsms
 from kilowatt.api.auth import Principal, principal
 from kilowatt.storage.models import Reservation
-
-
-def station(answers: dict[str, Any]) -> Callable[[str, dict], Awaitable[Any]]:
-    async def responder(action: str, payload: dict) -> Any:
-        answer = answers.get(action, {"configurationKey": []} if action == "GetConfiguration" else ("NotImplemented", action))
-        return answer(payload) if callable(answer) else answer
-
-    return responder
-
-
-def sent(charger: TestCharger, action: str) -> list[dict[str, Any]]:
-    return [payload for name, payload in charger.received_calls if name == action]
 
 
 def in_(seconds: float) -> str:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from charger import TestCharger
+from charger import TestCharger, sent, station
 from conftest import RunningCsms
 from kilowatt.api.auth import Principal, principal
-
-
-def station(answers: dict[str, Any]) -> Callable[[str, dict], Awaitable[Any]]:
-    async def responder(action: str, payload: dict) -> Any:
-        answer = answers.get(action, {"configurationKey": []} if action == "GetConfiguration" else ("NotImplemented", action))
-        return answer(payload) if callable(answer) else answer
-
-    return responder
-
-
-def sent(charger: TestCharger, action: str) -> list[dict[str, Any]]:
-    return [payload for name, payload in charger.received_calls if name == action]
 
 
 def profile(profile_id: int, stack_level: int = 0, purpose: str = "TxDefaultProfile", limit: float = 16.0, **extra: Any) -> dict[str, Any]:
