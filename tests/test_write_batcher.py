@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kilowatt.app import Application
 from kilowatt.config import Settings
@@ -15,7 +16,7 @@ from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.checkpoint import WalCheckpointer
 from kilowatt.storage.database import create_engine, session_factory
 from kilowatt.storage.migrate import upgrade
-from kilowatt.storage.models import IdToken
+from kilowatt.storage.models import IdToken, MeterValue, utcnow
 
 
 @pytest.fixture
@@ -31,6 +32,13 @@ def sessions(engine):
     return session_factory(engine)
 
 
+@pytest.fixture
+async def batcher(engine):
+    batcher = WriteBatcher(engine)
+    yield batcher
+    await batcher.close()  # gives back the connection it may keep for inserts (PostgreSQL)
+
+
 def add_token(value: str):
     def write(session):
         session.execute(insert(IdToken), [{"id_token": value, "type": "ISO14443", "status": "Accepted"}])
@@ -44,8 +52,7 @@ async def count(sessions) -> int:
         return (await session.execute(select(func.count()).select_from(IdToken))).scalar_one()
 
 
-async def test_concurrent_writes_share_transactions_and_are_committed_when_answered(engine, sessions) -> None:
-    batcher = WriteBatcher(engine)
+async def test_concurrent_writes_share_transactions_and_are_committed_when_answered(batcher, sessions) -> None:
     seen_committed: list[int] = []
 
     async def write_and_check(i: int) -> None:
@@ -61,8 +68,7 @@ async def test_concurrent_writes_share_transactions_and_are_committed_when_answe
     assert batcher.batches < 60  # they were grouped
 
 
-async def test_a_failing_write_fails_alone(engine, sessions) -> None:
-    batcher = WriteBatcher(engine)
+async def test_a_failing_write_fails_alone(batcher, sessions) -> None:
     await batcher.run(add_token("DUP"))
     results = await asyncio.gather(
         batcher.run(add_token("A")), batcher.run(add_token("DUP")), batcher.run(add_token("B")), return_exceptions=True
@@ -72,8 +78,7 @@ async def test_a_failing_write_fails_alone(engine, sessions) -> None:
     assert await count(sessions) == 3
 
 
-async def test_a_write_whose_waiter_left_is_still_stored(engine, sessions) -> None:
-    batcher = WriteBatcher(engine)
+async def test_a_write_whose_waiter_left_is_still_stored(batcher, sessions) -> None:
     task = asyncio.create_task(batcher.run(add_token("GONE")))
     await asyncio.sleep(0)
     task.cancel()
@@ -81,8 +86,7 @@ async def test_a_write_whose_waiter_left_is_still_stored(engine, sessions) -> No
     assert await count(sessions) == 1
 
 
-async def test_adjacent_inserts_merge_and_later_writes_see_them(engine, sessions) -> None:
-    batcher = WriteBatcher(engine)
+async def test_adjacent_inserts_merge_and_later_writes_see_them(batcher, sessions) -> None:
     statement = insert(IdToken.__table__)
 
     def rows(*values: str) -> list[dict[str, str]]:
@@ -102,8 +106,7 @@ async def test_adjacent_inserts_merge_and_later_writes_see_them(engine, sessions
     assert batcher.batches == 1
 
 
-async def test_a_failing_merged_insert_fails_alone(engine, sessions) -> None:
-    batcher = WriteBatcher(engine)
+async def test_a_failing_merged_insert_fails_alone(batcher, sessions) -> None:
     statement = insert(IdToken.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
     await batcher.insert(statement, [{"id_token": "TAKEN", **row}])
@@ -115,6 +118,46 @@ async def test_a_failing_merged_insert_fails_alone(engine, sessions) -> None:
     )
     assert results[0] is None and results[2] is None and isinstance(results[1], IntegrityError)
     assert await count(sessions) == 3
+
+
+async def test_inserts_store_values_as_sqlalchemy_would(batcher, sessions) -> None:
+    """The DB-API fast path converts values with SQLAlchemy's own processors and fills Python-side
+    defaults: what the ORM reads back is what was given, timestamps and floats included."""
+    at = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
+    before = utcnow()
+    await batcher.insert(insert(IdToken.__table__), [{"id_token": "D1", "type": "ISO14443", "status": "Accepted", "expiry_date": at}])
+    await batcher.insert(
+        insert(MeterValue.__table__),
+        [{"station_id": "CP-1", "evse_id": 1, "connector_id": 1, "transaction_id": None, "timestamp": at, "value": "12.5",
+          "value_numeric": 12.5, "measurand": "Power.Active.Import", "context": None, "unit": "kW", "phase": "L1",
+          "location": "Outlet", "format": "Raw", "source": "MeterValues"}],
+    )  # fmt: skip
+    async with sessions() as session:
+        token = (await session.execute(select(IdToken).where(IdToken.id_token == "D1"))).scalar_one()
+        meter = (await session.execute(select(MeterValue))).scalar_one()
+    assert token.expiry_date == at
+    assert token.created_at is not None and before <= token.created_at <= utcnow()  # default filled in per row
+    assert (meter.timestamp, meter.value, meter.value_numeric, meter.unit, meter.phase) == (at, "12.5", 12.5, "kW", "L1")
+
+
+async def test_postgres_insert_connection_that_breaks_is_replaced(database_url, batcher, sessions) -> None:
+    """PostgreSQL only: inserts use a connection the batcher keeps. If the server drops it, that
+    batch fails with a database error (nothing half-stored) and the next one reconnects."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the kept insert connection is PostgreSQL's")
+    statement = insert(IdToken.__table__)
+    row = {"type": "ISO14443", "status": "Accepted"}
+    await batcher.insert(statement, [{"id_token": "K1", **row}])
+    async with sessions() as session:  # another connection kills the batcher's
+        await session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        )
+    with pytest.raises(DBAPIError):
+        await batcher.insert(statement, [{"id_token": "K2", **row}])
+    await batcher.insert(statement, [{"id_token": "K3", **row}])
+    async with sessions() as session:
+        stored = set((await session.execute(select(IdToken.id_token))).scalars())
+    assert stored == {"K1", "K3"}
 
 
 
