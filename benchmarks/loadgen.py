@@ -248,10 +248,11 @@ class Driver:
 
         if args.profile:  # last: the sampler slows the server down, and nothing after it is measured
             await asyncio.sleep(args.meter_interval)
+            profile_interval_s = args.meter_interval if args.profile_load == "busy" else interval_s
             for station in charging:
-                station.set_meter_interval(interval_s)
-                await asyncio.sleep(interval_s / len(charging))
-            await asyncio.sleep(interval_s + 1.0)
+                station.set_meter_interval(profile_interval_s)
+                await asyncio.sleep(profile_interval_s / len(charging))
+            await asyncio.sleep(profile_interval_s + 1.0)
             await self.window(fleet, "profile", args.profile_window or args.window)
 
         await self.mark("stopping")
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-window", type=float)
+    parser.add_argument("--profile-load", choices=("busy", "sustained"), default="sustained")
     parser.add_argument("--busy-fraction", type=float, default=0.3)
     parser.add_argument("--meter-interval", type=float, default=10.0)
     parser.add_argument("--target-rate", type=float, default=2000.0)

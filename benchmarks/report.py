@@ -179,7 +179,8 @@ def profile_section(report: dict[str, Any]) -> list[str]:
             continue
         prof = target["profile"]
         window = target.get("profile_window") or {}
-        lines.append(f"### {LABELS[k]}: py-spy during the sustained load")
+        load = report.get("settings", {}).get("profile_load", "sustained")
+        lines.append(f"### {LABELS[k]}: py-spy during the {'busy fleet' if load == 'busy' else 'sustained load'}")
         lines.append("")
         if "error" in prof:
             lines += [f"Profile not taken: {prof['error']}", ""]

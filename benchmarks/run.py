@@ -77,7 +77,7 @@ class PlanRun:
             "--storm-timeout", str(a.storm_timeout),
         ]  # fmt: skip
         if self.want_profile:
-            cmd += ["--profile", "--profile-window", str(a.profile_window)]
+            cmd += ["--profile", "--profile-window", str(a.profile_window), "--profile-load", a.profile_load]
         return cmd
 
     @property
@@ -298,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storm-timeout", type=float, default=300.0)
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy window")
     p.add_argument("--profile-window", type=float, help="seconds of py-spy sampling (default: --window)")
+    p.add_argument("--profile-load", choices=("busy", "sustained"), default="sustained",
+                   help="the load the py-spy window samples: the busy fleet's rate or the sustained one")
     p.add_argument("--profile-native", action=argparse.BooleanOptionalAction, default=True,
                    help="py-spy --native: C frames too (sqlite3, libc), so lock waits are told from work (default on)")  # fmt: skip
     p.add_argument("--postgres-url", default=os.environ.get("KILOWATT_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
@@ -350,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             "stations": args.stations, "window_s": args.window, "connect_rate_per_s": args.connect_rate,
             "busy_fraction": args.busy_fraction, "meter_interval_s": args.meter_interval,
             "target_rate_per_s": args.target_rate, "tx_pairs": args.tx_pairs, "connectors_per_station": 2,
-            "quick": args.quick, "plans": args.plans,
+            "quick": args.quick, "plans": args.plans, "profile_load": args.profile_load,
         },  # fmt: skip
         "notes": args.note,
         "targets": {},
