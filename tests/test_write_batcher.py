@@ -140,11 +140,10 @@ async def test_inserts_store_values_as_sqlalchemy_would(batcher, sessions) -> No
     assert (meter.timestamp, meter.value, meter.value_numeric, meter.unit, meter.phase) == (at, "12.5", 12.5, "kW", "L1")
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_postgres_insert_connection_that_breaks_is_replaced(database_url, batcher, sessions) -> None:
     """PostgreSQL only: inserts use a connection the batcher keeps. If the server drops it, that
     batch fails with a database error (nothing half-stored) and the next one reconnects."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the kept insert connection is PostgreSQL's")
     statement = insert(IdToken.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
     await batcher.insert(statement, [{"id_token": "K1", **row}])

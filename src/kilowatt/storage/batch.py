@@ -20,13 +20,17 @@ machinery cost more than the SQL itself on this path). That is what makes a batc
   process's write lock, though: the batch runs with SQLite's busy timeout at zero, and if the
   database is locked it is rolled back and run again on aiosqlite's thread, where waiting is
   harmless;
-- on PostgreSQL it runs through ``AsyncSession.run_sync``: no thread at all, and a multi-row
+- on PostgreSQL it runs through ``AsyncConnection.run_sync``: no thread at all, and a multi-row
   insert is one pipelined ``executemany`` round trip.
 
 A write that only inserts rows (:meth:`WriteBatcher.insert`, e.g. the sampled values of a
 MeterValues) is merged with the inserts of the same statement next to it in the batch: under a
 busy fleet a whole batch of MeterValues becomes one ``executemany``. Only neighbours merge, so
-every write still sees the writes queued before it.
+every write still sees the writes queued before it. Those inserts go to the DB-API with SQL and
+value conversion compiled once (``raw_insert.py``), and a batch of nothing else never enters
+SQLAlchemy's execution machinery: on SQLite it is committed by sqlite3 itself, on PostgreSQL it
+is one atomic asyncpg ``executemany`` on a connection the batcher keeps (see
+:meth:`WriteBatcher._insert_postgres`).
 
 If any write in a batch fails, the transaction is rolled back and each write is retried alone in
 its own transaction, so one bad message fails only itself.
@@ -128,11 +132,12 @@ class WriteBatcher:
                 return await self._insert_postgres(writes)
             async with self._engine.begin() as connection:
                 return await connection.run_sync(_run_all, writes)
-        # The process's one SQLite connection, ours now. Straight from the pool: an AsyncConnection
-        # around it would cost three times as much per batch, and the batch uses the DB-API anyway.
-        pooled = await greenlet_spawn(self._engine.sync_engine.pool.connect)
-        try:
-            worker = pooled.driver_connection
+        # The process's one SQLite connection, ours now. Through an AsyncConnection on purpose:
+        # taking it from the pool directly (``greenlet_spawn(pool.connect)``, a third of the CPU)
+        # made the 10,000-station boot storm fail — sessions waiting for the connection stalled and
+        # ~9,000 handshakes timed out (benchmarks/analysis.md, run of c29691c).
+        async with self._engine.connect() as connection:
+            worker = (await connection.get_raw_connection()).driver_connection
             dbapi_connection = worker._conn
             try:
                 return self._run_on_loop_thread(dbapi_connection, writes)
@@ -144,8 +149,6 @@ class WriteBatcher:
                     raise
             self.lock_waits += 1  # another process holds the write lock: wait for it off the loop
             return await worker._execute(self._run_sqlite, dbapi_connection, writes)
-        finally:
-            pooled.close()
 
     async def _insert_postgres(self, writes: list[Write]) -> list[Any]:
         """An insert-only batch on PostgreSQL: straight to asyncpg, on a connection the batcher keeps.
