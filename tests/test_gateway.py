@@ -126,6 +126,33 @@ async def test_dead_socket_is_noticed_by_pings(make_csms) -> None:
         assert not (await csms.services.stations.get("CP-1")).station.connected
 
 
+async def test_handshake_timeout_is_the_configured_one(make_csms) -> None:
+    """KILOWATT_WS_OPEN_TIMEOUT_S bounds the handshake: a socket that starts one and stalls is closed
+    after it, and one that completes it slowly, still within it, is served."""
+    csms = await make_csms(ws_open_timeout_s=1.0)
+    await csms.services.stations.create("CP-1")
+    port = csms.application.ocpp_port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /ocpp/CP-1 HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # ...and never the rest
+    await writer.drain()
+    started = asyncio.get_running_loop().time()
+    assert await asyncio.wait_for(reader.read(), timeout=5.0) == b""  # closed by the server
+    assert 0.8 <= asyncio.get_running_loop().time() - started < 3.0
+    writer.close()
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = (
+        "GET /ocpp/CP-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+    ).encode()
+    writer.write(request[:40])
+    await asyncio.sleep(0.5)  # slow, but inside the timeout
+    writer.write(request[40:])
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5.0)
+    assert status_line.startswith(b"HTTP/1.1 101")
+    writer.close()
+
+
 async def test_oversized_frame_closes_only_that_connection(make_csms) -> None:
     csms = await make_csms(max_frame_bytes=4096)
     await csms.services.stations.create("CP-1")

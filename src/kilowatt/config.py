@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     ws_ping_interval_s: float = Field(
         60.0, ge=0, description="A dead socket is noticed within this many seconds (0 disables)"
     )
+    ws_open_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="How long a new socket may take to complete its WebSocket handshake; in a boot storm "
+        "handshakes queue for seconds, and dropping them only makes every charger connect again",
+    )
     max_frame_bytes: int = Field(256 * 1024, ge=1024, description="Largest accepted WebSocket frame")
     call_timeout_s: float = Field(30.0, gt=0, description="How long a CSMS->station CALL waits")
     call_queue_size: int = Field(16, ge=1, description="Queued CSMS->station CALLs per station")

@@ -115,6 +115,11 @@ class Gateway:
             "subprotocols": list(self.adapters),
             "max_size": self.settings.max_frame_bytes,
             "max_queue": MAX_QUEUED_FRAMES,
+            # websockets closes a socket whose handshake is not done in 10 s. After a CSMS restart
+            # 10,000 handshakes arrive at once and the last wait their turn for seconds: the
+            # benchmark's boot storm lost up to 9,000 of them that way, each charger then
+            # reconnecting (more load). Tolerate the queue; an idle socket is still closed.
+            "open_timeout": self.settings.ws_open_timeout_s,
             # Keep-alive pings are sent by one task for all sockets (see _keep_alive), not by a task
             # per connection as websockets would: a ping every half interval, a quarter to wait for
             # the pong and a quarter for the closing handshake, so a dead socket is noticed and
