@@ -165,9 +165,9 @@ class WriteBatcher:
         plan = [step for run, _ in _runs(writes) for step in self._inserts.plan(run.statement, run.rows)]  # type: ignore[attr-defined]
         try:
             await execute_asyncpg(held.driver_connection, plan)
-        except DBAPIError:
-            if held.driver_connection.is_closed():
-                self._held = None
+        except BaseException as exc:
+            if not isinstance(exc, DBAPIError) or held.driver_connection.is_closed():
+                self._held = None  # broken, or cancelled mid-protocol: never used again
                 held.invalidate()
             raise
         return [None] * len(writes)
