@@ -123,6 +123,11 @@ async def test_dead_socket_is_noticed_by_pings(make_csms) -> None:
             if "CP-1" not in csms.application.gateway.sessions:
                 break
         assert "CP-1" not in csms.application.gateway.sessions
+        # The session leaves the map first; the stored state follows once its write is committed.
+        for _ in range(40):
+            if not (await csms.services.stations.get("CP-1")).station.connected:
+                break
+            await asyncio.sleep(0.05)
         assert not (await csms.services.stations.get("CP-1")).station.connected
 
 
