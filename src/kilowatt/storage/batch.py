@@ -157,8 +157,13 @@ class WriteBatcher:
         executemany, COMMIT) plus a greenlet and a pool checkout; here it is one pipelined
         ``executemany``. The connection is checked out of the pool once and kept (the pool has
         several; batches run one at a time, so one is enough) until :meth:`close`, or until it
-        breaks — then the next batch checks out another.
+        breaks — then the next batch checks out another. A connection asyncpg already knows is
+        closed (the server restarted and hung up) is replaced before use, as the pool's pre-ping
+        would have done; one that breaks during the batch fails that batch.
         """
+        if self._held is not None and self._held.driver_connection.is_closed():
+            self._held.invalidate()
+            self._held = None
         if self._held is None:
             self._held = await greenlet_spawn(self._engine.sync_engine.pool.connect)
         held = self._held
