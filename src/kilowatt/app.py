@@ -71,7 +71,7 @@ class Application:
     def __init__(self, settings: Settings, role: Role = Role.all, bus: Bus | None = None):
         self.settings = settings
         self.role = role
-        self.engine = create_engine(settings.database_url)
+        self.engine = create_engine(settings.database_url, sqlite_cache_mib=settings.sqlite_cache_mib)
         self.sessions = session_factory(self.engine)
         self.bus = bus or InProcessBus()
         self.writes = WriteBatcher(self.engine)

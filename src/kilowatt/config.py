@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KILOWATT_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./kilowatt.db"
+    sqlite_cache_mib: int = Field(
+        64,
+        ge=1,
+        description="SQLite page cache of the process's connection (MiB): a busy fleet's meter-value "
+        "indexes are read back from the file when it is too small; ignored on PostgreSQL",
+    )
     host: str = "0.0.0.0"
     ocpp_port: int = Field(9000, ge=0, le=65535)
     http_port: int = Field(8000, ge=0, le=65535)
