@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from typing import Any
 
 import structlog
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,6 +42,8 @@ class WalCheckpointer:
         return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
     async def start(self) -> None:
+        # Every connection the pool opens from now on (it replaces one that broke), and the one it has.
+        event.listen(self._engine.sync_engine, "connect", _no_autocheckpoint)
         async with self._engine.connect() as connection:  # the process's one connection (pool of 1)
             await connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
         path = make_url(str(self._engine.url)).database
@@ -66,6 +70,14 @@ class WalCheckpointer:
     async def stop(self) -> None:
         if self._thread is None:
             return
+        event.remove(self._engine.sync_engine, "connect", _no_autocheckpoint)
         self._stop.set()
         await asyncio.to_thread(self._thread.join)
         self._thread = None
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    """A new connection of the process's pool leaves checkpoints to the checkpointer's thread."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
