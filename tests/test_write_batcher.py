@@ -125,7 +125,9 @@ async def test_inserts_store_values_as_sqlalchemy_would(batcher, sessions) -> No
     defaults: what the ORM reads back is what was given, timestamps and floats included."""
     at = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
     before = utcnow()
-    await batcher.insert(insert(IdToken.__table__), [{"id_token": "D1", "type": "ISO14443", "status": "Accepted", "expiry_date": at}])
+    await batcher.insert(
+        insert(IdToken.__table__), [{"id_token": "D1", "type": "ISO14443", "status": "Accepted", "expiry_date": at}]
+    )
     await batcher.insert(
         insert(MeterValue.__table__),
         [{"station_id": "CP-1", "evse_id": 1, "connector_id": 1, "transaction_id": None, "timestamp": at, "value": "12.5",
@@ -150,7 +152,9 @@ async def test_postgres_insert_connection_that_was_closed_is_replaced(database_u
     async with sessions() as session:  # another connection kills the batcher's
         killed = (
             await session.execute(
-                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
             )
         ).scalar_one()
     assert killed >= 1
@@ -171,6 +175,9 @@ async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:
     try:
         async with engine.connect() as connection:  # the process's connection no longer checkpoints itself
             assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
+        await engine.dispose()  # nor does the one the pool opens to replace it
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
         batcher = WriteBatcher(engine)
         for i in range(20):
             await batcher.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "type": "ISO14443", "status": "Accepted"}])
@@ -184,9 +191,11 @@ async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:
         await checkpointer.stop()
         await engine.dispose()
     assert not WalCheckpointer.applies_to(create_engine("postgresql+asyncpg://u@localhost/db"))
-    # and `kilowatt serve` uses one on a SQLite file
-    application = Application(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"))
+    # and `kilowatt serve` uses one on a SQLite file, with the page cache it is configured for
+    application = Application(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", sqlite_cache_mib=16))
     assert application.checkpointer is not None
+    async with application.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA cache_size")).scalar_one() == -16 * 1024  # KiB
     await application.engine.dispose()
 
 
@@ -224,3 +233,36 @@ async def test_sqlite_batches_wait_for_another_process_lock_off_the_event_loop(t
     assert ticks >= 20  # ... while the event loop went on running
     assert await count(session_factory(engine)) == 2
     await engine.dispose()
+
+
+async def test_sqlite_sessions_waiting_for_the_connection_get_it_between_batches(tmp_path) -> None:
+    """The batcher must not keep re-taking the process's one SQLite connection from sessions queued for it.
+
+    A session holds the connection while 30 one-write batches queue up (``max_batch=1``), and a
+    second session queues behind the batcher. When the first lets go, the batcher runs one batch;
+    the second session must get the connection next, not after all 30 (in a boot storm that
+    starved the handshakes' reads).
+    """
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}")
+    await upgrade(engine)
+    batcher = WriteBatcher(engine, max_batch=1)
+    writes_before_second_session: list[int] = []
+
+    async def second_session() -> None:
+        async with engine.connect() as connection:
+            writes_before_second_session.append(batcher.writes)
+            await connection.exec_driver_sql("SELECT 1")
+
+    try:
+        first = await engine.connect()
+        await first.exec_driver_sql("SELECT 1")
+        writes = [asyncio.create_task(batcher.run(add_token(f"F{i}"))) for i in range(30)]
+        await asyncio.sleep(0.05)  # the batcher is now waiting for the connection ...
+        waiting = asyncio.create_task(second_session())
+        await asyncio.sleep(0.05)  # ... and the second session behind it
+        await first.close()
+        await asyncio.gather(waiting, *writes)
+    finally:
+        await engine.dispose()
+    assert batcher.writes == 30
+    assert writes_before_second_session[0] <= 2, writes_before_second_session

@@ -65,6 +65,7 @@ class WriteBatcher:
     def __init__(self, engine: AsyncEngine, max_batch: int = 256):
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._pool = engine.sync_engine.pool
         self._sqlite_engines: dict[int, Engine] = {}  # id(sqlite3 connection) -> an engine over it
         self._inserts = CompiledInserts(engine.dialect)
         self._held: PoolProxiedConnection | None = None  # PostgreSQL: the connection kept for inserts
@@ -97,6 +98,13 @@ class WriteBatcher:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: len(batch)]
                 await self._flush(batch)
+                if self._sqlite and self._pending:
+                    # The flush gave the connection back and woke the first session waiting for
+                    # it, but that session takes it only when it next runs. The pool hands a
+                    # connection that is back in its queue to whoever asks first, so checking out
+                    # for the next batch at once would take it from under every waiting session,
+                    # batch after batch (the c29691c storm: ~9,000 handshakes starved). Let them run.
+                    await asyncio.sleep(0)
         finally:
             self._flusher = None
 
@@ -132,12 +140,12 @@ class WriteBatcher:
                 return await self._insert_postgres(writes)
             async with self._engine.begin() as connection:
                 return await connection.run_sync(_run_all, writes)
-        # The process's one SQLite connection, ours now. Through an AsyncConnection on purpose:
-        # taking it from the pool directly (``greenlet_spawn(pool.connect)``, a third of the CPU)
-        # made the 10,000-station boot storm fail — sessions waiting for the connection stalled and
-        # ~9,000 handshakes timed out (benchmarks/analysis.md, run of c29691c).
-        async with self._engine.connect() as connection:
-            worker = (await connection.get_raw_connection()).driver_connection
+        # The process's one SQLite connection, ours now: straight from the pool, without an
+        # AsyncConnection around it (a third of the CPU). Nothing here does I/O on the pool's
+        # behalf — SQLite connections are not reset on return — so checking it in needs no greenlet.
+        pooled = await greenlet_spawn(self._pool.connect)
+        try:
+            worker = pooled.driver_connection
             dbapi_connection = worker._conn
             try:
                 return self._run_on_loop_thread(dbapi_connection, writes)
@@ -149,6 +157,8 @@ class WriteBatcher:
                     raise
             self.lock_waits += 1  # another process holds the write lock: wait for it off the loop
             return await worker._execute(self._run_sqlite, dbapi_connection, writes)
+        finally:
+            pooled.close()
 
     async def _insert_postgres(self, writes: list[Write]) -> list[Any]:
         """An insert-only batch on PostgreSQL: straight to asyncpg, on a connection the batcher keeps.
