@@ -17,7 +17,10 @@ let nextTransactionId = 1;
 const server = new RPCServer({
   protocols: ['ocpp1.6'],
   strictMode: true,
-  pingIntervalMs: 60000, // Kilowatt's default keep-alive, so both spend the same on pings
+  // Kilowatt's default keep-alive pings every socket every 30 s (a dead one is noticed within 60 s);
+  // ocpp-rpc closes a socket whose ping is unanswered at the next one, so 30 s gives the same ping
+  // traffic and the same detection time.
+  pingIntervalMs: 30000,
 });
 
 server.auth((accept) => accept());
