@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from kilowatt.app import Application
@@ -164,6 +167,37 @@ async def test_postgres_insert_connection_that_was_closed_is_replaced(database_u
     async with sessions() as session:
         stored = set((await session.execute(select(IdToken.id_token))).scalars())
     assert stored == {"K1", "K2"}
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgres_insert_connection_that_breaks_during_a_batch_is_replaced(database_url, batcher, sessions) -> None:
+    """PostgreSQL only: a kept insert connection the server hung up on, before asyncpg has read
+    the hang-up, fails in the middle of the batch; the batch runs again on a new connection, so a
+    lone write is stored and answered instead of failing."""
+    statement = insert(IdToken.__table__)
+    row = {"type": "ISO14443", "status": "Accepted"}
+    await batcher.insert(statement, [{"id_token": "M1", **row}])
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def terminate_others() -> int:
+        connection = await asyncpg.connect(dsn)
+        try:  # with a timeout, pg_terminate_backend returns once the backend has exited
+            return await connection.fetchval(
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+
+    # From another thread while this loop is blocked, so the loop has not yet read the hang-up on
+    # the batcher's socket when the next batch is written to it.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        killed = pool.submit(asyncio.run, terminate_others()).result()
+    assert killed >= 1
+    await batcher.insert(statement, [{"id_token": "M2", **row}])
+    async with sessions() as session:
+        stored = set((await session.execute(select(IdToken.id_token))).scalars())
+    assert stored == {"M1", "M2"}
 
 
 async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:

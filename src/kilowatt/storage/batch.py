@@ -169,23 +169,38 @@ class WriteBatcher:
         several; batches run one at a time, so one is enough) until :meth:`close`, or until it
         breaks — then the next batch checks out another. A connection asyncpg already knows is
         closed (the server restarted and hung up) is replaced before use, as the pool's pre-ping
-        would have done; one that breaks during the batch fails that batch.
+        would have done. One that breaks during the batch (asyncpg had not yet read the hang-up) is
+        replaced too, and the batch runs once more on the new one: a lone MeterValues would
+        otherwise be answered with an error for a connection it never chose. If the lost answer was
+        a commit's, its rows are stored twice — what the charger's own retry of an unanswered
+        message would do as well.
         """
+        plan = [step for run, _ in _runs(writes) for step in self._inserts.plan(run.statement, run.rows)]  # type: ignore[attr-defined]
+        try:
+            await self._insert_on_held(plan)
+        except DBAPIError as exc:
+            if self._held is not None:
+                raise  # the database refused the rows; the connection is fine
+            log.info("insert connection broke during a batch; running it again on a new one", error=repr(exc))
+            await self._insert_on_held(plan)
+        return [None] * len(writes)
+
+    async def _insert_on_held(self, plan: list[Any]) -> None:
+        """Run ``plan`` on the kept connection, checking one out first if there is none or it is
+        closed; a connection that breaks (or a batch cancelled mid-protocol) is dropped."""
         if self._held is not None and self._held.driver_connection.is_closed():
             self._held.invalidate()
             self._held = None
         if self._held is None:
             self._held = await greenlet_spawn(self._engine.sync_engine.pool.connect)
         held = self._held
-        plan = [step for run, _ in _runs(writes) for step in self._inserts.plan(run.statement, run.rows)]  # type: ignore[attr-defined]
         try:
             await execute_asyncpg(held.driver_connection, plan)
         except BaseException as exc:
             if not isinstance(exc, DBAPIError) or held.driver_connection.is_closed():
-                self._held = None  # broken, or cancelled mid-protocol: never used again
+                self._held = None  # never used again
                 held.invalidate()
             raise
-        return [None] * len(writes)
 
     def _run_on_loop_thread(self, dbapi_connection: sqlite3.Connection, writes: list[Write]) -> list[Any]:
         dbapi_connection.execute("PRAGMA busy_timeout=0")  # never sleep on the event loop's thread
