@@ -53,7 +53,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from kilowatt.storage.database import SQLITE_BUSY_TIMEOUT_S, json_dumps
-from kilowatt.storage.raw_insert import CompiledInserts, execute_asyncpg
+from kilowatt.storage.raw_insert import CompiledInsert, CompiledInserts, execute_asyncpg
 
 log = structlog.get_logger("kilowatt.storage")
 
@@ -185,14 +185,14 @@ class WriteBatcher:
             await self._insert_on_held(plan)
         return [None] * len(writes)
 
-    async def _insert_on_held(self, plan: list[Any]) -> None:
+    async def _insert_on_held(self, plan: list[tuple[CompiledInsert, list[dict[str, Any]]]]) -> None:
         """Run ``plan`` on the kept connection, checking one out first if there is none or it is
         closed; a connection that breaks (or a batch cancelled mid-protocol) is dropped."""
         if self._held is not None and self._held.driver_connection.is_closed():
             self._held.invalidate()
             self._held = None
         if self._held is None:
-            self._held = await greenlet_spawn(self._engine.sync_engine.pool.connect)
+            self._held = await greenlet_spawn(self._pool.connect)
         held = self._held
         try:
             await execute_asyncpg(held.driver_connection, plan)
