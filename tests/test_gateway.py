@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import pytest
@@ -304,3 +305,47 @@ async def test_connected_station_cannot_be_deleted(csms: RunningCsms, charger: T
     with pytest.raises(Conflict):
         await csms.services.stations.delete("CP-1")
     assert "currentTime" in await charger.call("Heartbeat", {})
+
+
+async def test_a_binary_frame_is_refused_and_not_processed(csms: RunningCsms, charger: TestCharger) -> None:
+    """OCPP-J messages are text frames: a CALL in a binary frame gets the version's RPC framework error."""
+    await charger.boot(vendor="Kilowatt")
+    await _answer_post_boot_fetch(charger)
+    boot = [2, "bin-1", "BootNotification", {"chargePointVendor": "Binary", "chargePointModel": "Frame"}]
+    await charger.socket.send(json.dumps(boot).encode())
+    answer = await charger.receive()
+    assert answer == [4, "bin-1", "FormationViolation", "OCPP-J messages must be sent as text frames", {}]
+    assert (await csms.services.stations.get("CP-1")).station.vendor == "Kilowatt"  # nothing stored
+
+    # a binary frame that holds no readable CALL is dropped without an answer
+    for ignored in (b"\x00\x01\xff", json.dumps([3, "bin-2", {}]).encode(), b"[2, 7, \"Heartbeat\", {}]"):
+        await charger.socket.send(ignored)
+    answer = await charger.call_frame("Heartbeat", {}, message_id="after-binary")  # the next answer is this one's
+    assert answer[0] == 3 and "currentTime" in answer[2]
+
+
+async def test_closing_with_a_pending_csms_call_leaves_no_unretrieved_future(csms: RunningCsms, charger: TestCharger) -> None:
+    """A connection that dies while our CALL is still being written: the caller gets
+    StationDisconnected, and asyncio reports no "Future exception was never retrieved"."""
+    await charger.boot()
+    await _answer_post_boot_fetch(charger)
+    loop = asyncio.get_running_loop()
+    reported: list[dict] = []
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        charger.socket.transport.pause_reading()  # the CALL below cannot all be written: its send waits to drain
+        big = {"vendorId": "com.acme", "data": "x" * 16_000_000}
+        call = asyncio.create_task(csms.application.bus.call_station("CP-1", "DataTransfer", big))
+        await asyncio.sleep(0.5)
+        assert not call.done()
+        charger.socket.transport.abort()
+        with pytest.raises(StationDisconnected):
+            await asyncio.wait_for(call, 5)
+        del call
+        await asyncio.sleep(0.1)
+        gc.collect()  # a never-retrieved exception is reported when its future is freed
+        await asyncio.sleep(0.1)
+    finally:
+        loop.set_exception_handler(previous_handler)
+    assert not [context for context in reported if "never retrieved" in context.get("message", "")], reported

@@ -7,6 +7,10 @@ beyond that wait in a bounded queue.
 
 A handler must not await a CALL on its own endpoint — the answer could only be read after the
 handler returns. Start a task instead.
+
+OCPP-J messages are text frames. A binary frame is never handled as a message, whatever it
+contains: a CALL in it is refused (so the station learns why it gets no answer) and anything else
+is dropped with a log line.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Protocol
 import structlog
 from websockets.exceptions import ConnectionClosed
 
+from kilowatt.rpc import frames
 from kilowatt.rpc.errors import (
     CallError,
     CallQueueFull,
@@ -33,6 +38,8 @@ log = structlog.get_logger("kilowatt.rpc")
 Handler = Callable[[IncomingCall], Awaitable[dict[str, Any]]]
 
 _LOGGED_FRAME_CHARS = 2000
+
+BINARY_FRAME = "OCPP-J messages must be sent as text frames"
 
 
 class TextSocket(Protocol):
@@ -85,6 +92,9 @@ class RpcEndpoint:
 
     async def receive(self, data: str | bytes) -> None:
         """Handle one frame; never raises for bad input."""
+        if isinstance(data, bytes):
+            await self._refuse_binary(data)
+            return
         event = self.protocol.receive(data)
         if isinstance(event, IncomingCall):
             await self._answer(event)
@@ -111,6 +121,15 @@ class RpcEndpoint:
             await self._send(event.frame)
         elif isinstance(event, Ignored):
             log.warning("frame ignored", reason=event.reason, frame=_excerpt(data))
+
+    async def _refuse_binary(self, data: bytes) -> None:
+        """Answer a binary frame that holds a CALL with a readable id with a CALLERROR; drop any other."""
+        message_id = _call_id(data)
+        if message_id is None:
+            log.warning("binary frame ignored", reason=BINARY_FRAME, frame=_excerpt(data))
+            return
+        log.warning("binary frame refused", message_id=message_id, error=BINARY_FRAME, frame=_excerpt(data))
+        await self._send(self.protocol.error(message_id, ErrorKind.RPC_FRAMEWORK, BINARY_FRAME))
 
     async def _answer(self, call: IncomingCall) -> None:
         bound = structlog.contextvars.bind_contextvars(message_id=call.message_id, action=call.action)
@@ -177,6 +196,20 @@ class RpcEndpoint:
         finally:
             self._futures.pop(message_id, None)
             self.protocol.forget(message_id)
+            if future.done() and not future.cancelled():
+                # serve() fails the futures of a closing connection, possibly while the send above
+                # was still waiting for the socket to drain; the caller got StationDisconnected
+                # from the send, so the future's own exception is consumed here, not reported.
+                future.exception()
+
+
+def _call_id(data: bytes) -> str | None:
+    """The message id of the CALL in ``data``, or None when it holds no CALL whose id can be read."""
+    try:
+        frame = frames.parse(data)
+    except frames.FrameError as exc:
+        return exc.message_id if exc.is_call else None
+    return frame.message_id if isinstance(frame, frames.Call) else None
 
 
 def _excerpt(data: str | bytes) -> str:
