@@ -32,20 +32,34 @@ async def test_concurrent_handshakes_share_queries_and_get_their_own_rows(make_c
     assert await asyncio.gather(*(boot(i) for i in range(40))) == ["Accepted"] * 40
 
 
-async def test_a_failed_query_fails_only_its_waiters() -> None:
+async def test_a_key_that_fails_its_query_fails_only_its_own_waiters() -> None:
     calls: list[list[str]] = []
 
     async def fetch_many(keys: list[str]) -> dict[str, int]:
         calls.append(keys)
         if "bad" in keys:
-            raise RuntimeError("database went away")
+            raise RuntimeError("the database refused this key")
         return {key: len(key) for key in keys}
 
     lookup: BatchedLookup[str, int] = BatchedLookup(fetch_many)
-    first = await asyncio.gather(lookup.get("bad"), lookup.get("x"), return_exceptions=True)
-    assert isinstance(first[0], RuntimeError) and isinstance(first[1], RuntimeError)
+    first = await asyncio.gather(lookup.get("bad"), lookup.get("x"), lookup.get("bad"), return_exceptions=True)
+    assert isinstance(first[0], RuntimeError) and isinstance(first[2], RuntimeError)
+    assert first[1] == 1  # it shared the failed query, and was asked again on its own
+    assert calls == [["bad", "x"], ["bad"], ["x"]]
     assert await asyncio.gather(lookup.get("abc"), lookup.get("abc"), lookup.get("zz")) == [3, 3, 2]
     assert calls[-1] == ["abc", "zz"]  # one query, each key once
     with pytest.raises(RuntimeError):
         await lookup.get("bad")
     assert await lookup.get("ok") == 2  # the lookup still works afterwards
+
+
+async def test_an_id_token_the_database_refuses_fails_no_other_station(csms) -> None:
+    """On PostgreSQL a NUL in a text parameter fails the whole ``IN (...)`` query it is in. The
+    gateway refuses NUL before it gets here; this is the second line of defence."""
+    authorization = csms.services.authorization
+    await authorization.create("GOOD-1")
+    results = await asyncio.gather(
+        *(authorization.authorize(token) for token in ("EVIL\x00", "GOOD-1", "UNKNOWN-1", "GOOD-1")), return_exceptions=True
+    )
+    good = results[1:]
+    assert [getattr(result, "status", result) for result in good] == ["Accepted", "Invalid", "Accepted"]

@@ -7,7 +7,7 @@ answer with a CALLERROR the sender can correlate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -104,6 +104,42 @@ def parse(data: str | bytes) -> Frame:
         return CallErrorFrame(message_id, message[2], message[3], message[4])
     raise FrameError(
         ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED, f"unknown MessageTypeId {type_id}", message_id, is_call=True
+    )
+
+
+NUL_REFUSED = "strings must not contain NUL (U+0000)"
+
+
+def may_hold_nul(data: str | bytes) -> bool:
+    """Cheap test on the raw text: a NUL can only arrive escaped, since JSON forbids raw control
+    characters (the parser refuses them). False positives (an escaped backslash before ``u0000``)
+    are settled by :func:`holds_nul`."""
+    return ("\\u0000" in data) if isinstance(data, str) else (b"\\u0000" in data)
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether any string (or object key) in ``value`` contains NUL.
+
+    NUL is refused in every message: no OCPP string type allows it, PostgreSQL cannot store it in
+    text or JSON, and C firmware reads it as the end of the string — the value would mean
+    different things to different readers."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(item) for item in value)
+    if isinstance(value, Call | CallResult | CallErrorFrame):
+        return holds_nul([getattr(value, name) for name in value.__slots__])
+    return False
+
+
+def without_nul(frame: CallErrorFrame) -> CallErrorFrame:
+    """A CALLERROR with NUL replaced by U+FFFD in its code and description, and details dropped if
+    they hold one: the error is still recorded, and NUL never reaches the database."""
+    details = {} if holds_nul(frame.details) else frame.details
+    return replace(
+        frame, code=frame.code.replace("\x00", "\ufffd"), description=frame.description.replace("\x00", "\ufffd"), details=details
     )
 
 

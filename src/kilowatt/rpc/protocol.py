@@ -113,13 +113,22 @@ class RpcProtocol:
             if exc.is_call:
                 return self._reply(exc.message_id or frames.UNKNOWN_MESSAGE_ID, exc.kind, exc.description)
             return Ignored(exc.description)
+        with_nul = frames.may_hold_nul(data) and frames.holds_nul(frame)
         if isinstance(frame, frames.Call):
+            if with_nul:
+                return self._reply(frame.message_id, ErrorKind.PROPERTY_CONSTRAINT, frames.NUL_REFUSED)
             return self._receive_call(frame)
         action = self._pending.pop(frame.message_id, None)
         if action is None:
             return Ignored(f"answer to unknown message id {frame.message_id!r}")
         if isinstance(frame, frames.CallErrorFrame):
+            if with_nul:  # it is stored with the command; keep what can be kept
+                frame = frames.without_nul(frame)
             return IncomingError(frame.message_id, action, frame.code, frame.description, frame.details)
+        if with_nul:
+            return IncomingResult(
+                frame.message_id, action, frame.payload, OcppError(ErrorKind.PROPERTY_CONSTRAINT, frames.NUL_REFUSED)
+            )
         try:
             self.dialect.schemas.validate_response(action, frame.payload)
         except OcppError as exc:

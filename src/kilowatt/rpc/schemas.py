@@ -14,6 +14,7 @@ from typing import Any
 import fastjsonschema
 import orjson
 
+from kilowatt.rpc.bounds import IntegerBounds, bound_integers, normalise
 from kilowatt.rpc.errors import ErrorKind, OcppError
 
 Validator = Callable[[Any], Any]
@@ -36,11 +37,20 @@ def _kind_for(rule: str | None) -> ErrorKind:
 class SchemaSet:
     """Validators for the requests and responses of one protocol version, compiled on first use."""
 
-    def __init__(self, package: str, folder: str, request_file: str, response_file: str):
-        """``request_file``/``response_file`` are format strings taking ``action``."""
+    def __init__(
+        self,
+        package: str,
+        folder: str,
+        request_file: str,
+        response_file: str,
+        integer_bounds: IntegerBounds | None = None,
+    ):
+        """``request_file``/``response_file`` are format strings taking ``action``;
+        ``integer_bounds`` are written into every schema (see :mod:`kilowatt.rpc.bounds`)."""
         self._root = resources.files(package).joinpath(folder)
         self._request_file = request_file
         self._response_file = response_file
+        self._integer_bounds = integer_bounds or IntegerBounds()
         self._cache: dict[str, Validator | None] = {}
 
     def _validator(self, filename: str) -> Validator | None:
@@ -51,11 +61,22 @@ class SchemaSet:
         path = self._root.joinpath(filename)
         validator = None
         if path.is_file():
-            schema = orjson.loads(path.read_bytes())
-            schema.pop("$id", None)  # some schemas carry urn: ids fastjsonschema would try to resolve
-            validator = fastjsonschema.compile(schema)
+            validator = self._compile(orjson.loads(path.read_bytes()))
         self._cache[filename] = validator
         return validator
+
+    def _compile(self, schema: dict[str, Any]) -> Validator:
+        schema.pop("$id", None)  # some schemas carry urn: ids fastjsonschema would try to resolve
+        integers = bound_integers(schema, self._integer_bounds)
+        check = fastjsonschema.compile(schema)
+        if not integers or "draft-04" in schema.get("$schema", ""):
+            return check  # draft 4 refuses 1.0 as an integer: nothing to normalise
+
+        def check_and_normalise(payload: Any) -> Any:
+            check(payload)
+            return normalise(payload, integers)
+
+        return check_and_normalise
 
     def validate_request(self, action: str, payload: dict[str, Any]) -> None:
         self._validate(self._request_file.format(action=action), action, payload)

@@ -39,21 +39,42 @@ class BatchedLookup(Generic[K, V]):
             while self._waiting:
                 keys = list(self._waiting)[: self._max_keys]
                 waiters = [(key, self._waiting.pop(key)) for key in keys]
-                self.queries += 1
                 try:
-                    found = await self._fetch_many(keys)
+                    found = await self._fetch(keys)
                 except asyncio.CancelledError:  # shutting down: nobody may wait forever
                     _fail(waiters, ConnectionAbortedError("the look-up was cancelled"))
                     raise
-                except Exception as exc:  # every waiter of this query learns why
-                    _fail(waiters, exc)
+                except Exception:
+                    # One key the database refuses must not fail the others that shared its
+                    # query: ask again key by key, and only the bad key's waiters get the error.
+                    await self._one_by_one(waiters)
                     continue
-                for key, futures in waiters:
-                    for future in futures:
-                        if not future.done():  # the handshake may have been abandoned
-                            future.set_result(found.get(key))
+                _answer(waiters, found)
         finally:
             self._fetcher = None
+
+    async def _fetch(self, keys: list[K]) -> dict[K, V]:
+        self.queries += 1
+        return await self._fetch_many(keys)
+
+    async def _one_by_one(self, waiters: list[tuple[K, list[asyncio.Future[V | None]]]]) -> None:
+        for index, (key, futures) in enumerate(waiters):
+            try:
+                found = await self._fetch([key])
+            except asyncio.CancelledError:
+                _fail(waiters[index:], ConnectionAbortedError("the look-up was cancelled"))
+                raise
+            except Exception as exc:  # this key's waiters learn why
+                _fail([(key, futures)], exc)
+            else:
+                _answer([(key, futures)], found)
+
+
+def _answer(waiters: list[tuple[K, list[asyncio.Future[V | None]]]], found: dict[K, V]) -> None:
+    for key, futures in waiters:
+        for future in futures:
+            if not future.done():  # the handshake may have been abandoned
+                future.set_result(found.get(key))
 
 
 def _fail(waiters: list[tuple[K, list[asyncio.Future[V | None]]]], exc: BaseException) -> None:

@@ -54,12 +54,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+class JSONObject(TypeDecorator[dict[str, Any]]):
+    """A JSON column that holds an object (or NULL), nothing else.
+
+    A JSON scalar does not survive SQLite: its JSON column has NUMERIC affinity, so the text ``7``
+    is stored as the integer 7 and ``1e300`` as a REAL, which the JSON reader then cannot read —
+    PostgreSQL gives back what it was given. An object reads back identically on both, so that
+    is all these columns accept; a caller with a scalar wraps it (the audit log records a scalar
+    body as ``{"json": value}``).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dict[str, Any] | None:
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"a JSON column holds an object or NULL, not {type(value).__name__}")
+        return value
+
+
 # Integer ids that autoincrement on both SQLite (INTEGER PRIMARY KEY) and PostgreSQL (BIGSERIAL).
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONObject()}
 
 
 class Station(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kilowatt.rpc.bounds import IntegerBounds
 from kilowatt.rpc.errors import ErrorKind
 from kilowatt.rpc.protocol import Dialect
 from kilowatt.rpc.schemas import SchemaSet
@@ -77,10 +78,24 @@ ERROR_CODES = {
     ErrorKind.RPC_FRAMEWORK: "FormationViolation",
 }
 
+# Every integer is 32-bit signed (what 1.6 implementations use, and 2.0.1's definition), except:
+# connector ids, which no station has thousands of, and the energy registers, which are Wh and
+# outgrow 32 bits (2.1 GWh: a busy DC charger's lifetime), stored as 64-bit. Out of range is
+# PropertyConstraintViolation; docs/ocpp16.md lists the bounds.
+MAX_CONNECTOR_ID = 1000
+MAX_METER_WH = 10**12  # 1 TWh: 350 kW without a pause for three centuries
+INTEGER_BOUNDS = IntegerBounds(
+    fields={
+        "connectorId": (0, MAX_CONNECTOR_ID),
+        "meterStart": (0, MAX_METER_WH),
+        "meterStop": (0, MAX_METER_WH),
+    }
+)
+
 DIALECT = Dialect(
     subprotocol=SUBPROTOCOL,
     error_codes=ERROR_CODES,
-    schemas=SchemaSet("ocpp", "v16/schemas", "{action}.json", "{action}Response.json"),
+    schemas=SchemaSet("ocpp", "v16/schemas", "{action}.json", "{action}Response.json", INTEGER_BOUNDS),
     station_actions=STATION_ACTIONS,
     csms_actions=CSMS_ACTIONS,
 )

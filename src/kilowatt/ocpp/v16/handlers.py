@@ -14,6 +14,7 @@ import structlog
 
 from kilowatt.ocpp.context import StationContext
 from kilowatt.ocpp.services import Services
+from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import IncomingCall
 from kilowatt.services.authorization import AuthorizationResult
@@ -36,24 +37,6 @@ def evse_of(connector_id: int) -> tuple[int, int]:
     return (0, 0) if connector_id == 0 else (connector_id, 1)
 
 
-def parse_time(value: str) -> datetime:
-    """A schema-checked 1.6 date-time (RFC 3339, with offset) as an aware UTC datetime.
-
-    RFC 3339 allows a lower-case ``t``/``z`` and a leap second ``:60``, which the schema accepts
-    and Python's parser does not: those are normalised (a leap second becomes :59.999999) rather
-    than answered with InternalError on every retry.
-    """
-    text = value.upper()
-    if text[17:19] == "60":
-        text = text[:17] + "59.999999" + text[19:].lstrip("0123456789.")
-    try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
-        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"unreadable date-time {value!r}") from None
-
-
-
-
 def id_tag_info(result: AuthorizationResult) -> Payload:
     info: Payload = {"status": result.status}
     if result.expiry_date is not None:
@@ -63,11 +46,12 @@ def id_tag_info(result: AuthorizationResult) -> Payload:
     return info
 
 
-def meter_samples(meter_values: list[Payload]) -> list[MeterSample]:
-    """Flatten 1.6 MeterValue objects into samples, with the spec's defaults made explicit."""
+def meter_samples(meter_values: list[Payload], field: str) -> list[MeterSample]:
+    """Flatten 1.6 MeterValue objects (the list in ``field``) into samples, with the spec's
+    defaults made explicit."""
     samples = []
     for meter_value in meter_values:
-        timestamp = parse_time(meter_value["timestamp"])
+        timestamp = parse_time(meter_value["timestamp"], f"{field}.timestamp")
         for sampled in meter_value["sampledValue"]:
             samples.append(
                 MeterSample(
@@ -194,7 +178,7 @@ class ChargePointHandlers:
         evse_id, connector_id = evse_of(payload["connectorId"])
         transaction_id = payload.get("transactionId")
         linked = await self.services.transactions.meter_values(
-            station.station_id, evse_id, connector_id, transaction_id, meter_samples(payload["meterValue"])
+            station.station_id, evse_id, connector_id, transaction_id, meter_samples(payload["meterValue"], "meterValue")
         )
         if not linked:
             log.warning("MeterValues for an unknown transaction stored unlinked", transaction_id=transaction_id)
@@ -211,7 +195,7 @@ class ChargePointHandlers:
                     stopped_at=parse_time(payload["timestamp"]),
                     reason=payload.get("reason", "Local"),  # 1.6: reason may be omitted only when Local
                     id_token=id_tag,
-                    samples=meter_samples(payload.get("transactionData", [])),
+                    samples=meter_samples(payload.get("transactionData", []), "transactionData"),
                 )
             )
         except UnknownTransaction as exc:
