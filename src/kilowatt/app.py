@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -67,6 +68,32 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ListenError(Exception):
+    """A listening socket could not be opened; the message names the address and the setting to change."""
+
+
+def listen(host: str, port: int, setting: str) -> socket.socket:
+    """:func:`bind_socket`, failing with a :class:`ListenError` that tells the operator what to change.
+
+    ``setting`` is the environment variable that chose ``port`` (``KILOWATT_OCPP_PORT``, ...).
+    """
+    try:
+        return bind_socket(host, port)
+    except OSError as exc:
+        raise ListenError(_listen_failure(host, port, setting, exc)) from None
+
+
+def _listen_failure(host: str, port: int, setting: str, exc: OSError) -> str:
+    where = f"cannot listen on {host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where}: port {port} is already in use; set {setting} to a free port"
+    if exc.errno == errno.EACCES:
+        return f"{where}: permission denied (ports below 1024 need privileges); set {setting} to another port"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"{where}: {host!r} is not an address of this machine; set KILOWATT_HOST"
+    return f"{where}: {exc.strerror or exc}; check {setting} and KILOWATT_HOST"
+
+
 class Application:
     def __init__(self, settings: Settings, role: Role = Role.all, bus: Bus | None = None):
         self.settings = settings
@@ -113,24 +140,55 @@ class Application:
         self.ocpp_port: int | None = None
 
     async def start(self, migrate: bool = True) -> None:
-        """Migrate the database and start listening; returns once both servers accept connections."""
-        if migrate:
-            await upgrade(self.engine)
-        if self.checkpointer is not None:
-            await self.checkpointer.start()
+        """Migrate the database and start listening; returns once both servers accept connections.
+
+        Both ports are taken before anything starts, so a port in use fails the start with a
+        :class:`ListenError` and nothing half-started (no gateway already admitting stations
+        whose API cannot come up).
+        """
+        ocpp_socket, http_socket = self._listen()
+        try:
+            if migrate:
+                await upgrade(self.engine)
+            if self.checkpointer is not None:
+                await self.checkpointer.start()
+        except BaseException:
+            for sock in (ocpp_socket, http_socket):
+                if sock is not None:
+                    sock.close()
+            raise
         self.services.reservations.start_sweeper(self.settings.reservation_sweep_interval_s)
-        if self.role in (Role.all, Role.gateway):
-            await self.gateway.start(bind_socket(self.settings.host, self.settings.ocpp_port))
+        if ocpp_socket is not None:
+            await self.gateway.start(ocpp_socket)
             self.ocpp_port = self.gateway.port
-        if self.role in (Role.all, Role.api):
-            await self._start_http()
+        if http_socket is not None:
+            await self._start_http(http_socket)
         log.info("kilowatt started", role=self.role.value, ocpp_port=self.ocpp_port, http_port=self.http_port)
 
-    async def _start_http(self) -> None:
+    def _listen(self) -> tuple[socket.socket | None, socket.socket | None]:
+        """The listening sockets of the gateway and of the API this role serves (None for the other)."""
+        host = self.settings.host
+        ocpp_socket = (
+            listen(host, self.settings.ocpp_port, "KILOWATT_OCPP_PORT") if self.role in (Role.all, Role.gateway) else None
+        )
+        try:
+            http_socket = (
+                listen(host, self.settings.http_port, "KILOWATT_HTTP_PORT") if self.role in (Role.all, Role.api) else None
+            )
+        except ListenError:
+            if ocpp_socket is not None:
+                ocpp_socket.close()
+            raise
+        return ocpp_socket, http_socket
+
+    async def _start_http(self, sock: socket.socket) -> None:
         from kilowatt.api.app import create_api
+        from kilowatt.api.auth import NO_TOKEN_CONFIGURED
+
+        if not self.settings.admin_token:  # said at start, not only in the 403 of the first write
+            log.warning(NO_TOKEN_CONFIGURED)
 
         api = create_api(self)
-        sock = bind_socket(self.settings.host, self.settings.http_port)
         self.http_port = sock.getsockname()[1]
         config = uvicorn.Config(api, log_config=None, access_log=False, lifespan="off", server_header=False)
         self._http = _EmbeddedUvicorn(config)

@@ -66,7 +66,7 @@ def tune_garbage_collection() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from kilowatt.app import Application
+    from kilowatt.app import Application, ListenError
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -80,7 +80,12 @@ def _serve(args: argparse.Namespace) -> int:
         get_logger("kilowatt.cli").info("event loop", loop=f"{type(loop).__module__}.{type(loop).__qualname__}")
         await Application(settings, Role(args.role)).run(stop)
 
-    run_server(main(), settings.event_loop)
+    try:
+        run_server(main(), settings.event_loop)
+    except ListenError as exc:  # an operator's configuration problem: one clear line, no traceback
+        get_logger("kilowatt.cli").error("cannot start", error=str(exc))
+        print(f"kilowatt serve: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

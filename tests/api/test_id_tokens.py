@@ -130,10 +130,12 @@ async def test_unusual_and_impossible_ids_in_the_path(api: httpx.AsyncClient) ->
         assert got.status_code == 200 and got.json()["id_token"] == token, (token, got.text)
         assert (await api.patch(path, json={"status": "Blocked"})).json()["status"] == "Blocked"
         assert (await api.delete(path)).status_code == 204
-    # A NUL or 37 characters cannot exist: 404, never 500.
-    for path in ("nul%00", "x" * 37):
-        assert (await api.get(f"/api/v1/id-tokens/{path}")).status_code == 404
-        assert (await api.delete(f"/api/v1/id-tokens/{path}")).status_code == 404
+    # A NUL, 37 characters or a trailing space cannot exist: 422 naming the path parameter, never 500.
+    for path in ("nul%00", "x" * 37, "TAG%20", "%09TAG"):
+        for method in ("GET", "DELETE"):
+            response = await api.request(method, f"/api/v1/id-tokens/{path}")
+            assert response.status_code == 422, (method, path, response.text)
+            assert response.json()["detail"][0]["loc"] == ["path", "id_token"]
 
 
 async def test_list_paginates_and_filters(api: httpx.AsyncClient) -> None:

@@ -218,10 +218,14 @@ async def test_list_filters_and_paginates_newest_first(csms: RunningCsms, api: h
         assert response.json()["detail"][0]["loc"] == ["query", field]
 
 
-async def test_unknown_transactions_are_404(api: httpx.AsyncClient) -> None:
-    for tx_id in ("1", "0", "-1", str(2**63), "99999999999999999999999"):
+async def test_unknown_transactions_are_404_and_impossible_ids_422(api: httpx.AsyncClient) -> None:
+    for tx_id in ("1", str(2**63 - 1)):
         response = await api.get(f"/api/v1/transactions/{tx_id}")
         assert response.status_code == 404, (tx_id, response.text)
         assert response.json() == {"detail": f"transaction {int(tx_id)} not found"}
+    for tx_id in ("0", "-1", str(2**63), "99999999999999999999999"):
+        response = await api.get(f"/api/v1/transactions/{tx_id}")
+        assert response.status_code == 422, (tx_id, response.text)
+        assert response.json()["detail"][0]["loc"] == ["path", "transaction_id"]
     not_a_number = await api.get("/api/v1/transactions/abc")
     assert not_a_number.status_code == 422 and not_a_number.json()["detail"][0]["loc"] == ["path", "transaction_id"]

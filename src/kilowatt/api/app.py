@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 import kilowatt
-from kilowatt.services.common import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from kilowatt.app import Application
@@ -23,14 +23,21 @@ Authentication: `Authorization: Bearer <token>`, where the token is `KILOWATT_AD
 (`/api/v1/api-keys`). Roles: viewer reads; operator also sends commands and manages id tokens; admin
 also manages stations and API keys. Without `KILOWATT_ADMIN_TOKEN` configured the API is read-only and
 API keys are not consulted. Every write is recorded in `/api/v1/audit-log`. Lists are paginated with `limit` (at most 500) and `offset` and return
-`{"items": [...], "total": N, "limit": L, "offset": O}`. Errors are JSON `{"detail": "..."}` with a
-4xx status that says what was wrong.
+`{"items": [...], "total": N, "limit": L, "offset": O}`. Errors are JSON `{"detail": ...}` with a
+4xx status that says what was wrong: a sentence, or for a request that breaks the schema (422) a list naming
+each bad field. Timestamps are RFC 3339 strings with a time zone.
 """
+
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
+"""Swagger UI's files, shipped in the package: /docs must work on an operator's network without internet."""
+DOCS_ASSETS = "/docs/assets"
+
 
 
 def create_api(application: Application) -> FastAPI:
     from kilowatt.api.audit import AuditMiddleware
-    from kilowatt.api.commands import install_error_handlers
+    from kilowatt.api.commands import install_command_error_handler
+    from kilowatt.api.errors import install_error_handlers
     from kilowatt.api.routes import (
         api_keys,
         audit_log,
@@ -49,45 +56,31 @@ def create_api(application: Application) -> FastAPI:
         title="Kilowatt CSMS",
         version=kilowatt.__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     api.state.application = application
     api.state.settings = application.settings
     api.state.services = application.services
 
-    @api.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+    install_error_handlers(api)
+    install_command_error_handler(api)
+    api.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 
-    @api.exception_handler(Conflict)
-    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @api.exception_handler(Invalid)
-    async def _invalid(request: Request, exc: Invalid) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @api.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI echoes each bad value back as "input"; for a password that would leak it into
-        # responses and logs. The location and message say enough.
-        errors = [{k: v for k, v in error.items() if k not in ("input", "ctx", "url")} for error in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
-
-    @api.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    @api.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Kilowatt CSMS API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            oauth2_redirect_url=None,
+        )
 
     api.include_router(health.router)
-    install_error_handlers(api)
-    for module in (stations, id_tokens, transactions, commands):
+    for module in (stations, id_tokens, transactions, commands, local_list, reservations, charging, firmware, api_keys, audit_log):
         api.include_router(module.router, prefix="/api/v1")
-    api.include_router(local_list.router, prefix="/api/v1")
-    api.include_router(reservations.router, prefix="/api/v1")
-    api.include_router(charging.router, prefix="/api/v1")
-    api.include_router(firmware.router, prefix="/api/v1")
-    api.include_router(api_keys.router, prefix="/api/v1")
-    api.include_router(audit_log.router, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

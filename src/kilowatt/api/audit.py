@@ -33,16 +33,24 @@ MAX_REQUEST_BODY_BYTES = 1024 * 1024  # no API request needs more; a local list 
 class _BodyTooLarge(Exception):
     pass
 
-def recorded_body(raw: bytes) -> Any:
-    """What is stored of a request body: the redacted JSON, or a note saying why not."""
+
+def recorded_body(raw: bytes) -> dict[str, Any] | None:
+    """What is stored of a request body: always an object (or None for no body).
+
+    The redacted JSON when it is an object; other JSON (``7``, ``"x"``, ``[1]``) wrapped as
+    ``{"json": <value>}``; otherwise a note saying why it was not recorded. Always an object because
+    a bare scalar in a JSON column does not read back as JSON everywhere: SQLite's NUMERIC affinity
+    stores the text ``7`` as the integer 7, and the log page holding it could not be shown.
+    """
     if not raw:
         return None
     if len(raw) > MAX_RECORDED_BODY_BYTES:
         return {"not_recorded": f"body of {len(raw)} bytes is over {MAX_RECORDED_BODY_BYTES}"}
     try:
-        return redact(orjson.loads(raw))
+        body = redact(orjson.loads(raw))
     except orjson.JSONDecodeError:
         return {"not_recorded": f"body of {len(raw)} bytes is not JSON"}
+    return body if isinstance(body, dict) else {"json": body}
 
 
 class AuditMiddleware:

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kilowatt.api.errors import CommandError
 from kilowatt.services.commands import (
     CommandAnswer,
     CommandFailed,
@@ -43,23 +44,6 @@ class CommandResponse(BaseModel):
     duration_ms: float
 
 
-class CommandError(BaseModel):
-    detail: str
-    command_id: int | None = None
-    error_code: str | None = Field(None, description="The station's CALLERROR code (502 only)")
-    error_description: str | None = None
-    error_details: dict[str, Any] | None = None
-
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {"model": CommandError, "description": "The station is not connected"},
-    422: {"model": CommandError, "description": "Invalid request for this station's OCPP version"},
-    429: {"model": CommandError, "description": "Too many commands queued for this station"},
-    502: {"model": CommandError, "description": "The station answered with a CALLERROR"},
-    504: {"model": CommandError, "description": "The station did not answer in time"},
-}
-
-
 def command_response(answer: CommandAnswer) -> CommandResponse:
     return CommandResponse(
         command_id=answer.command_id,
@@ -72,7 +56,9 @@ def command_response(answer: CommandAnswer) -> CommandResponse:
     )
 
 
-def install_error_handlers(api: FastAPI) -> None:
+def install_command_error_handler(api: FastAPI) -> None:
+    """A failed command answers the status of the table above with a :class:`CommandError`."""
+
     @api.exception_handler(CommandFailed)
     async def _command_failed(request: Request, exc: CommandFailed) -> JSONResponse:
         body = CommandError(detail=str(exc), command_id=exc.command_id)

@@ -8,13 +8,24 @@ time is ambiguous, so it is refused with 422) and are stored in UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from annotated_types import Ge, Le
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from kilowatt.services.stations import MAX_STATION_ID_LENGTH, valid_station_id
+from kilowatt.services.stations import MAX_STATION_ID_LENGTH
 
 T = TypeVar("T")
 
@@ -25,34 +36,101 @@ IdTokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
 IdTokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"]
 
 
-# --- value checks shared by bodies, paths and query parameters ----------------------------------
+# --- value rules shared by bodies, paths and query parameters -------------------------------------
+# Each rule is written once, as a type whose JSON schema states it (pattern, bounds), so a client
+# reading /openapi.json knows what is refused and every input is checked before it reaches a
+# service, a header or the database.
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+DB_ID_MAX = 2**63 - 1  # our ids are BIGINT on PostgreSQL
+
+Int32 = Annotated[int, Ge(INT32_MIN), Le(INT32_MAX)]
+"""An OCPP integer: OCPP 2.0.1 defines integer as 32-bit signed, so nothing larger can be sent to a station."""
+NonNegativeInt32 = Annotated[int, Ge(0), Le(INT32_MAX)]
+"""An OCPP integer that cannot be negative: EVSE and connector ids, seconds, stack levels, retries."""
+PositiveInt32 = Annotated[int, Ge(1), Le(INT32_MAX)]
+DbId = Annotated[int, Ge(1), Le(DB_ID_MAX)]
+"""A Kilowatt database id (a transaction's, an API key's): 63-bit, starting at 1."""
+Float = Annotated[float, Field(allow_inf_nan=False)]
+"""A finite number: infinity and NaN have no JSON spelling and no meaning as a limit."""
+
+# No NUL (PostgreSQL text cannot hold it) nor other control characters (C0, DEL, C1).
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+# What may not open or close an id: controls, spaces and the other whitespace str.isspace knows.
+_EDGE = _CONTROL + r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+PRINTABLE_PATTERN = rf"^[^{_CONTROL}]*$"
+# OCPP 2.0.1 identifierString less ':' — the identity is the HTTP Basic user name, which ends at the first ':'.
+STATION_ID_PATTERN = r"^[A-Za-z0-9*_=+|@.\-]+$"
+ID_TOKEN_PATTERN = rf"^[^{_EDGE}]([^{_CONTROL}]*[^{_EDGE}])?$"
+
+_STATION_ID_RULE = (
+    f"1 to {MAX_STATION_ID_LENGTH} characters of A-Z a-z 0-9 * - _ = + | @ . "
+    "(OCPP 2.0.1 identifierString; no ':', which would end the HTTP Basic user name)"
+)
+_ID_TOKEN_RULE = (
+    f"1 to {MAX_ID_TOKEN_LENGTH} characters without control characters, not starting or ending with whitespace"
+)
 
 
-def is_station_id(value: str) -> bool:
-    """The rule the gateway applies to the id in ``/ocpp/{station_id}`` (see ``valid_station_id``)."""
-    return valid_station_id(value)
+def _whole(pattern: str) -> re.Pattern[str]:
+    """``pattern`` matched against the whole string: Python's ``$`` would also let a final newline through."""
+    return re.compile(pattern.removeprefix("^").removesuffix("$"))
 
 
-def is_id_token(value: str) -> bool:
-    return 0 < len(value) <= MAX_ID_TOKEN_LENGTH and value.isprintable()
+def _matching(pattern: str, rule: str):  # noqa: ANN202 - a validator factory
+    compiled = _whole(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return check
 
 
-def _station_id(value: str) -> str:
-    if not is_station_id(value):
-        raise ValueError(f"a station id is 1 to {MAX_STATION_ID_LENGTH} printable characters without '/' or ':'")
-    return value
+def _string(min_length: int, max_length: int, pattern: str, rule: str) -> Any:
+    """A string type whose schema carries its length and pattern, refused with ``rule`` as the message."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(_matching(pattern, rule)),
+        WithJsonSchema({"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern}),
+    ]
 
 
-def _id_token(value: str) -> str:
-    if not is_id_token(value):
-        raise ValueError(f"an id token is 1 to {MAX_ID_TOKEN_LENGTH} printable characters")
-    return value
+def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads as a type
+    """Free text of bounded length without NUL (PostgreSQL text cannot store it)."""
+    return _string(min_length, max_length, NO_NUL_PATTERN, "NUL characters are not allowed")
 
 
-def _printable(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("only printable characters are allowed")
-    return value
+def PrintableText(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads as a type
+    """Bounded text without control characters: names, keys, kinds."""
+    return _string(min_length, max_length, PRINTABLE_PATTERN, "control characters are not allowed")
+
+
+StationId = _string(1, MAX_STATION_ID_LENGTH, STATION_ID_PATTERN, f"a station id is {_STATION_ID_RULE}")
+IdTokenValue = _string(1, MAX_ID_TOKEN_LENGTH, ID_TOKEN_PATTERN, f"an id token is {_ID_TOKEN_RULE}")
+Printable = PrintableText(255)
+
+
+
+
+# RFC 3339 date-time: a string, with seconds and a time zone. Numbers (``until=0.5``) and the other
+# ISO 8601 spellings pydantic would take are refused, so a client's mistake is not read as a date.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_TIMESTAMP_RULE = "a timestamp is an RFC 3339 string with a time zone, e.g. 2030-05-01T10:00:00Z"
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, datetime):  # built in Python, not parsed from a request
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError(_TIMESTAMP_RULE)
+    try:
+        return datetime.fromisoformat(value.upper().replace(" ", "T"))
+    except ValueError as exc:
+        raise ValueError(f"{_TIMESTAMP_RULE} ({exc})") from None
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -64,20 +142,19 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("timestamp is out of range once converted to UTC") from None
 
 
-StationId = Annotated[str, AfterValidator(_station_id)]
-IdTokenValue = Annotated[str, AfterValidator(_id_token)]
-Printable = Annotated[str, AfterValidator(_printable)]
-UtcInput = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-"""A timestamp in a request: must carry an offset; converted to UTC."""
 def _format_utc(value: datetime) -> str:
     return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+_DATE_TIME_SCHEMA = {"type": "string", "format": "date-time", "examples": ["2030-05-01T10:00:00.000000Z"]}
+
+UtcInput = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_to_utc), WithJsonSchema(_DATE_TIME_SCHEMA)]
+"""A timestamp in a request: an RFC 3339 string with an offset; converted to UTC."""
 Utc = Annotated[
     datetime,
     AfterValidator(_to_utc),
     PlainSerializer(_format_utc, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2030-05-01T10:00:00.000000Z"]}),
+    WithJsonSchema(_DATE_TIME_SCHEMA),
 ]
 """A timestamp in a response: always UTC, always with microseconds and ``Z``, so every timestamp reads alike."""
 Password = Annotated[
@@ -85,20 +162,22 @@ Password = Annotated[
     Field(
         min_length=MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD_LENGTH,
+        pattern=NO_NUL_PATTERN,
         description=f"HTTP Basic password (OCPP AuthorizationKey), {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
         " Stored as a salted hash and never returned.",
     ),
 ]
 
 
+class RequestBody(BaseModel):
+    """Every request body: unknown fields are refused (a typo is not silently ignored) and types are
+    strict (``"5"`` is not a number, ``1`` is not ``true``), as the OpenAPI schema says."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class ErrorOut(BaseModel):
-    """Every 4xx answer except validation errors (whose ``detail`` is a list naming each field)."""
-
-    detail: str = Field(examples=["station 'CP-1' not found"])
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -149,12 +228,9 @@ class StationOut(_Out):
     connectors: list[ConnectorOut]
 
 
-class StationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StationCreate(RequestBody):
     id: StationId = Field(
-        description=f"The identity the station connects with (ws://HOST/ocpp/{{id}}): 1 to {MAX_STATION_ID_LENGTH}"
-        " printable characters, no '/'",
+        description=f"The identity the station connects with (ws://HOST/ocpp/{{id}}): {_STATION_ID_RULE}",
         examples=["CP-1"],
     )
     password: Password | None = None
@@ -164,10 +240,8 @@ class StationCreate(BaseModel):
     )
 
 
-class StationUpdate(BaseModel):
+class StationUpdate(RequestBody):
     """Only the fields sent are changed. ``password: null`` removes the password."""
-
-    model_config = ConfigDict(extra="forbid")
 
     password: Password | None = None
     # Absent means unchanged; null is refused (422): these fields cannot be empty.
@@ -213,7 +287,7 @@ class StationEventPage(PageOut[StationEventOut]):
 # --- id tokens ----------------------------------------------------------------------------------
 
 _ID_TOKEN_DESCRIPTION = (
-    f"The identifier a driver presents (RFID UID, app id...): 1 to {MAX_ID_TOKEN_LENGTH} printable characters."
+    f"The identifier a driver presents (RFID UID, app id...): {_ID_TOKEN_RULE}."
     " OCPP 1.6 stations can only present idTags of up to 20 characters."
 )
 
@@ -228,9 +302,7 @@ class IdTokenOut(_Out):
     updated_at: Utc
 
 
-class IdTokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IdTokenCreate(RequestBody):
     id_token: IdTokenValue = Field(description=_ID_TOKEN_DESCRIPTION, examples=["04A2B3C4D5E6F7"])
     status: IdTokenStatus = "Accepted"
     type: IdTokenType = "ISO14443"
@@ -240,10 +312,8 @@ class IdTokenCreate(BaseModel):
     parent_id_token: IdTokenValue | None = Field(None, description="An existing id token this one belongs to (its group)")
 
 
-class IdTokenUpdate(BaseModel):
+class IdTokenUpdate(RequestBody):
     """Only the fields sent are changed. ``expiry_date: null`` and ``parent_id_token: null`` clear them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: IdTokenStatus = None  # type: ignore[assignment]  # absent: unchanged; null: 422
     type: IdTokenType = None  # type: ignore[assignment]
@@ -309,12 +379,8 @@ class TransactionPage(PageOut[TransactionOut]):
 Role = Literal["admin", "operator", "viewer"]
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Printable = Field(
-        min_length=1,
-        max_length=64,
+class ApiKeyCreate(RequestBody):
+    name: PrintableText(64, min_length=1) = Field(  # type: ignore[valid-type]
         description="Who or what holds the key (a person, a service); the audit log names callers by it. "
         "Unique among active keys.",
         examples=["billing-service"],
@@ -358,22 +424,12 @@ class AuditEntryOut(_Out):
     method: str
     path: str = Field(description="The request path, with its query string")
     status_code: int = Field(description="The HTTP status answered")
-    body: Any = Field(description="The JSON request body with secrets replaced by \"***\"; null when empty")
+    body: dict[str, Any] | None = Field(
+        description="The JSON request body with secrets replaced by \"***\"; null when empty. A body that is JSON "
+        "but not an object is recorded as {\"json\": <value>}; one that is not JSON, or is over 64 KiB, as "
+        "{\"not_recorded\": \"<why>\"}"
+    )
 
 
 class AuditPage(PageOut[AuditEntryOut]):
     pass
-
-
-_ERROR_MEANINGS = {
-    401: "Missing or wrong bearer token",
-    403: "Refused: no admin token is configured (writes), or the caller's role is not enough",
-    404: "Not found",
-    409: "Conflicts with what is stored (e.g. the id exists already)",
-    422: "Invalid request; `detail` names the field",
-}
-
-
-def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
-    """OpenAPI entries for the 4xx answers a route can give, all shaped ``{"detail": ...}``."""
-    return {code: {"model": ErrorOut, "description": _ERROR_MEANINGS[code]} for code in codes if code != 422}

@@ -85,6 +85,32 @@ class StationSession:
         """The endpoint's handler: this station's CALLs go to its version's handlers, with its context."""
         return self.handlers.handle(self.context, call)
 
+    def release(self) -> None:
+        """Break the session <-> endpoint cycle (the endpoint's handler is this session's bound method).
+
+        Called once the connection is over, so that reference counting frees the session at once
+        instead of leaving it to the cyclic collector, which runs its oldest generation rarely.
+        """
+        self.endpoint = None  # type: ignore[assignment]
+        self.caller = None
+
+
+class _ServerConnection(ServerConnection):
+    """websockets' connection, without the reference cycles a lost one leaves behind.
+
+    When a socket is lost — before, during or after the handshake — websockets keeps the
+    exceptions that ended it: the parser's (``protocol.parser_exc``, ``protocol.handshake_exc``) and
+    the transport's (``connection_exc``). Each holds its traceback, whose frames hold the protocol
+    that holds the exception: a cycle only the cyclic collector frees, and an aborted handshake has
+    usually lived long enough to be promoted to the oldest generation, which is collected rarely.
+    The exceptions stay (websockets reads them to build ``ConnectionClosed``); their tracebacks go.
+    """
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        for kept in (self.protocol.parser_exc, self.protocol.handshake_exc, self.connection_exc):
+            _drop_tracebacks(kept)
+
 
 class Gateway:
     def __init__(self, settings: Settings, stations: StationService, bus: Bus, adapters: dict[str, OcppAdapter]):
@@ -128,6 +154,7 @@ class Gateway:
             "close_timeout": min(interval / 4, 10.0) if interval else 10.0,
             "compression": None,  # OCPP frames are small; deflate state would cost ~100 KiB per socket
             "server_header": None,
+            "create_connection": _ServerConnection,
         }
         if sock is not None:
             self._server = await serve(self._handle, sock=sock, **options)
@@ -299,6 +326,7 @@ class Gateway:
                 self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
                 await self.bus.detach(station_id, session.caller)
                 await self.stations.disconnected(station_id, self.settings.node_id)
+            session.release()
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
 
 
@@ -351,5 +379,21 @@ def _refuse(connection: ServerConnection, status: http.HTTPStatus, reason: str, 
 
 
 def _remote(connection: ServerConnection) -> str | None:
-    address = connection.remote_address
+    """The peer's ``host:port``; None once the socket is gone (uvloop then raises instead of answering None)."""
+    try:
+        address = connection.remote_address
+    except (AttributeError, OSError):
+        return None
     return f"{address[0]}:{address[1]}" if address else None
+
+
+def _drop_tracebacks(exc: BaseException | None) -> None:
+    """Drop the tracebacks of ``exc`` and of the exceptions chained to it (their frames hold their raisers)."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += (current.__cause__, current.__context__)

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import Principal, admin
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage, error_responses
+from kilowatt.api.errors import error_responses
+from kilowatt.api.links import location
+from kilowatt.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage, DbId
 from kilowatt.services.api_keys import ApiKeyService
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])
 
 Admin = Annotated[Principal, Depends(admin)]
-KeyId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The key's id (not the key)")]
+KeyId = Annotated[DbId, Path(description="The key's id (not the key)")]
 
 
 def _service(request: Request) -> ApiKeyService:
@@ -28,7 +30,7 @@ Keys = Annotated[ApiKeyService, Depends(_service)]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=error_responses(401, 403, 409),
+    responses=error_responses(403, 409, 413),
     summary="Create an API key",
     description="Answers the key in `key` — this once: only its SHA-256 is stored, so a lost key cannot be shown "
     "again (revoke it and create another). Send it as `Authorization: Bearer <key>`. A `name` used by "
@@ -36,14 +38,14 @@ Keys = Annotated[ApiKeyService, Depends(_service)]
 )
 async def create_api_key(body: ApiKeyCreate, keys: Keys, who: Admin, response: Response) -> ApiKeyCreated:
     created = await keys.create(body.name, body.role, created_by=who.name)
-    response.headers["Location"] = f"/api/v1/api-keys/{created.row.id}"
+    response.headers["Location"] = location("/api/v1/api-keys", created.row.id)
     return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(created.row).model_dump(), "key": created.key})
 
 
 @router.get(
     "",
     response_model=ApiKeyPage,
-    responses=error_responses(401, 403),
+    responses=error_responses(403),
     summary="List API keys",
     description="Keys oldest first, revoked ones included unless `revoked=false`. Never the key or its hash: "
     "`prefix` tells them apart.",
@@ -63,7 +65,7 @@ async def list_api_keys(
 @router.get(
     "/{key_id}",
     response_model=ApiKeyOut,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404),
     summary="Get an API key",
     description="The key's record (never the key or its hash).",
 )
@@ -74,7 +76,7 @@ async def get_api_key(key_id: KeyId, keys: Keys, who: Admin) -> ApiKeyOut:
 @router.delete(
     "/{key_id}",
     response_model=ApiKeyOut,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404, 413),
     summary="Revoke an API key",
     description="The key is refused (401) from the next request on. Its record stays, with `revoked_at`, so the "
     "audit log's names keep their meaning; revoking it again changes nothing.",

@@ -8,8 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from kilowatt.api.auth import operator
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import AuditEntryOut, AuditPage, UtcInput, error_responses
+from kilowatt.api.errors import error_responses
+from kilowatt.api.schemas import AuditEntryOut, AuditPage, PrintableText, Text, UtcInput
 from kilowatt.services.audit import AuditFilter, AuditService
+
+PrincipalName = PrintableText(64)
+PathPrefix = Text(255)
 
 router = APIRouter(prefix="/audit-log", tags=["audit log"])
 
@@ -22,7 +26,7 @@ def _service(request: Request) -> AuditService:
     "",
     response_model=AuditPage,
     dependencies=[Depends(operator)],
-    responses=error_responses(401, 403),
+    responses=error_responses(403),
     summary="The audit log",
     description="Every POST, PUT, PATCH and DELETE under /api/v1, whatever its outcome (refusals included), "
     "newest first: who (`principal`, `role`), what (`method`, `path`, `body` with secrets replaced by "
@@ -31,13 +35,13 @@ def _service(request: Request) -> AuditService:
 async def list_audit_log(
     audit: Annotated[AuditService, Depends(_service)],
     page: Paginated,
-    principal: Annotated[str | None, Query(max_length=64, description="Only this caller (an API key's name, admin-token, ...)")] = None,
+    principal: Annotated[PrincipalName | None, Query(description="Only this caller (an API key's name, admin-token, ...)")] = None,
     method: Annotated[Literal["POST", "PUT", "PATCH", "DELETE"] | None, Query(description="Only this method")] = None,
     path: Annotated[
-        str | None, Query(max_length=255, description="Only paths starting with this, e.g. /api/v1/stations/CP-1")
+        PathPrefix | None, Query(description="Only paths starting with this, e.g. /api/v1/stations/CP-1")
     ] = None,
-    since: Annotated[UtcInput | None, Query(description="Only entries at or after this time (ISO 8601 with a zone)")] = None,
-    until: Annotated[UtcInput | None, Query(description="Only entries before this time (ISO 8601 with a zone)")] = None,
+    since: Annotated[UtcInput | None, Query(description="Only entries at or after this time (RFC 3339 with a time zone)")] = None,
+    until: Annotated[UtcInput | None, Query(description="Only entries before this time (RFC 3339 with a time zone)")] = None,
 ) -> AuditPage:
     result = await audit.list(
         limit=page.limit,

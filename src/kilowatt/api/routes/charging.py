@@ -2,65 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
-from kilowatt.api.routes.commands import Body, RequiredTarget, StationId
-from kilowatt.api.schemas import Utc, UtcInput, error_responses
+from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.errors import error_responses
+from kilowatt.api.profiles import ChargingProfile, Purpose, RateUnit
+from kilowatt.api.routes.commands import RequiredTarget, StationId
+from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
 from kilowatt.ocpp.services import Services
 
-router = APIRouter(tags=["smart charging"], responses={**ERROR_RESPONSES, **error_responses(401, 404)})
-
-Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
-RateUnit = Literal["A", "W"]
-
-
-class ChargingSchedulePeriod(Body):
-    start_period: int = Field(ge=0, description="Seconds from the start of the schedule")
-    limit: float = Field(ge=0, description="In the schedule's charging_rate_unit (A or W)")
-    number_phases: int | None = Field(None, ge=1, le=3)
-
-
-class ChargingSchedule(Body):
-    duration: int | None = Field(None, ge=0, description="Seconds; the last period lasts until the profile ends when omitted")
-    start_schedule: UtcInput | None = None
-    charging_rate_unit: RateUnit
-    charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1)
-    min_charging_rate: float | None = Field(None, ge=0)
-
-
-class ChargingProfile(Body):
-    """An OCPP 1.6 ChargingProfile in snake_case."""
-
-    charging_profile_id: int
-    transaction_id: int | None = Field(None, description="Only for a TxProfile")
-    stack_level: int = Field(ge=0)
-    charging_profile_purpose: Purpose
-    charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
-    recurrency_kind: Literal["Daily", "Weekly"] | None = Field(None, description="Required when the kind is Recurring")
-    valid_from: UtcInput | None = None
-    valid_to: UtcInput | None = None
-    charging_schedule: ChargingSchedule
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ChargingProfile:
-        if self.charging_profile_kind == "Recurring" and self.recurrency_kind is None:
-            raise ValueError("a Recurring profile needs recurrency_kind")
-        if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":
-            raise ValueError("transaction_id is only for a TxProfile")
-        return self
-
+router = APIRouter(tags=["smart charging"], responses=error_responses(403, 404, 413, command=True))
 
 class SetChargingProfileBody(RequiredTarget):
     charging_profile: ChargingProfile
 
 
 class CompositeScheduleBody(RequiredTarget):
-    duration: int = Field(ge=1, description="Seconds from now the schedule should cover")
+    duration: PositiveInt32 = Field(description="Seconds from now the schedule should cover")
     charging_rate_unit: RateUnit | None = None
 
 
@@ -106,7 +68,6 @@ def _target(body: RequiredTarget) -> int:
     description="Stored once the station answers Accepted, replacing a stored profile with the same id on the "
     "station, or with the same EVSE, stack level and purpose (as OCPP 1.6 replaces them).",
     response_model=SetProfileOut,
-    responses=error_responses(403),
 )
 async def set_charging_profile(
     request: Request, body: SetChargingProfileBody, station_id: str = StationId, who: Principal = Depends(operator)
@@ -127,7 +88,7 @@ async def set_charging_profile(
 async def list_charging_profiles(
     request: Request,
     station_id: str = StationId,
-    evse_id: int | None = Query(None, ge=0, description="Only this EVSE's profiles"),
+    evse_id: NonNegativeInt32 | None = Query(None, description="Only this EVSE's profiles"),
     who: Principal = Depends(reader),
 ) -> StoredProfilesOut:
     services = _services(request)
@@ -143,16 +104,15 @@ async def list_charging_profiles(
     "otherwise every profile matching all the filters given (none: every profile). On Accepted the matching "
     "stored profiles are removed.",
     response_model=ClearProfilesOut,
-    responses=error_responses(403),
 )
 async def clear_charging_profiles(
     request: Request,
     station_id: str = StationId,
-    charging_profile_id: int | None = Query(None, description="The profile to clear"),
-    evse_id: int | None = Query(None, ge=0, description="EVSE (OCPP 1.6 connectorId; 0: the whole station)"),
-    connector_id: int | None = Query(None, ge=0, description="Alone, the OCPP 1.6 connectorId"),
+    charging_profile_id: Int32 | None = Query(None, description="The profile to clear"),
+    evse_id: NonNegativeInt32 | None = Query(None, description="EVSE (OCPP 1.6 connectorId; 0: the whole station)"),
+    connector_id: NonNegativeInt32 | None = Query(None, description="Alone, the OCPP 1.6 connectorId"),
     purpose: Purpose | None = Query(None, description="chargingProfilePurpose"),
-    stack_level: int | None = Query(None, ge=0),
+    stack_level: NonNegativeInt32 | None = Query(None),
     who: Principal = Depends(operator),
 ) -> ClearProfilesOut:
     services = _services(request)
@@ -174,7 +134,6 @@ async def clear_charging_profiles(
     description="The station's own computation of the limits it will apply on the EVSE for `duration` seconds "
     "from now, returned as it answered (`response.chargingSchedule`).",
     response_model=CommandResponse,
-    responses=error_responses(403),
 )
 async def composite_schedule(
     request: Request, body: CompositeScheduleBody, station_id: str = StationId, who: Principal = Depends(operator)

@@ -9,43 +9,63 @@ as the 1.6 connectorId too.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
-from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.errors import error_responses
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.profiles import ChargingProfile
+from kilowatt.api.schemas import (
+    IdTokenValue,
+    Int32,
+    NonNegativeInt32,
+    PrintableText,
+    RequestBody,
+    Text,
+    UtcInput,
+)
+from kilowatt.api.schemas import StationId as StationIdValue
 from kilowatt.ocpp.services import Services
-from kilowatt.services.common import NotFound
 from kilowatt.services.configuration import STATION_PASSWORD_KEYS
 from kilowatt.services.data_transfer import DataTransferAnswer
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from kilowatt.services.redaction import secret_setting
-from kilowatt.services.stations import valid_station_id
 
-router = APIRouter(tags=["remote operations"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["remote operations"], responses=error_responses(403, 404, 413, command=True))
 
-def _station_id(station_id: str = Path(description="Station id")) -> str:
-    # An id no station can have names nothing; checking here also keeps NUL bytes away from PostgreSQL.
-    if not valid_station_id(station_id):
-        raise NotFound(f"station {station_id!r} not found")
+# OCPP's own bounds (2.0.1 string lengths; 1.6 leaves most unbounded, and a station would refuse more).
+Uri = Text(512)
+Pem = Text(10_000)
+Name = PrintableText(50, min_length=1)
+
+
+def _station_id(station_id: Annotated[StationIdValue, Path(description="Station id")]) -> str:
     return station_id
 
 
 StationId = Depends(_station_id)
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Body = RequestBody
 
 
 class Target(Body):
-    evse_id: int | None = Field(None, ge=0, description="EVSE (OCPP 1.6: the connectorId)")
-    connector_id: int | None = Field(None, ge=0, description="Connector; alone, the OCPP 1.6 connectorId")
+    evse_id: NonNegativeInt32 | None = Field(None, description="EVSE (OCPP 1.6: the connectorId)")
+    connector_id: NonNegativeInt32 | None = Field(None, description="Connector; alone, the OCPP 1.6 connectorId")
 
 
-class RequiredTarget(Target):
+class RequiredTarget(Body):
+    """A command that needs a target: ``evse_id``, or for OCPP 1.6 ``connector_id`` (omitted, not null)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["evse_id"]}, {"required": ["connector_id"]}]})
+
+    evse_id: NonNegativeInt32 = Field(None, description="EVSE (OCPP 1.6: the connectorId)")  # type: ignore[assignment]
+    connector_id: NonNegativeInt32 = Field(  # type: ignore[assignment]
+        None, description="Connector; alone, the OCPP 1.6 connectorId"
+    )
+
     @model_validator(mode="after")
     def _one_target(self) -> RequiredTarget:
         if self.evse_id is None and self.connector_id is None:
@@ -58,12 +78,12 @@ class ResetBody(Body):
 
 
 class RemoteStartBody(Target):
-    id_token: str = Field(min_length=1, max_length=36)
-    charging_profile: dict[str, Any] | None = Field(None, description="A TxProfile charging profile, snake_case fields")
+    id_token: IdTokenValue
+    charging_profile: ChargingProfile | None = Field(None, description="A TxProfile charging profile")
 
 
 class RemoteStopBody(Body):
-    transaction_id: int
+    transaction_id: Int32 = Field(description="The transaction's OCPP transactionId")
 
 
 class AvailabilityBody(Target):
@@ -71,78 +91,78 @@ class AvailabilityBody(Target):
 
 
 class TriggerBody(Target):
-    requested_message: str = Field(description="e.g. BootNotification, Heartbeat, MeterValues, StatusNotification")
+    requested_message: Name = Field(description="e.g. BootNotification, Heartbeat, MeterValues, StatusNotification")
 
 
 class DataTransferBody(Body):
-    vendor_id: str = Field(min_length=1, max_length=255)
-    message_id: str | None = Field(None, max_length=50)
-    data: str | None = None
+    vendor_id: Text(255, min_length=1)  # type: ignore[valid-type]
+    message_id: Text(50) | None = None  # type: ignore[valid-type]
+    data: Text(65_536) | None = None  # type: ignore[valid-type]
 
 
 class GetConfigurationBody(Body):
-    keys: list[str] | None = Field(None, description="Keys to read; all when omitted")
+    keys: list[Name] | None = Field(None, max_length=500, description="Keys to read; all when omitted")  # type: ignore[valid-type]
 
 
 class ChangeConfigurationBody(Body):
-    key: str = Field(min_length=1, max_length=50)
-    value: str = Field(max_length=500)
+    key: Name  # type: ignore[valid-type]
+    value: Text(500)  # type: ignore[valid-type]
 
 
 class FirmwareBody(Body):
-    location: str = Field(description="URI the station downloads the firmware from")
-    retrieve_date: datetime
-    retries: int | None = Field(None, ge=0)
-    retry_interval: int | None = Field(None, ge=0)
+    location: Uri = Field(description="URI the station downloads the firmware from")  # type: ignore[valid-type]
+    retrieve_date: UtcInput
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = None
 
 
 class SignedFirmware(Body):
-    location: str
-    retrieve_date_time: datetime
-    install_date_time: datetime | None = None
-    signing_certificate: str
-    signature: str
+    location: Uri  # type: ignore[valid-type]
+    retrieve_date_time: UtcInput
+    install_date_time: UtcInput | None = None
+    signing_certificate: Pem  # type: ignore[valid-type]
+    signature: Text(800)  # type: ignore[valid-type]
 
 
 class SignedFirmwareBody(Body):
-    request_id: int
+    request_id: Int32
     firmware: SignedFirmware
-    retries: int | None = Field(None, ge=0)
-    retry_interval: int | None = Field(None, ge=0)
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = None
 
 
 class DiagnosticsBody(Body):
-    location: str = Field(description="URI the station uploads the diagnostics file to")
-    retries: int | None = Field(None, ge=0)
-    retry_interval: int | None = Field(None, ge=0)
-    start_time: datetime | None = None
-    stop_time: datetime | None = None
+    location: Uri = Field(description="URI the station uploads the diagnostics file to")  # type: ignore[valid-type]
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = None
+    start_time: UtcInput | None = None
+    stop_time: UtcInput | None = None
 
 
 class LogParameters(Body):
-    remote_location: str
-    oldest_timestamp: datetime | None = None
-    latest_timestamp: datetime | None = None
+    remote_location: Uri  # type: ignore[valid-type]
+    oldest_timestamp: UtcInput | None = None
+    latest_timestamp: UtcInput | None = None
 
 
 class LogBody(Body):
     log_type: Literal["DiagnosticsLog", "SecurityLog"]
-    request_id: int
+    request_id: Int32
     log: LogParameters
-    retries: int | None = Field(None, ge=0)
-    retry_interval: int | None = Field(None, ge=0)
+    retries: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = None
 
 
 class InstallCertificateBody(Body):
-    certificate_type: str = Field(description="e.g. CentralSystemRootCertificate, ManufacturerRootCertificate")
-    certificate: str = Field(description="PEM")
+    certificate_type: Name = Field(description="e.g. CentralSystemRootCertificate, ManufacturerRootCertificate")  # type: ignore[valid-type]
+    certificate: Pem = Field(description="PEM")  # type: ignore[valid-type]
 
 
 class CertificateHashData(Body):
     hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
-    issuer_name_hash: str
-    issuer_key_hash: str
-    serial_number: str
+    issuer_name_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
+    issuer_key_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
+    serial_number: PrintableText(40, min_length=1)  # type: ignore[valid-type]
 
 
 class DeleteCertificateBody(Body):
@@ -150,7 +170,7 @@ class DeleteCertificateBody(Body):
 
 
 class CertificateSignedBody(Body):
-    certificate_chain: str = Field(description="PEM chain")
+    certificate_chain: Pem = Field(description="PEM chain")  # type: ignore[valid-type]
 
 
 class ConfigurationKeyOut(BaseModel):
@@ -359,7 +379,7 @@ async def install_certificate(
 async def installed_certificates(
     request: Request,
     station_id: str = StationId,
-    certificate_type: str = Query(description="CentralSystemRootCertificate or ManufacturerRootCertificate"),
+    certificate_type: Name = Query(description="CentralSystemRootCertificate or ManufacturerRootCertificate"),  # type: ignore[valid-type]
     who: Principal = Depends(operator),
 ) -> CommandResponse:
     answer = await _services(request).commands.send(
@@ -391,11 +411,10 @@ async def certificate_signed(
 @router.get("/stations/{station_id}/commands", summary="Commands sent to a station and their outcomes", response_model=CommandPage)
 async def list_commands(
     request: Request,
+    page_asked: Paginated,
     station_id: str = StationId,
-    operation: str | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    operation: Name | None = Query(None, description="Only commands of this operation, e.g. reset"),  # type: ignore[valid-type]
     who: Principal = Depends(reader),
 ) -> CommandPage:
-    page = await _services(request).commands.list(station_id, limit, offset, operation)
+    page = await _services(request).commands.list(station_id, page_asked.limit, page_asked.offset, operation)
     return CommandPage(items=[CommandRecordOut.model_validate(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset)

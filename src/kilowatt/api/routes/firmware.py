@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from kilowatt.api.auth import Principal, reader
+from kilowatt.api.errors import error_responses
 from kilowatt.api.routes.commands import CommandRecordOut, StationId
-from kilowatt.api.schemas import StationEventOut, error_responses
+from kilowatt.api.schemas import StationEventOut
 from kilowatt.services.common import MAX_PAGE_SIZE
 from kilowatt.services.firmware import Tracking
 
-router = APIRouter(tags=["firmware and diagnostics"], responses=error_responses(401, 404))
+router = APIRouter(tags=["firmware and diagnostics"], responses=error_responses(404))
 
 
 class TrackedRequestOut(BaseModel):

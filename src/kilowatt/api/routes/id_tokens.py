@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import operator, reader
+from kilowatt.api.errors import error_responses
+from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
     IdTokenCreate,
@@ -15,11 +17,8 @@ from kilowatt.api.schemas import (
     IdTokenStatus,
     IdTokenUpdate,
     IdTokenValue,
-    error_responses,
-    is_id_token,
 )
 from kilowatt.services.authorization import AuthorizationService
-from kilowatt.services.common import NotFound
 
 router = APIRouter(prefix="/id-tokens", tags=["id tokens"])
 
@@ -38,13 +37,7 @@ def _service(request: Request) -> AuthorizationService:
 
 
 Tokens = Annotated[AuthorizationService, Depends(_service)]
-IdTokenPath = Annotated[str, Path(description="The id token, percent-encoded in the URL ('/' may be sent as-is or as %2F)")]
-
-
-def _known_shape(id_token: str) -> str:
-    if not is_id_token(id_token):
-        raise NotFound(f"id token {id_token!r} not found")
-    return id_token
+IdTokenPath = Annotated[IdTokenValue, Path(description="The id token, percent-encoded in the URL ('/' may be sent as-is or as %2F)")]
 
 
 @router.post(
@@ -52,7 +45,7 @@ def _known_shape(id_token: str) -> str:
     status_code=status.HTTP_201_CREATED,
     response_model=IdTokenOut,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 409),
+    responses=error_responses(403, 409, 413),
     summary="Create an id token",
     description="Register an id token. `parent_id_token` must name an existing token (422 otherwise); "
     "a duplicate `id_token` answers 409. " + _AUTHORIZATION_RULES,
@@ -65,7 +58,7 @@ async def create_id_token(body: IdTokenCreate, tokens: Tokens, response: Respons
         expiry_date=body.expiry_date,
         parent_id_token=body.parent_id_token,
     )
-    response.headers["Location"] = f"/api/v1/id-tokens/{body.id_token}"
+    response.headers["Location"] = location("/api/v1/id-tokens", body.id_token)
     return IdTokenOut.model_validate(token)
 
 
@@ -73,7 +66,7 @@ async def create_id_token(body: IdTokenCreate, tokens: Tokens, response: Respons
     "",
     response_model=IdTokenPage,
     dependencies=READ,
-    responses=error_responses(401),
+    responses=error_responses(),
     summary="List id tokens",
     description="Id tokens ordered by `id_token`; filter by stored `status` and by group (`parent_id_token`).",
 )
@@ -93,19 +86,19 @@ async def list_id_tokens(
     "/{id_token:path}",
     response_model=IdTokenOut,
     dependencies=READ,
-    responses=error_responses(401, 404),
+    responses=error_responses(404),
     summary="Get an id token",
     description="The token as stored. " + _AUTHORIZATION_RULES,
 )
 async def get_id_token(id_token: IdTokenPath, tokens: Tokens) -> IdTokenOut:
-    return IdTokenOut.model_validate(await tokens.get(_known_shape(id_token)))
+    return IdTokenOut.model_validate(await tokens.get(id_token))
 
 
 @router.patch(
     "/{id_token:path}",
     response_model=IdTokenOut,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404, 413),
     summary="Change an id token",
     description="Only the fields sent change: e.g. `{\"status\": \"Blocked\"}` blocks a card. `expiry_date: null` "
     "and `parent_id_token: null` clear them; `status` and `type` cannot be null. A `parent_id_token` must "
@@ -113,7 +106,7 @@ async def get_id_token(id_token: IdTokenPath, tokens: Tokens) -> IdTokenOut:
 )
 async def update_id_token(id_token: IdTokenPath, body: IdTokenUpdate, tokens: Tokens) -> IdTokenOut:
     changes = body.model_dump(include=body.model_fields_set)
-    return IdTokenOut.model_validate(await tokens.update(_known_shape(id_token), **changes))
+    return IdTokenOut.model_validate(await tokens.update(id_token, **changes))
 
 
 @router.delete(
@@ -121,10 +114,10 @@ async def update_id_token(id_token: IdTokenPath, body: IdTokenUpdate, tokens: To
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404, 413),
     summary="Delete an id token",
     description="Stations asking about it from now on get Invalid. Transactions that used it are kept.",
 )
 async def delete_id_token(id_token: IdTokenPath, tokens: Tokens) -> Response:
-    await tokens.delete(_known_shape(id_token))
+    await tokens.delete(id_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

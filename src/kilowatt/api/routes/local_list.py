@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.errors import error_responses
 from kilowatt.api.routes.commands import Body, StationId
-from kilowatt.api.schemas import IdTokenValue, Utc, error_responses
+from kilowatt.api.schemas import IdTokenValue, Utc
 from kilowatt.ocpp.services import Services
 
-router = APIRouter(tags=["local authorization list"], responses={**ERROR_RESPONSES, **error_responses(401, 404)})
+router = APIRouter(tags=["local authorization list"], responses=error_responses(403, 404, 413, command=True))
 
 
 class LocalListBody(Body):
@@ -70,7 +71,6 @@ def _services(request: Request) -> Services:
     "Only a list the station answers Accepted is stored; Failed, VersionMismatch and NotSupported leave the "
     "stored list unchanged (after VersionMismatch, send a Full update).",
     response_model=LocalListUpdateOut,
-    responses=error_responses(403, 422),
 )
 async def send_local_list(
     request: Request, body: LocalListBody, station_id: str = StationId, who: Principal = Depends(operator)
@@ -114,7 +114,6 @@ async def get_local_list(request: Request, station_id: str = StationId, who: Pri
     description="Sends a command, so it needs the operator role. `list_version` is the station's answer, "
     "`stored_version` what the CSMS stored as last accepted; when they differ, send a Full update.",
     response_model=LocalListVersionOut,
-    responses=error_responses(403),
 )
 async def get_local_list_version(
     request: Request, station_id: str = StationId, who: Principal = Depends(operator)

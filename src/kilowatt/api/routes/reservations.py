@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import ERROR_RESPONSES, CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.routes.commands import RequiredTarget, StationId
-from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput, error_responses
+from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput
 from kilowatt.ocpp.services import Services
 from kilowatt.storage.models import Reservation, utcnow
 
-router = APIRouter(tags=["reservations"], responses={**ERROR_RESPONSES, **error_responses(401, 404)})
+router = APIRouter(tags=["reservations"], responses=error_responses(403, 404, 413, command=True))
 
 ReservationStatus = Literal[
     "Requested", "Accepted", "Faulted", "Occupied", "Rejected", "Unavailable", "Failed", "Used", "Cancelled", "Expired"
@@ -76,7 +77,6 @@ def _out(reservation: Reservation) -> ReservationOut:
     "station's answer as the reservation's status. A StartTransaction naming the reservation marks it Used; "
     "past its expiry date an Accepted reservation is Expired.",
     response_model=ReservationCommandOut,
-    responses=error_responses(403),
 )
 async def reserve(
     request: Request, body: ReservationBody, station_id: str = StationId, who: Principal = Depends(operator)
@@ -124,7 +124,6 @@ async def get_reservation(request: Request, reservation_id: ReservationId, who: 
     description="Sends CancelReservation; the reservation becomes Cancelled when the station answers Accepted. "
     "A reservation that is already Used, Cancelled, Expired or was refused gives 409.",
     response_model=ReservationCommandOut,
-    responses=error_responses(403, 409),
 )
 async def cancel_reservation(
     request: Request, reservation_id: ReservationId, station_id: str = StationId, who: Principal = Depends(operator)

@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import admin, reader
+from kilowatt.api.errors import error_responses
+from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
     ConnectorOut,
-    Printable,
+    PrintableText,
+    StationId,
     StationCreate,
     StationEventOut,
     StationEventPage,
@@ -19,10 +22,7 @@ from kilowatt.api.schemas import (
     StationUpdate,
     StatusNotificationOut,
     StatusNotificationPage,
-    error_responses,
-    is_station_id,
 )
-from kilowatt.services.common import NotFound
 from kilowatt.services.stations import StationService, StationView
 
 router = APIRouter(prefix="/stations", tags=["stations"])
@@ -37,15 +37,7 @@ def _service(request: Request) -> StationService:
 
 
 Stations = Annotated[StationService, Depends(_service)]
-StationIdPath = Annotated[str, Path(description="The station's id (percent-encoded in the URL)")]
-
-
-def _known_shape(station_id: str) -> str:
-    """An id the gateway would never accept cannot name a station: 404 without asking the database
-    (which might choke on it, e.g. PostgreSQL on a NUL character)."""
-    if not is_station_id(station_id):
-        raise NotFound(f"station {station_id!r} not found")
-    return station_id
+StationIdPath = Annotated[StationId, Path(description="The station's id")]
 
 
 def station_out(view: StationView) -> StationOut:
@@ -64,7 +56,7 @@ def station_out(view: StationView) -> StationOut:
     status_code=status.HTTP_201_CREATED,
     response_model=StationOut,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 409),
+    responses=error_responses(403, 409, 413),
     summary="Register a station",
     description="Register a station so it may connect at `ws://HOST:OCPP_PORT/ocpp/{id}`. With a `password` it "
     "must authenticate with HTTP Basic auth (OCPP security profile 1 or 2; user = station id). "
@@ -73,7 +65,7 @@ def station_out(view: StationView) -> StationOut:
 )
 async def create_station(body: StationCreate, stations: Stations, response: Response) -> StationOut:
     view = await stations.create(body.id, password=body.password, registration_status=body.registration_status)
-    response.headers["Location"] = f"/api/v1/stations/{body.id}"
+    response.headers["Location"] = location("/api/v1/stations", body.id)
     return station_out(view)
 
 
@@ -81,7 +73,7 @@ async def create_station(body: StationCreate, stations: Stations, response: Resp
     "",
     response_model=StationPage,
     dependencies=READ,
-    responses=error_responses(401),
+    responses=error_responses(),
     summary="List stations",
     description="Stations ordered by id, with their connectors. `connected=true|false` keeps only stations that "
     "are (not) connected right now.",
@@ -99,20 +91,20 @@ async def list_stations(
     "/{station_id}",
     response_model=StationOut,
     dependencies=READ,
-    responses=error_responses(401, 404),
+    responses=error_responses(404),
     summary="Get a station",
     description="Identity, what it reported at boot, connection state and the current status of each connector. "
     "`has_password` tells whether it must authenticate; the password itself is never returned.",
 )
 async def get_station(station_id: StationIdPath, stations: Stations) -> StationOut:
-    return station_out(await stations.get(_known_shape(station_id)))
+    return station_out(await stations.get(station_id))
 
 
 @router.patch(
     "/{station_id}",
     response_model=StationOut,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404, 413),
     summary="Change a station's password or registration status",
     description="Only the fields sent change. `password` sets a new password, `null` removes it. "
     "`registration_status: Accepted` admits a Pending station: its next BootNotification is accepted. "
@@ -120,7 +112,7 @@ async def get_station(station_id: StationIdPath, stations: Stations) -> StationO
 )
 async def update_station(station_id: StationIdPath, body: StationUpdate, stations: Stations) -> StationOut:
     changes = body.model_dump(include=body.model_fields_set)
-    return station_out(await stations.update(_known_shape(station_id), **changes))
+    return station_out(await stations.update(station_id, **changes))
 
 
 @router.delete(
@@ -128,13 +120,13 @@ async def update_station(station_id: StationIdPath, body: StationUpdate, station
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     dependencies=WRITE,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(403, 404, 413),
     summary="Delete a station",
     description="Removes the station with its connectors, status history and events. It can no longer connect "
     "(unless unknown stations are admitted). Its transactions are kept.",
 )
 async def delete_station(station_id: StationIdPath, stations: Stations) -> Response:
-    await stations.delete(_known_shape(station_id))
+    await stations.delete(station_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -142,12 +134,12 @@ async def delete_station(station_id: StationIdPath, stations: Stations) -> Respo
     "/{station_id}/status-history",
     response_model=StatusNotificationPage,
     dependencies=READ,
-    responses=error_responses(401, 404),
+    responses=error_responses(404),
     summary="A station's status notifications",
     description="Every StatusNotification the station sent, newest first.",
 )
 async def status_history(station_id: StationIdPath, stations: Stations, page: Paginated) -> StatusNotificationPage:
-    await stations.get(_known_shape(station_id))
+    await stations.get(station_id)
     result = await stations.status_history(station_id, limit=page.limit, offset=page.offset)
     return StatusNotificationPage(
         items=[StatusNotificationOut.model_validate(row) for row in result.items],
@@ -161,7 +153,7 @@ async def status_history(station_id: StationIdPath, stations: Stations, page: Pa
     "/{station_id}/events",
     response_model=StationEventPage,
     dependencies=READ,
-    responses=error_responses(401, 404),
+    responses=error_responses(404),
     summary="A station's firmware, diagnostics, log and security events",
     description="Notifications about long-running work on the station, newest first; `kind` keeps one kind "
     "(firmware, diagnostics, log, security, sign_certificate).",
@@ -170,9 +162,9 @@ async def station_events(
     station_id: StationIdPath,
     stations: Stations,
     page: Paginated,
-    kind: Annotated[Printable | None, Query(max_length=32, description="Only events of this kind")] = None,
+    kind: Annotated[PrintableText(32) | None, Query(description="Only events of this kind")] = None,  # type: ignore[valid-type]
 ) -> StationEventPage:
-    await stations.get(_known_shape(station_id))
+    await stations.get(station_id)
     result = await stations.events(station_id, kind=kind, limit=page.limit, offset=page.offset)
     return StationEventPage(
         items=[StationEventOut.model_validate(row) for row in result.items],

@@ -7,26 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kilowatt.api.auth import reader
+from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
+    DbId,
     IdTokenValue,
     MeterValueOut,
     StationId,
     TransactionDetailOut,
     TransactionOut,
     TransactionPage,
-    error_responses,
 )
-from kilowatt.services.common import NotFound
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.models import MeterValue, Transaction
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 
 READ = [Depends(reader)]
-
-# Transaction ids are 64-bit integers in the database; anything else names nothing.
-_MAX_ID = 2**63 - 1
 
 # How many Wh one unit of an energy register reading is; OCPP's default unit is Wh.
 _WH_PER_UNIT = {None: 1, "Wh": 1, "kWh": 1000}
@@ -65,7 +62,7 @@ def _fields(transaction: Transaction, register: MeterValue | None) -> dict[str, 
     "",
     response_model=TransactionPage,
     dependencies=READ,
-    responses=error_responses(401),
+    responses=error_responses(),
     summary="List transactions",
     description="Charging sessions, newest first, without their meter values (get one transaction for those). "
     "Filter by `station_id`, by `id_token` (the token that started it) and by `active` (true: not stopped yet; "
@@ -94,7 +91,7 @@ async def list_transactions(
     "/{transaction_id}",
     response_model=TransactionDetailOut,
     dependencies=READ,
-    responses=error_responses(401, 404),
+    responses=error_responses(404),
     summary="Get a transaction with its meter values",
     description="One charging session with every meter value the station reported for it, oldest first "
     "(periodic MeterValues and the transaction data of the stop). `energy_wh` is the energy delivered: "
@@ -102,11 +99,9 @@ async def list_transactions(
     "sample minus meter_start_wh, or null before the first sample.",
 )
 async def get_transaction(
-    transaction_id: Annotated[int, Path(description="Kilowatt's transaction id (the OCPP 1.6 transactionId)")],
+    transaction_id: Annotated[DbId, Path(description="Kilowatt's transaction id (the OCPP 1.6 transactionId)")],
     transactions: Transactions,
 ) -> TransactionDetailOut:
-    if not 0 < transaction_id <= _MAX_ID:
-        raise NotFound(f"transaction {transaction_id} not found")
     view = await transactions.get(transaction_id)
     transaction = view.transaction
     register = None

@@ -1,0 +1,73 @@
+"""Charging profiles as a request carries them (SetChargingProfile, and a RemoteStart's TxProfile).
+
+The cross-field rules are also stated in the JSON schema (``if``/``then``), so a client — or a
+fuzzer — reading /openapi.json knows them: a Recurring profile needs ``recurrency_kind``, and only a
+TxProfile may name a ``transaction_id``. Optional fields are omitted, not null.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from kilowatt.api.schemas import Float, Int32, NonNegativeInt32, RequestBody, UtcInput
+
+Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+RateUnit = Literal["A", "W"]
+_OMIT = "; omit it rather than sending null"
+
+
+class ChargingSchedulePeriod(RequestBody):
+    start_period: NonNegativeInt32 = Field(description="Seconds from the start of the schedule")
+    limit: Float = Field(ge=0, le=1e9, description="In the schedule's charging_rate_unit (A or W)")
+    number_phases: int = Field(None, ge=1, le=3, description="1 to 3" + _OMIT)  # type: ignore[assignment]
+
+
+class ChargingSchedule(RequestBody):
+    duration: NonNegativeInt32 = Field(  # type: ignore[assignment]
+        None, description="Seconds; the last period lasts until the profile ends when omitted"
+    )
+    start_schedule: UtcInput = Field(None, description="When the schedule starts" + _OMIT)  # type: ignore[assignment]
+    charging_rate_unit: RateUnit
+    charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1, max_length=1000)
+    min_charging_rate: Float = Field(None, ge=0, le=1e9, description="In charging_rate_unit" + _OMIT)  # type: ignore[assignment]
+
+
+class ChargingProfile(RequestBody):
+    """An OCPP 1.6 ChargingProfile in snake_case."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"charging_profile_kind": {"const": "Recurring"}}},
+                    "then": {"required": ["recurrency_kind"]},
+                },
+                {
+                    "if": {"not": {"properties": {"charging_profile_purpose": {"const": "TxProfile"}}}},
+                    "then": {"not": {"required": ["transaction_id"]}},
+                },
+            ]
+        }
+    )
+
+    charging_profile_id: Int32
+    transaction_id: Int32 = Field(None, description="Only for a TxProfile" + _OMIT)  # type: ignore[assignment]
+    stack_level: NonNegativeInt32
+    charging_profile_purpose: Purpose
+    charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
+    recurrency_kind: Literal["Daily", "Weekly"] = Field(  # type: ignore[assignment]
+        None, description="Required when the kind is Recurring" + _OMIT
+    )
+    valid_from: UtcInput = Field(None, description=_OMIT.removeprefix("; "))  # type: ignore[assignment]
+    valid_to: UtcInput = Field(None, description=_OMIT.removeprefix("; "))  # type: ignore[assignment]
+    charging_schedule: ChargingSchedule
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChargingProfile:
+        if self.charging_profile_kind == "Recurring" and self.recurrency_kind is None:
+            raise ValueError("a Recurring profile needs recurrency_kind")
+        if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":
+            raise ValueError("transaction_id is only for a TxProfile")
+        return self
