@@ -157,7 +157,7 @@ async def test_past_expiry_is_shown_expired_before_the_sweeper_runs(make_csms) -
     ("body", "field"),
     [
         ({"connector_id": 1, "id_token": "TAG-1", "expiry_date": "2020-01-01T00:00:00Z"}, "in the future"),
-        ({"connector_id": 1, "id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00"}, "timezone"),
+        ({"connector_id": 1, "id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00"}, "time zone"),
         ({"id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00Z"}, "give evse_id"),
         ({"connector_id": 1, "id_token": "NOPE", "expiry_date": "2030-01-01T00:00:00Z"}, "Invalid"),
         ({"connector_id": 1, "id_token": "T" * 21, "expiry_date": "2030-01-01T00:00:00Z"}, "idTag"),
