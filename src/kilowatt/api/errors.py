@@ -47,6 +47,7 @@ class CommandError(ErrorOut):
 
 
 _MEANINGS = {
+    400: "The body could not be read as JSON (e.g. it is not UTF-8)",
     401: "Missing, wrong or revoked bearer token",
     403: "Refused: no admin token is configured (writes), or the caller's role is not enough",
     404: "No such resource",
@@ -55,6 +56,7 @@ _MEANINGS = {
     422: "Invalid request: `detail` lists each bad field, or says which rule the request breaks",
 }
 _COMMAND_MEANINGS = {
+    400: "The body could not be read as JSON (e.g. it is not UTF-8)",
     409: "The station is not connected, or the request conflicts with what is stored",
     422: "Invalid request: `detail` lists each bad field, or says why the station's OCPP version cannot take it",
     429: "Too many commands queued for this station",
@@ -67,8 +69,11 @@ _ALWAYS = (401, 422)  # every /api/v1 route checks the token and validates its p
 
 def error_responses(*codes: int, command: bool = False) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the errors a route can give: 401 and 422 always, ``codes`` besides; with
-    ``command`` also the statuses of a command to a station, whose body is a :class:`CommandError`."""
+    ``command`` also the statuses of a command to a station, whose body is a :class:`CommandError`.
+    A write (413: its body is read whatever it is) can also get 400 for a body that is not JSON."""
     statuses = {*_ALWAYS, *codes, *(COMMAND_STATUSES if command else ())}
+    if 413 in statuses:
+        statuses.add(400)
     entries: dict[int | str, dict[str, Any]] = {}
     for code in sorted(statuses):
         if command and code in _COMMAND_MEANINGS:

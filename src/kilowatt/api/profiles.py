@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from kilowatt.api.schemas import Float, Int32, NonNegativeInt32, RequestBody, UtcInput
+from kilowatt.api.schemas import BoundedInt, Float, Int32, NonNegativeInt32, RequestBody, UtcInput
 
 Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
 RateUnit = Literal["A", "W"]
@@ -21,7 +21,7 @@ _OMIT = "; omit it rather than sending null"
 class ChargingSchedulePeriod(RequestBody):
     start_period: NonNegativeInt32 = Field(description="Seconds from the start of the schedule")
     limit: Float = Field(ge=0, le=1e9, description="In the schedule's charging_rate_unit (A or W)")
-    number_phases: int = Field(None, ge=1, le=3, description="1 to 3" + _OMIT)  # type: ignore[assignment]
+    number_phases: BoundedInt(1, 3) = Field(None, description="1 to 3" + _OMIT)  # type: ignore[assignment,valid-type]
 
 
 class ChargingSchedule(RequestBody):

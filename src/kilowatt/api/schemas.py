@@ -44,12 +44,26 @@ IdTokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Lo
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 DB_ID_MAX = 2**63 - 1  # our ids are BIGINT on PostgreSQL
 
-Int32 = Annotated[int, Ge(INT32_MIN), Le(INT32_MAX)]
+def _integral(value: object) -> object:
+    """JSON Schema's integer is any number without a fraction: ``5.0`` is 5 (strict pydantic would refuse it).
+
+    Placed after the bounds in each ``Annotated`` so it runs first and the bounds stay in the JSON schema."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def BoundedInt(minimum: int, maximum: int) -> Any:  # noqa: N802 - reads as a type
+    """An integer from ``minimum`` to ``maximum``, both stated in the JSON schema."""
+    return Annotated[int, Ge(minimum), Le(maximum), BeforeValidator(_integral)]
+
+
+Int32 = BoundedInt(INT32_MIN, INT32_MAX)
 """An OCPP integer: OCPP 2.0.1 defines integer as 32-bit signed, so nothing larger can be sent to a station."""
-NonNegativeInt32 = Annotated[int, Ge(0), Le(INT32_MAX)]
+NonNegativeInt32 = BoundedInt(0, INT32_MAX)
 """An OCPP integer that cannot be negative: EVSE and connector ids, seconds, stack levels, retries."""
-PositiveInt32 = Annotated[int, Ge(1), Le(INT32_MAX)]
-DbId = Annotated[int, Ge(1), Le(DB_ID_MAX)]
+PositiveInt32 = BoundedInt(1, INT32_MAX)
+DbId = BoundedInt(1, DB_ID_MAX)
 """A Kilowatt database id (a transaction's, an API key's): 63-bit, starting at 1."""
 Float = Annotated[float, Field(allow_inf_nan=False)]
 """A finite number: infinity and NaN have no JSON spelling and no meaning as a limit."""
