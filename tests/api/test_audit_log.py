@@ -230,3 +230,16 @@ async def test_large_bodies_are_noted_not_stored(api: httpx.AsyncClient) -> None
 async def test_the_admin_token_is_never_recorded(csms: RunningCsms, api: httpx.AsyncClient) -> None:
     await api.post("/api/v1/stations", json={"id": "CP-1", "password": ADMIN_TOKEN})
     assert ADMIN_TOKEN not in (await api.get("/api/v1/audit-log")).text
+
+
+async def test_refused_bodies_with_nul_or_scalars_are_recorded_and_readable(api: httpx.AsyncClient) -> None:
+    """A request refused for a NUL or for not being an object is still audited, and the log stays
+    readable on every backend (PostgreSQL text cannot hold NUL; SQLite's JSON column turns a
+    scalar into a number)."""
+    assert (await api.post("/api/v1/id-tokens", json={"id_token": "A\u0000B"})).status_code == 422
+    assert (await api.post("/api/v1/stations", content=b"7", headers={"content-type": "application/json"})).status_code == 422
+    recorded = [(e["path"], e["status_code"], e["body"]) for e in reversed(await entries(api))]
+    assert recorded == [
+        ("/api/v1/id-tokens", 422, {"id_token": "A\u0000B"}),
+        ("/api/v1/stations", 422, {"json": 7}),
+    ]

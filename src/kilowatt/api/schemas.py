@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from kilowatt.services.stations import MAX_STATION_ID_LENGTH
+from kilowatt.services.stations import MAX_STATION_ID_LENGTH, STATION_ID_PATTERN
 
 T = TypeVar("T")
 
@@ -74,8 +74,6 @@ _CONTROL = r"\x00-\x1f\x7f-\x9f"
 _EDGE = _CONTROL + r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NO_NUL_PATTERN = r"^[^\x00]*$"
 PRINTABLE_PATTERN = rf"^[^{_CONTROL}]*$"
-# OCPP 2.0.1 identifierString less ':' — the identity is the HTTP Basic user name, which ends at the first ':'.
-STATION_ID_PATTERN = r"^[A-Za-z0-9*_=+|@.\-]+$"
 ID_TOKEN_PATTERN = rf"^[^{_EDGE}]([^{_CONTROL}]*[^{_EDGE}])?$"
 
 _STATION_ID_RULE = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,12 +24,16 @@ from kilowatt.storage.upsert import upsert
 
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
 MAX_STATION_ID_LENGTH = 48
+# OCPP 2.0.1 identifierString less ':' — the identity is the HTTP Basic user name, which ends at
+# the first ':'. The gateway admits and the API accepts the same ids, so every station that can
+# connect can be reached through the API, and no id can break a URL or a header.
+STATION_ID_PATTERN = r"^[A-Za-z0-9*_=+|@.\-]+$"
+_STATION_ID = re.compile(STATION_ID_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def valid_station_id(value: str) -> bool:
-    """1 to 48 printable characters without '/' (it is a URL path segment) or ':' (it is the
-    HTTP Basic user name, which ends at the first ':'), as OCPP 2.0.1 requires of an identity."""
-    return 0 < len(value) <= MAX_STATION_ID_LENGTH and value.isprintable() and "/" not in value and ":" not in value
+    """1 to 48 characters of OCPP 2.0.1's identifierString set, without ':'."""
+    return len(value) <= MAX_STATION_ID_LENGTH and _STATION_ID.fullmatch(value) is not None
 
 # Batched writes use Core statements on the tables, built once (see storage/batch.py).
 _INSERT_STATUS_NOTIFICATION = insert(StatusNotification.__table__)
