@@ -104,12 +104,17 @@ class _ServerConnection(ServerConnection):
     that holds the exception: a cycle only the cyclic collector frees, and an aborted handshake has
     usually lived long enough to be promoted to the oldest generation, which is collected rarely.
     The exceptions stay (websockets reads them to build ``ConnectionClosed``); their tracebacks go.
+
+    Its parser is a generator that, once the stream has ended, stays suspended for good at the last
+    ``yield`` of ``discard()``; its frame holds the protocol, which holds the parser. Nothing steps it
+    after the connection is lost (``receive_eof`` is idempotent, no data can arrive), so it is closed.
     """
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         for kept in (self.protocol.parser_exc, self.protocol.handshake_exc, self.connection_exc):
             _drop_tracebacks(kept)
+        self.protocol.parser.close()
 
 
 class Gateway:
