@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -516,7 +516,7 @@ class TransactionService:
         async with self._sessions() as session:
             query = select(_TRANSACTIONS).where(condition).limit(1)
             if prefer is not None:  # the station's own id wins over our id spelled the same way
-                query = query.order_by(prefer.desc())
+                query = query.order_by(case((prefer, 0), else_=1))  # (NULL, not false, for a 1.6 row)
             row = (await session.execute(query)).first()
             if row is None:
                 raise NotFound(missing)
@@ -752,7 +752,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     energy_wh = state["energy_wh"]
     ended = state["stopped_at"] is not None
     if ended:
-        energy_wh = _energy(state["meter_start_wh"], _merged_readings(connection, transaction_id, []), state["meter_stop_wh"])
+        energy_wh = _energy(state["meter_start_wh"], _merged_readings(connection, transaction_id, [], until=state["stopped_at"]), state["meter_stop_wh"])
         if energy_wh != state["energy_wh"]:
             connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
     return _Applied(
@@ -796,19 +796,26 @@ def _stored_owner(connection: Connection, transaction_id: int) -> str | None:
     return connection.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
 
 
-def _merged_readings(connection: Connection, transaction_id: int, extra_samples: tuple[MeterSample, ...] | list[MeterSample]) -> list[int]:
+def _merged_readings(
+    connection: Connection,
+    transaction_id: int,
+    extra_samples: tuple[MeterSample, ...] | list[MeterSample],
+    until: datetime | None = None,
+) -> list[int]:
     """The transaction's whole-meter energy register readings in Wh, in the order they were taken.
 
     By time, and readings with the same timestamp in the order they arrived: a reset sent in the
     same millisecond as the reading before it must stay after it. An end often repeats readings
     earlier messages already brought (1.6 transactionData, 2.0.1 SampledDataTxEndedMeasurands); a
-    repeat (same time, same value) counts once.
+    repeat (same time, same value) counts once. With ``until``, readings taken after it (after the
+    end, sent by a later event) are not part of the session.
     """
-    rows = connection.execute(
-        select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit)
-        .where(MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER)
-        .order_by(MeterValue.timestamp, MeterValue.id)
+    query = select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
+        MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
     )
+    if until is not None:
+        query = query.where(MeterValue.timestamp <= until)
+    rows = connection.execute(query.order_by(MeterValue.timestamp, MeterValue.id))
     stored = [(t, round(value * _WH_PER_UNIT[unit or "Wh"])) for t, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
     extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _register_wh(sample)) is not None]
     readings = list(dict.fromkeys([*stored, *extra]))  # first occurrence of each, in arrival order
