@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from conftest import ADMIN_TOKEN, CsmsFactory, RunningCsms
 from kilowatt.api.auth import NO_TOKEN_CONFIGURED
-from kilowatt.services.transactions import TransactionStart
+from kilowatt.services.transactions import TransactionStarted
 from kilowatt.storage.models import ApiKey
 
 
@@ -238,7 +238,9 @@ async def test_every_route_enforces_its_role(csms: RunningCsms, api: httpx.Async
     409 for a station that never connected, which proves it got past authentication)."""
     await csms.services.stations.create("CP-1")
     await csms.services.authorization.create("TAG-1")
-    await csms.services.transactions.start(TransactionStart("CP-1", 1, 1, "TAG-1", 0, datetime(2030, 1, 1, tzinfo=timezone.utc)))
+    await csms.services.transactions.apply(
+        TransactionStarted("CP-1", 1, 1, datetime(2030, 1, 1, tzinfo=timezone.utc), "TAG-1", meter_start_wh=0)
+    )
     keys = {role: (await create_key(api, f"{role}-key", role))["key"] for role in RANK}
     spec = (await api.get("/openapi.json")).json()
     operations = [

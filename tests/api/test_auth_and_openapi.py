@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import httpx
 
 from conftest import ADMIN_TOKEN, CsmsFactory, RunningCsms
-from kilowatt.services.transactions import TransactionStart
+from kilowatt.services.transactions import TransactionStarted
 
 # Every API route, with a request that would succeed for an admin once "CP-1", "TAG-1" and
 # transaction 1 exist — so a refusal can only come from authentication.
@@ -44,10 +44,10 @@ OPERATIONS = {(method, template(path)) for method, path in READS} | {(method, te
 async def seed(csms: RunningCsms) -> None:
     await csms.services.stations.create("CP-1")
     await csms.services.authorization.create("TAG-1")
-    started = await csms.services.transactions.start(
-        TransactionStart("CP-1", 1, 1, "TAG-1", 0, datetime(2030, 1, 1, tzinfo=timezone.utc))
+    started = await csms.services.transactions.apply(
+        TransactionStarted("CP-1", 1, 1, datetime(2030, 1, 1, tzinfo=timezone.utc), "TAG-1", meter_start_wh=0)
     )
-    assert started.transaction_id == 1
+    assert started.ref is not None and started.ref.id == 1
 
 
 async def test_a_token_is_required_and_checked(csms: RunningCsms) -> None:

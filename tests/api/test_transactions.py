@@ -8,13 +8,13 @@ import httpx
 
 from charger import TestCharger
 from conftest import RunningCsms
-from kilowatt.services.transactions import TransactionStart, TransactionStop
+from kilowatt.services.transactions import TransactionEnded, TransactionStarted
 
 T0 = datetime(2030, 5, 1, 10, 0, tzinfo=timezone.utc)
 
 TRANSACTION_FIELDS = {
     "id", "station_id", "evse_id", "connector_id", "station_transaction_id", "id_token", "id_token_status",
-    "reservation_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "started_at", "stopped_at", "stop_reason",
+    "reservation_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "started_at", "stopped_at", "start_reason", "stop_reason",
     "stop_id_token", "active",
 }  # fmt: skip
 
@@ -132,6 +132,7 @@ async def test_a_whole_session(api: httpx.AsyncClient, charger: TestCharger) -> 
         "energy_wh": 800,
         "started_at": utc(0),
         "stopped_at": utc(3),
+        "start_reason": None,
         "stop_reason": "EVDisconnected",
         "stop_id_token": "TAG-1",
         "active": False,
@@ -162,10 +163,11 @@ async def test_a_whole_session(api: httpx.AsyncClient, charger: TestCharger) -> 
 
 
 async def start(csms: RunningCsms, station_id: str, id_token: str, minute: int, evse_id: int = 1) -> int:
-    result = await csms.services.transactions.start(
-        TransactionStart(station_id, evse_id, 1, id_token, 100 * minute, T0 + timedelta(minutes=minute))
+    result = await csms.services.transactions.apply(
+        TransactionStarted(station_id, evse_id, 1, T0 + timedelta(minutes=minute), id_token, meter_start_wh=100 * minute)
     )
-    return result.transaction_id
+    assert result.ref is not None
+    return result.ref.id
 
 
 async def test_list_filters_and_paginates_newest_first(csms: RunningCsms, api: httpx.AsyncClient) -> None:
@@ -178,8 +180,8 @@ async def test_list_filters_and_paginates_newest_first(csms: RunningCsms, api: h
         await start(csms, "CP-2", "A", 3, evse_id=2),
         await start(csms, "CP-1", "A", 4, evse_id=3),
     ]
-    await csms.services.transactions.stop(TransactionStop("CP-1", ids[0], 50, T0 + timedelta(minutes=1)))
-    await csms.services.transactions.stop(TransactionStop("CP-2", ids[1], 150, T0 + timedelta(minutes=2)))
+    await csms.services.transactions.apply(TransactionEnded("CP-1", T0 + timedelta(minutes=1), ids[0], meter_stop_wh=50))
+    await csms.services.transactions.apply(TransactionEnded("CP-2", T0 + timedelta(minutes=2), ids[1], meter_stop_wh=150))
     newest_first = list(reversed(ids))
 
     async def listed(**params: object) -> tuple[list[int], int]:

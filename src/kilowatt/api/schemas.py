@@ -339,6 +339,14 @@ class IdTokenPage(PageOut[IdTokenOut]):
 
 # --- transactions -------------------------------------------------------------------------------
 
+MAX_STATION_TRANSACTION_ID_LENGTH = 36  # OCPP 2.0.1 TransactionType.transactionId
+StationTransactionId = _string(
+    1,
+    MAX_STATION_TRANSACTION_ID_LENGTH,
+    PRINTABLE_PATTERN,
+    f"a station's transaction id is 1 to {MAX_STATION_TRANSACTION_ID_LENGTH} characters without control characters",
+)
+
 
 class MeterValueOut(_Out):
     timestamp: Utc
@@ -350,19 +358,25 @@ class MeterValueOut(_Out):
     phase: str | None
     location: str | None
     format: str | None
-    source: str = Field(description="The message that carried it: MeterValues or StopTransaction")
+    source: str = Field(
+        description="The message that carried it: MeterValues, StartTransaction or StopTransaction (OCPP 1.6),"
+        " TransactionEvent (OCPP 2.0.1)"
+    )
 
 
 class TransactionOut(_Out):
     id: int = Field(description="Kilowatt's id; the transactionId of OCPP 1.6")
     station_id: str
-    evse_id: int
+    evse_id: int = Field(description="0 until an event of the transaction names its EVSE (OCPP 2.0.1, events out of order)")
     connector_id: int
-    station_transaction_id: str | None = Field(description="The station's own id (OCPP 2.0.1)")
-    id_token: str
-    id_token_status: str = Field(description="The authorization answer given when it started")
+    station_transaction_id: str | None = Field(
+        description="The station's own id (the transactionId of OCPP 2.0.1); null for OCPP 1.6, whose stations use `id`."
+        " Either id finds the transaction: /transactions/{id}, /stations/{station_id}/transactions/{station_transaction_id}"
+    )
+    id_token: str | None = Field(description="The token that started or joined it; null until one is presented (OCPP 2.0.1)")
+    id_token_status: str | None = Field(description="The authorization answer given for id_token")
     reservation_id: int | None
-    meter_start_wh: int
+    meter_start_wh: int | None = Field(description="The start reading; null when the station did not report one")
     meter_stop_wh: int | None
     energy_wh: int | None = Field(
         description="Energy delivered. Once stopped: computed at the stop from the start reading, every energy"
@@ -372,6 +386,7 @@ class TransactionOut(_Out):
     )
     started_at: Utc
     stopped_at: Utc | None
+    start_reason: str | None = Field(description="Why it started (OCPP 2.0.1 triggerReason); null for OCPP 1.6")
     stop_reason: str | None
     stop_id_token: str | None
     active: bool

@@ -1,19 +1,30 @@
 """Charging sessions and their meter values, whichever protocol version reported them.
 
-Every method commits before it returns, so the OCPP answer that follows is never sent for data
-that is not stored. Starts are idempotent by (station, EVSE, id token, start time): a charger that
-retries a StartTransaction whose answer it lost gets the same transaction id.
+One canonical event stream: each version's edge converts its messages into
+:class:`TransactionStarted`, :class:`TransactionUpdated` and :class:`TransactionEnded` (OCPP 1.6
+StartTransaction / MeterValues / StopTransaction; OCPP 2.0.1 TransactionEvent Started / Updated /
+Ended) and hands them to :meth:`TransactionService.apply`, which stores them and answers with domain
+objects. A transaction is named by a :class:`TransactionRef`: our integer id (which is also the
+1.6 transactionId) and the station's own id (2.0.1's transactionId string; None in 1.6, where the
+station uses ours).
+
+Every event is stored idempotently by the key its edge built (:class:`StartKey` for a 1.6 start,
+:class:`SeqNoKey` for a 2.0.1 event): a repeat is answered as the first was and stores nothing.
+Events named by the station's id may arrive in any order: whichever comes first creates the
+transaction, and the others fill in what they know (an Ended before its Started leaves an ended
+transaction whose start is completed later, its energy computed again). Every method commits before
+it returns, so the OCPP answer that follows is never sent for data that is not stored.
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -22,12 +33,32 @@ from kilowatt.services.authorization import AuthorizationResult, AuthorizationSe
 from kilowatt.services.common import NotFound, Page, paginate
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import MeterValue, Transaction
+from kilowatt.storage.models import MeterValue, Transaction, TransactionEventRecord
+
+__all__ = [
+    "ENERGY_REGISTER",
+    "IdempotencyKey",
+    "MeterReading",
+    "MeterSample",
+    "SeqNoKey",
+    "StartKey",
+    "TransactionEnded",
+    "TransactionEvent",
+    "TransactionOutcome",
+    "TransactionRecord",
+    "TransactionRef",
+    "TransactionService",
+    "TransactionStarted",
+    "TransactionUpdated",
+    "TransactionView",
+    "UnknownTransaction",
+    "delivered_wh",
+]
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class MeterSample:
     """One sampled value as the station reported it."""
 
@@ -51,40 +82,201 @@ class MeterSample:
         return value if math.isfinite(value) else None  # "NaN", "Infinity", "1e999" are not readings
 
 
-@dataclass(slots=True)
-class TransactionStart:
-    station_id: str
-    evse_id: int
-    connector_id: int
-    id_token: str
-    meter_start_wh: int
-    started_at: datetime
-    reservation_id: int | None = None
-    station_transaction_id: str | None = None
-
-
-@dataclass(slots=True)
-class TransactionStop:
-    station_id: str
-    transaction_id: int
-    meter_stop_wh: int
-    stopped_at: datetime
-    reason: str | None = None
-    id_token: str | None = None
-    samples: list[MeterSample] = field(default_factory=list)
+# --- names and keys -----------------------------------------------------------------------------
 
 
 @dataclass(slots=True, frozen=True)
-class StartResult:
-    transaction_id: int
-    authorization: AuthorizationResult
-    replayed: bool = False
+class TransactionRef:
+    """A transaction as both sides name it: ``id`` is ours (the OCPP 1.6 transactionId, the API's
+    id); ``station_transaction_id`` is the station's own (OCPP 2.0.1 transactionId), None in 1.6."""
+
+    id: int
+    station_transaction_id: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
+class StartKey:
+    """OCPP 1.6: a StartTransaction is the same start when these are (a retry whose answer was lost)."""
+
+    station_id: str
+    evse_id: int
+    id_token: str
+    started_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class SeqNoKey:
+    """OCPP 2.0.1: every TransactionEvent of a transaction carries its own seqNo."""
+
+    station_id: str
+    station_transaction_id: str
+    seq_no: int
+
+
+IdempotencyKey = StartKey | SeqNoKey
+
+
+# --- the canonical events -------------------------------------------------------------------------
+# A Started never names our id (we assign it). An Updated or Ended names the transaction by our id
+# (``transaction_id``: 1.6, where only we assign ids, so an id we never gave is refused) or by the
+# station's (``station_transaction_id``: 2.0.1, where an unknown id is a transaction whose first
+# event we have not seen yet, so it is created).
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionStarted:
+    station_id: str
+    evse_id: int
+    connector_id: int
+    timestamp: datetime
+    id_token: str | None = None
+    meter_start_wh: int | None = None  # 1.6 meterStart; else the first energy register sample
+    samples: tuple[MeterSample, ...] = ()
+    reason: str | None = None  # 2.0.1 triggerReason
+    reservation_id: int | None = None
+    station_transaction_id: str | None = None
+    key: IdempotencyKey | None = None
+    offline: bool = False
+
+    def __post_init__(self) -> None:
+        _check_key(self)
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionUpdated:
+    station_id: str
+    timestamp: datetime
+    transaction_id: int | None = None
+    station_transaction_id: str | None = None
+    evse_id: int | None = None  # 2.0.1 names the EVSE only in a transaction's first event
+    connector_id: int | None = None
+    id_token: str | None = None  # a token presented mid-session (2.0.1 triggerReason Authorized)
+    samples: tuple[MeterSample, ...] = ()
+    reason: str | None = None
+    key: IdempotencyKey | None = None
+    offline: bool = False
+
+    def __post_init__(self) -> None:
+        _check_names(self)
+        _check_key(self)
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionEnded:
+    station_id: str
+    timestamp: datetime
+    transaction_id: int | None = None
+    station_transaction_id: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None  # the token that stopped it
+    meter_stop_wh: int | None = None  # 1.6 meterStop; else the last energy register sample
+    samples: tuple[MeterSample, ...] = ()
+    reason: str | None = None  # 1.6 reason, 2.0.1 stoppedReason
+    key: IdempotencyKey | None = None
+    offline: bool = False
+
+    def __post_init__(self) -> None:
+        _check_names(self)
+        _check_key(self)
+
+
+TransactionEvent = TransactionStarted | TransactionUpdated | TransactionEnded
+
+
+def _check_names(event: TransactionUpdated | TransactionEnded) -> None:
+    if (event.transaction_id is None) == (event.station_transaction_id is None):
+        raise ValueError("an event names its transaction by our id or by the station's, exactly one of them")
+
+
+def _check_key(event: TransactionEvent) -> None:
+    key = event.key
+    if event.station_transaction_id is not None and not isinstance(key, SeqNoKey):
+        raise ValueError("an event named by the station's transaction id needs its seqNo key")
+    if isinstance(key, SeqNoKey):
+        if (key.station_id, key.station_transaction_id) != (event.station_id, event.station_transaction_id):
+            raise ValueError("a seqNo key must name the event's station and transaction")
+    elif isinstance(key, StartKey):
+        if not isinstance(event, TransactionStarted) or event.station_transaction_id is not None:
+            raise ValueError("a start key identifies a start named by our id (OCPP 1.6)")
+        if (key.station_id, key.evse_id, key.id_token, key.started_at) != (
+            event.station_id, event.evse_id, event.id_token, event.timestamp
+        ):  # fmt: skip
+            raise ValueError("a start key must be made of the event's station, EVSE, id token and time")
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionOutcome:
+    """What :meth:`TransactionService.apply` stored, for the edge to answer with."""
+
+    ref: TransactionRef | None  # None: samples named a transaction this station never started (stored unlinked)
+    authorization: AuthorizationResult | None = None  # for an event with an id token
+    duplicate: bool = False  # seen before (same key, or a second end): answered, nothing stored
+    ended: bool = False  # the transaction has ended (by this event or an earlier one)
+    energy_wh: int | None = None  # energy delivered, once ended
+
+
+# --- what the operator side reads -------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionRecord:
+    id: int
+    station_id: str
+    evse_id: int
+    connector_id: int
+    station_transaction_id: str | None
+    id_token: str | None
+    id_token_status: str | None
+    reservation_id: int | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int | None
+    started_at: datetime
+    stopped_at: datetime | None
+    start_reason: str | None
+    stop_reason: str | None
+    stop_id_token: str | None
+
+    @property
+    def ref(self) -> TransactionRef:
+        return TransactionRef(self.id, self.station_transaction_id)
+
+    @property
+    def active(self) -> bool:
+        return self.stopped_at is None
+
+
+@dataclass(slots=True, frozen=True)
+class MeterReading:
+    """A stored sample."""
+
+    transaction_id: int | None
+    station_id: str
+    evse_id: int
+    connector_id: int
+    timestamp: datetime
+    value: str
+    value_numeric: float | None
+    measurand: str
+    context: str | None
+    unit: str | None
+    phase: str | None
+    location: str | None
+    format: str | None
+    source: str  # the message that carried it: MeterValues, StopTransaction or TransactionEvent
+
+
+@dataclass(slots=True, frozen=True)
 class TransactionView:
-    transaction: Transaction
-    meter_values: list[MeterValue] = field(default_factory=list)
+    transaction: TransactionRecord
+    meter_values: list[MeterReading]
+
+
+def _domain(cls: type[Any], row: Any) -> Any:
+    """A domain object from an ORM row or a Core row, by field name."""
+    get = row._mapping.__getitem__ if hasattr(row, "_mapping") else row.__getattribute__
+    return cls(**{f.name: get(f.name) for f in fields(cls)})
 
 
 class UnknownTransaction(Exception):
@@ -113,80 +305,80 @@ class TransactionService:
         self._bus = bus
         self._reservations = reservations
 
-    async def authorize_start(self, id_token: str, station_id: str, evse_id: int) -> AuthorizationResult:
-        """Authorization for a new transaction: the token's own status, and ConcurrentTx when it
-        already holds an active transaction elsewhere (one session per token at a time)."""
-        result = await self._authorization.authorize(id_token)
-        if result.status != "Accepted":
-            return result
-        async with self._sessions() as session:
-            busy = await session.run_sync(lambda sync: _busy_elsewhere(sync.connection(), id_token, station_id, evse_id))
-        if busy:
-            return AuthorizationResult("ConcurrentTx", result.expiry_date, result.parent_id_token)
-        return result
+    async def apply(self, event: TransactionEvent) -> TransactionOutcome:
+        """Store ``event`` (idempotently by its key) and say what was stored; returns after the commit.
 
-    async def start(self, start: TransactionStart) -> StartResult:
+        Raises :class:`UnknownTransaction` for an Ended naming one of our ids this station never
+        started: nothing is stored. An Updated naming such an id stores its samples unlinked
+        (``ref`` None): a charger that got our answer deletes its copy, and we do not guess.
+        """
+        if event.station_transaction_id is not None:
+            return await self._apply_by_station_id(event)
+        if isinstance(event, TransactionStarted):
+            return await self._start(event)
+        if isinstance(event, TransactionUpdated):
+            assert event.transaction_id is not None
+            return await self._samples(event.station_id, event.evse_id or 0, event.connector_id or 0, event.transaction_id, list(event.samples))
+        return await self._end(event)
+
+    async def record_meter_values(self, station_id: str, evse_id: int, connector_id: int, samples: list[MeterSample]) -> None:
+        """Samples taken outside any transaction (1.6 MeterValues without transactionId, 2.0.1 MeterValues)."""
+        await self._samples(station_id, evse_id, connector_id, None, samples)
+
+    # --- named by our id (OCPP 1.6) -------------------------------------------------------------
+
+    async def _start(self, start: TransactionStarted) -> TransactionOutcome:
         """Store a start; a reservation it names is consumed before this returns (so before the answer).
 
         The look-up of an earlier identical start, the ConcurrentTx check and the insert are one
         batched write: a start costs one hand-off to the database besides the token look-up.
         """
-        authorization = await self._authorization.authorize(start.id_token)
+        authorization = await self._authorize(start.id_token)
+        key = start.key if isinstance(start.key, StartKey) else None
 
-        def write(connection: Connection) -> StartResult:
-            existing = _find_start(connection, start)
-            if existing is not None:
+        def write(connection: Connection) -> TransactionOutcome:
+            if key is not None and (existing := _find_start(connection, key)) is not None:
                 return existing
-            status = authorization
-            if status.status == "Accepted" and _busy_elsewhere(connection, start.id_token, start.station_id, start.evse_id):
-                status = AuthorizationResult("ConcurrentTx", status.expiry_date, status.parent_id_token)
+            status = _concurrent(connection, authorization, start.id_token, start.station_id, start.evse_id)
             row = {
                 "station_id": start.station_id,
                 "evse_id": start.evse_id,
                 "connector_id": start.connector_id,
-                "station_transaction_id": start.station_transaction_id,
                 "id_token": start.id_token,
-                "id_token_status": status.status,
+                "id_token_status": None if status is None else status.status,
                 "reservation_id": start.reservation_id,
-                "meter_start_wh": start.meter_start_wh,
-                "started_at": start.started_at,
+                "meter_start_wh": start.meter_start_wh if start.meter_start_wh is not None else _first_register_wh(start.samples),
+                "started_at": start.timestamp,
+                "start_reason": start.reason,
             }
-            return StartResult(connection.execute(_INSERT_TRANSACTION, row).scalar_one(), status)  # the id is the answer
+            transaction_id = connection.execute(_INSERT_TRANSACTION, row).scalar_one()  # the id is the answer
+            if start.samples:
+                connection.execute(_INSERT_METER_VALUE, _meter_rows(start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"))
+            return TransactionOutcome(TransactionRef(transaction_id), status)
 
         try:
             result = await self._writes.run(write)
         except IntegrityError:  # the same start arrived twice at once; the other one won
-            existing = await self._writes.run(lambda connection: _find_start(connection, start))
+            existing = None if key is None else await self._writes.run(lambda connection: _find_start(connection, key))
             if existing is None:
                 raise
             result = existing
-        if result.replayed:
-            await self._consume_reservation(start, result.transaction_id)  # in case the first try died in between
-            return result
-        self._remember_owner(result.transaction_id, start.station_id)
-        await self._consume_reservation(start, result.transaction_id)
-        await self._bus.publish(
-            Event(
-                "transaction.started",
-                start.station_id,
-                {"transaction_id": result.transaction_id, "evse_id": start.evse_id, "id_token": start.id_token},
-            )
-        )
+        assert result.ref is not None
+        if not result.duplicate:
+            self._remember_owner(result.ref.id, start.station_id)
+        # Also for a repeat: in case the first try died between its commit and the reservation's.
+        await self._consume_reservation(start, result.ref.id)
+        if not result.duplicate:
+            await self._publish_started(start, result)
         return result
 
-    async def _consume_reservation(self, start: TransactionStart, transaction_id: int) -> None:
+    async def _consume_reservation(self, start: TransactionStarted, transaction_id: int) -> None:
         if start.reservation_id is not None and self._reservations is not None:
-            await self._reservations.consume(start.station_id, start.reservation_id, transaction_id, start.id_token)
+            await self._reservations.consume(start.station_id, start.reservation_id, transaction_id, start.id_token or "")
 
-    async def meter_values(
+    async def _samples(
         self, station_id: str, evse_id: int, connector_id: int, transaction_id: int | None, samples: list[MeterSample]
-    ) -> bool:
-        """Store samples; returns False when they named a transaction this station never started.
-
-        Such samples are still stored (a charger that got our answer deletes its copy), but not
-        linked to any transaction: we do not guess which one was meant.
-        """
-
+    ) -> TransactionOutcome:
         def store(connection: Connection) -> tuple[int | None, str | None]:
             linked_id, owner = transaction_id, None
             if linked_id is not None:
@@ -194,39 +386,86 @@ class TransactionService:
                 if owner != station_id:
                     linked_id = None
             if samples:
-                connection.execute(
-                    _INSERT_METER_VALUE, [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
-                )
+                connection.execute(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
             return linked_id, owner
 
         if transaction_id is None or self._owners.get(transaction_id) == station_id:
             # The busy fleet's case: nothing to look up, a pure insert that merges with its neighbours.
             linked_id = transaction_id
             if samples:
-                rows = [_meter_row(station_id, evse_id, connector_id, linked_id, s, "MeterValues") for s in samples]
-                await self._writes.insert(_INSERT_METER_VALUE, rows)
+                await self._writes.insert(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
         else:
             linked_id, owner = await self._writes.run(store)
             if owner is not None:
                 self._remember_owner(transaction_id, owner)  # only now: the batch that saw it is committed
-        if samples:
-            await self._bus.publish(
-                Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": linked_id, "count": len(samples)})
-            )
-        return linked_id == transaction_id
-
-    async def stop(self, stop: TransactionStop) -> bool:
-        """Close a transaction; False for a replayed stop of an already-stopped one, which changes nothing."""
-        stopped = await self._writes.run(lambda connection: _close(connection, stop))
-        if stopped is _UNKNOWN:  # raised here, not inside the batch, so the batch need not roll back
-            raise UnknownTransaction(f"transaction {stop.transaction_id} was not started by station {stop.station_id!r}")
-        if stopped is None:
-            return False
-        assert isinstance(stopped, int)
+        if linked_id is None:
+            if samples:
+                await self._bus.publish(
+                    Event("meter.values", station_id, {"evse_id": evse_id, "transaction_id": None, "count": len(samples)})
+                )
+            return TransactionOutcome(None)
+        ref = TransactionRef(linked_id)
         await self._bus.publish(
-            Event("transaction.ended", stop.station_id, {"transaction_id": stop.transaction_id, "energy_wh": stopped})
+            Event("transaction.updated", station_id, {**_ids(ref), "evse_id": evse_id, "samples": len(samples)})
         )
-        return True
+        return TransactionOutcome(ref)
+
+    async def _end(self, end: TransactionEnded) -> TransactionOutcome:
+        """Close a transaction; a repeated end of an already-ended one changes nothing (``duplicate``)."""
+        assert end.transaction_id is not None
+        authorization = await self._authorize(end.id_token)
+        stopped = await self._writes.run(lambda connection: _close(connection, end))
+        if stopped is _UNKNOWN:  # raised here, not inside the batch, so the batch need not roll back
+            raise UnknownTransaction(f"transaction {end.transaction_id} was not started by station {end.station_id!r}")
+        ref = TransactionRef(end.transaction_id)
+        if isinstance(stopped, _Stopped):
+            return TransactionOutcome(ref, authorization, duplicate=True, ended=True, energy_wh=stopped.energy_wh)
+        assert isinstance(stopped, int)
+        await self._bus.publish(Event("transaction.ended", end.station_id, {**_ids(ref), "energy_wh": stopped}))
+        return TransactionOutcome(ref, authorization, ended=True, energy_wh=stopped)
+
+    # --- named by the station's id (OCPP 2.0.1) ---------------------------------------------------
+
+    async def _apply_by_station_id(self, event: TransactionEvent) -> TransactionOutcome:
+        """One batched write: the key look-up, the transaction found or created, the event merged
+        into it, its samples and its key stored, and the energy computed again once it has ended."""
+        authorization = await self._authorize(event.id_token)
+
+        def write(connection: Connection) -> _Applied:
+            return _merge(connection, event, authorization)
+
+        try:
+            applied = await self._writes.run(write)
+        except IntegrityError:  # the same key, or the same new transaction, stored by another process meanwhile
+            applied = await self._writes.run(write)
+        outcome = TransactionOutcome(
+            applied.ref, applied.authorization, duplicate=applied.duplicate, ended=applied.ended, energy_wh=applied.energy_wh
+        )
+        if applied.duplicate:
+            return outcome
+        self._remember_owner(applied.ref.id, event.station_id)
+        if isinstance(event, TransactionStarted):
+            if event.reservation_id is not None and self._reservations is not None:
+                await self._reservations.consume(event.station_id, event.reservation_id, applied.ref.id, event.id_token or "")
+            await self._publish_started(event, outcome)
+        elif isinstance(event, TransactionUpdated):
+            await self._bus.publish(
+                Event("transaction.updated", event.station_id, {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)})
+            )
+        if applied.newly_ended:
+            await self._bus.publish(Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh}))
+        return outcome
+
+    # --- shared ---------------------------------------------------------------------------------
+
+    async def _authorize(self, id_token: str | None) -> AuthorizationResult | None:
+        return None if id_token is None else await self._authorization.authorize(id_token)
+
+    async def _publish_started(self, event: TransactionStarted, outcome: TransactionOutcome) -> None:
+        assert outcome.ref is not None
+        await self._bus.publish(
+            Event("transaction.started", event.station_id, {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token})
+        )
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
         """The station that started a transaction never changes, so it is cached once committed:
@@ -234,7 +473,6 @@ class TransactionService:
         self._owners[transaction_id] = station_id
         if len(self._owners) > _OWNER_CACHE_SIZE:
             self._owners.popitem(last=False)  # the oldest: long finished, most likely
-
 
     # --- operator side ------------------------------------------------------------------------
 
@@ -245,7 +483,7 @@ class TransactionService:
         station_id: str | None = None,
         id_token: str | None = None,
         active: bool | None = None,
-    ) -> Page[Transaction]:
+    ) -> Page[TransactionRecord]:
         query = select(Transaction)
         if station_id is not None:
             query = query.where(Transaction.station_id == station_id)
@@ -254,21 +492,42 @@ class TransactionService:
         if active is not None:
             query = query.where(Transaction.stopped_at.is_(None) if active else Transaction.stopped_at.is_not(None))
         async with self._sessions() as session:
-            return await paginate(session, query, Transaction.id.desc(), limit, offset)
+            page = await paginate(session, query, Transaction.id.desc(), limit, offset)
+        return Page([_domain(TransactionRecord, row) for row in page.items], page.total, page.limit, page.offset)
 
     async def get(self, transaction_id: int) -> TransactionView:
+        """A transaction by our id, with its samples oldest first."""
+        return await self._view(_TRANSACTIONS.c.id == transaction_id, f"transaction {transaction_id} not found")
+
+    async def get_for_station(self, station_id: str, station_transaction_id: str) -> TransactionView:
+        """A transaction by the id its station knows it by: the station's own id (2.0.1), or, for a
+        transaction that has none (1.6), our id, which is what a 1.6 station uses."""
+        columns = _TRANSACTIONS.c
+        by_station_id = (columns.station_id == station_id) & (columns.station_transaction_id == station_transaction_id)
+        condition = by_station_id
+        if station_transaction_id.isascii() and station_transaction_id.isdigit() and int(station_transaction_id) <= _DB_ID_MAX:
+            ours = (columns.station_id == station_id) & columns.station_transaction_id.is_(None) & (columns.id == int(station_transaction_id))
+            condition = by_station_id | ours
+        return await self._view(
+            condition, f"station {station_id!r} has no transaction {station_transaction_id!r}", prefer=by_station_id
+        )
+
+    async def _view(self, condition: Any, missing: str, prefer: Any = None) -> TransactionView:
         async with self._sessions() as session:
-            transaction = await session.get(Transaction, transaction_id)
-            if transaction is None:
-                raise NotFound(f"transaction {transaction_id} not found")
+            query = select(_TRANSACTIONS).where(condition).limit(1)
+            if prefer is not None:  # the station's own id wins over our id spelled the same way
+                query = query.order_by(case((prefer, 0), else_=1))  # (NULL, not false, for a 1.6 row)
+            row = (await session.execute(query)).first()
+            if row is None:
+                raise NotFound(missing)
             values = (
                 await session.execute(
-                    select(MeterValue).where(MeterValue.transaction_id == transaction_id).order_by(MeterValue.timestamp, MeterValue.id)
+                    select(_METER_VALUES).where(_METER_VALUES.c.transaction_id == row.id).order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
                 )
-            ).scalars().all()
-        return TransactionView(transaction, list(values))
+            ).all()
+        return TransactionView(_domain(TransactionRecord, row), [_domain(MeterReading, value) for value in values])
 
-    async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterValue]:
+    async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterReading]:
         """The latest whole-meter Energy.Active.Import.Register sample of each transaction that has one."""
         if not transaction_ids:
             return {}
@@ -284,104 +543,282 @@ class TransactionService:
         )
         async with self._sessions() as session:
             rows = (
-                await session.execute(
-                    select(MeterValue).join(ranked, MeterValue.id == ranked.c.id).where(ranked.c.rank == 1)
-                )
-            ).scalars().all()
-        return {row.transaction_id: row for row in rows if row.transaction_id is not None}
+                await session.execute(select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1))
+            ).all()
+        return {row.transaction_id: _domain(MeterReading, row) for row in rows if row.transaction_id is not None}
+
+
+def _ids(ref: TransactionRef) -> dict[str, Any]:
+    return {"transaction_id": ref.id, "station_transaction_id": ref.station_transaction_id}
 
 
 _WH_PER_UNIT = {"Wh": 1, "kWh": 1000}
-
+_DB_ID_MAX = 2**63 - 1
 
 _TRANSACTIONS = Transaction.__table__
+_METER_VALUES = MeterValue.__table__
+_EVENTS = TransactionEventRecord.__table__
 _INSERT_TRANSACTION = insert(_TRANSACTIONS).returning(_TRANSACTIONS.c.id)
-_INSERT_METER_VALUE = insert(MeterValue.__table__)
+_INSERT_METER_VALUE = insert(_METER_VALUES)
+_INSERT_EVENT = insert(_EVENTS)
 
 
-def _close(connection: Connection, stop: TransactionStop) -> int | object | None:
-    """Store the stop; the energy delivered (Wh), None when the transaction was stopped already
+@dataclass(slots=True, frozen=True)
+class _Stopped:
+    """_close's answer for a transaction that had already ended: a repeated stop."""
+
+    energy_wh: int | None
+
+
+def _close(connection: Connection, end: TransactionEnded) -> int | None | _Stopped | object:
+    """Store a 1.6 stop; the energy delivered (Wh), _Stopped when the transaction had ended already
     (a replay), _UNKNOWN when this station never started it."""
     columns = _TRANSACTIONS.c
     transaction = connection.execute(
-        select(columns.station_id, columns.evse_id, columns.connector_id, columns.meter_start_wh, columns.stopped_at).where(
-            columns.id == stop.transaction_id
-        )
+        select(
+            columns.station_id, columns.evse_id, columns.connector_id, columns.meter_start_wh, columns.stopped_at, columns.energy_wh
+        ).where(columns.id == end.transaction_id)
     ).first()
-    if transaction is None or transaction.station_id != stop.station_id:
+    if transaction is None or transaction.station_id != end.station_id:
         return _UNKNOWN
     if transaction.stopped_at is not None:
-        return None
-    energy_wh = delivered_wh(
-        transaction.meter_start_wh, _merged_readings(connection, stop.transaction_id, stop.samples), stop.meter_stop_wh
-    )
+        return _Stopped(transaction.energy_wh)
+    meter_stop_wh = end.meter_stop_wh if end.meter_stop_wh is not None else _last_register_wh(end.samples)
+    energy_wh = _energy(transaction.meter_start_wh, _merged_readings(connection, end.transaction_id, end.samples), meter_stop_wh)
     connection.execute(
         update(_TRANSACTIONS)
-        .where(columns.id == stop.transaction_id)
+        .where(columns.id == end.transaction_id)
         .values(
-            meter_stop_wh=stop.meter_stop_wh,
+            meter_stop_wh=meter_stop_wh,
             energy_wh=energy_wh,
-            stopped_at=stop.stopped_at,
-            stop_reason=stop.reason,
-            stop_id_token=stop.id_token,
+            stopped_at=end.timestamp,
+            stop_reason=end.reason,
+            stop_id_token=end.id_token,
         )
     )
-    if stop.samples:
+    if end.samples:
         connection.execute(
             _INSERT_METER_VALUE,
-            [
-                _meter_row(stop.station_id, transaction.evse_id, transaction.connector_id, stop.transaction_id, sample, "StopTransaction")
-                for sample in stop.samples
-            ],
+            _meter_rows(end.station_id, transaction.evse_id, transaction.connector_id, end.transaction_id, end.samples, "StopTransaction"),
         )
     return energy_wh
 
 
-def _find_start(connection: Connection, start: TransactionStart) -> StartResult | None:
-    """The transaction an identical earlier StartTransaction created (a retry whose answer was lost)."""
+def _find_start(connection: Connection, key: StartKey) -> TransactionOutcome | None:
+    """The transaction an identical earlier 1.6 StartTransaction created (a retry whose answer was lost)."""
+    columns = _TRANSACTIONS.c
     row = connection.execute(
-        select(Transaction.id, Transaction.id_token_status).where(
-            Transaction.station_id == start.station_id,
-            Transaction.evse_id == start.evse_id,
-            Transaction.id_token == start.id_token,
-            Transaction.started_at == start.started_at,
+        select(columns.id, columns.id_token_status).where(
+            columns.station_id == key.station_id,
+            columns.evse_id == key.evse_id,
+            columns.id_token == key.id_token,
+            columns.started_at == key.started_at,
+            columns.station_transaction_id.is_(None),
         )
     ).first()
-    return None if row is None else StartResult(row.id, AuthorizationResult(row.id_token_status), replayed=True)
+    if row is None:
+        return None
+    status = None if row.id_token_status is None else AuthorizationResult(row.id_token_status)
+    return TransactionOutcome(TransactionRef(row.id), status, duplicate=True)
 
 
-def _busy_elsewhere(connection: Connection, id_token: str, station_id: str, evse_id: int) -> bool:
-    """Whether the token holds an active transaction on another station or EVSE."""
-    return (
+@dataclass(slots=True, frozen=True)
+class _Applied:
+    ref: TransactionRef
+    authorization: AuthorizationResult | None
+    duplicate: bool
+    ended: bool
+    newly_ended: bool
+    energy_wh: int | None
+    evse_id: int
+
+
+def _merge(connection: Connection, event: TransactionEvent, authorization: AuthorizationResult | None) -> _Applied:
+    """Apply an event named by the station's id (2.0.1) to its transaction, in whatever order events come.
+
+    The first event to arrive creates the transaction with what it knows (its time as the start
+    time until the Started says otherwise; EVSE 0 until an event names the EVSE). A Started sets
+    the start fields; a token is stored by the first event that brings one; the first Ended ends
+    it. Once ended, the energy is computed again from everything stored, so a late Started or
+    Updated corrects it.
+    """
+    key = event.key
+    assert isinstance(key, SeqNoKey)
+    columns, events = _TRANSACTIONS.c, _EVENTS.c
+    seen = connection.execute(
+        select(events.transaction_id).where(
+            events.station_id == key.station_id,
+            events.station_transaction_id == key.station_transaction_id,
+            events.seq_no == key.seq_no,
+        )
+    ).scalar()
+    if seen is not None:
+        tx = connection.execute(select(_TRANSACTIONS).where(columns.id == seen)).one()
+        if event.id_token is not None and event.id_token == tx.id_token and tx.id_token_status is not None:
+            authorization = AuthorizationResult(tx.id_token_status, authorization.expiry_date if authorization else None,
+                                                authorization.parent_id_token if authorization else None)
+        return _Applied(
+            TransactionRef(tx.id, tx.station_transaction_id), authorization, True, tx.stopped_at is not None, False, tx.energy_wh, tx.evse_id
+        )
+
+    tx = connection.execute(
+        select(_TRANSACTIONS).where(
+            columns.station_id == event.station_id, columns.station_transaction_id == event.station_transaction_id
+        )
+    ).first()
+    state: dict[str, Any] = (
+        dict(tx._mapping)
+        if tx is not None
+        else {
+            "id": None,
+            "station_id": event.station_id,
+            "station_transaction_id": event.station_transaction_id,
+            "evse_id": 0,
+            "connector_id": 0,
+            "id_token": None,
+            "id_token_status": None,
+            "reservation_id": None,
+            "meter_start_wh": None,
+            "meter_stop_wh": None,
+            "energy_wh": None,
+            "started_at": event.timestamp,
+            "stopped_at": None,
+            "start_reason": None,
+            "stop_reason": None,
+            "stop_id_token": None,
+        }
+    )
+    changes: dict[str, Any] = {}
+    started_seen = tx is not None and (
         connection.execute(
-            select(Transaction.id)
-            .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
-            .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
-            .limit(1)
+            select(events.id).where(events.transaction_id == tx.id, events.event_type == "Started").limit(1)
         ).first()
         is not None
     )
+    if event.evse_id is not None and state["evse_id"] == 0:
+        changes["evse_id"] = event.evse_id
+        changes["connector_id"] = event.connector_id if event.connector_id is not None else 0
+    if isinstance(event, TransactionStarted):
+        if not started_seen:  # a second Started (a new seqNo) changes no start field
+            changes["started_at"] = event.timestamp
+            changes["start_reason"] = event.reason
+            changes["reservation_id"] = event.reservation_id
+            meter_start_wh = event.meter_start_wh if event.meter_start_wh is not None else _first_register_wh(event.samples)
+            if meter_start_wh is not None:
+                changes["meter_start_wh"] = meter_start_wh
+    elif not started_seen and event.timestamp < state["started_at"]:
+        changes["started_at"] = event.timestamp  # the earliest known time, until the Started comes
+    status = authorization
+    if not isinstance(event, TransactionEnded) and event.id_token is not None and state["id_token"] is None:
+        status = _concurrent(
+            connection, authorization, event.id_token, event.station_id, changes.get("evse_id", state["evse_id"]), state["id"]
+        )
+        changes["id_token"] = event.id_token
+        changes["id_token_status"] = None if status is None else status.status
+    newly_ended = False
+    if isinstance(event, TransactionEnded) and state["stopped_at"] is None:
+        newly_ended = True
+        changes["stopped_at"] = event.timestamp
+        changes["stop_reason"] = event.reason
+        changes["stop_id_token"] = event.id_token
+        changes["meter_stop_wh"] = event.meter_stop_wh if event.meter_stop_wh is not None else _last_register_wh(event.samples)
+    state.update(changes)
+
+    if tx is None:
+        row = {name: value for name, value in state.items() if name not in ("id", "energy_wh")}
+        transaction_id = connection.execute(_INSERT_TRANSACTION, row).scalar_one()
+    else:
+        transaction_id = tx.id
+        if changes:
+            connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(**changes))
+    if event.samples:
+        connection.execute(
+            _INSERT_METER_VALUE,
+            _meter_rows(event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"),
+        )
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "station_id": key.station_id,
+            "station_transaction_id": key.station_transaction_id,
+            "seq_no": key.seq_no,
+            "transaction_id": transaction_id,
+            "event_type": _EVENT_TYPES[type(event)],
+            "timestamp": event.timestamp,
+            "reason": event.reason,
+            "offline": event.offline,
+        },
+    )
+    energy_wh = state["energy_wh"]
+    ended = state["stopped_at"] is not None
+    if ended:
+        energy_wh = _energy(state["meter_start_wh"], _merged_readings(connection, transaction_id, [], until=state["stopped_at"]), state["meter_stop_wh"])
+        if energy_wh != state["energy_wh"]:
+            connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
+    return _Applied(
+        TransactionRef(transaction_id, event.station_transaction_id), status, False, ended, newly_ended, energy_wh, state["evse_id"]
+    )
+
+
+_EVENT_TYPES = {TransactionStarted: "Started", TransactionUpdated: "Updated", TransactionEnded: "Ended"}
+
+
+def _concurrent(
+    connection: Connection,
+    authorization: AuthorizationResult | None,
+    id_token: str | None,
+    station_id: str,
+    evse_id: int,
+    transaction_id: int | None = None,
+) -> AuthorizationResult | None:
+    """The answer for a token that starts (or joins) a transaction: ConcurrentTx when it already
+    holds an active transaction on another station or EVSE (one session per token at a time)."""
+    if authorization is None or id_token is None or authorization.status != "Accepted":
+        return authorization
+    if _busy_elsewhere(connection, id_token, station_id, evse_id, transaction_id):
+        return AuthorizationResult("ConcurrentTx", authorization.expiry_date, authorization.parent_id_token)
+    return authorization
+
+
+def _busy_elsewhere(connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None) -> bool:
+    """Whether the token holds an active transaction on another station or EVSE (other than ``transaction_id``)."""
+    query = (
+        select(Transaction.id)
+        .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
+        .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
+    )
+    if transaction_id is not None:
+        query = query.where(Transaction.id != transaction_id)
+    return connection.execute(query.limit(1)).first() is not None
 
 
 def _stored_owner(connection: Connection, transaction_id: int) -> str | None:
     return connection.execute(select(Transaction.station_id).where(Transaction.id == transaction_id)).scalar()
 
 
-def _merged_readings(connection: Connection, transaction_id: int, stop_samples: list[MeterSample]) -> list[int]:
+def _merged_readings(
+    connection: Connection,
+    transaction_id: int,
+    extra_samples: tuple[MeterSample, ...] | list[MeterSample],
+    until: datetime | None = None,
+) -> list[int]:
     """The transaction's whole-meter energy register readings in Wh, in the order they were taken.
 
     By time, and readings with the same timestamp in the order they arrived: a reset sent in the
-    same millisecond as the reading before it must stay after it. transactionData often repeats
-    readings MeterValues already brought; a repeat (same time, same value) counts once.
+    same millisecond as the reading before it must stay after it. An end often repeats readings
+    earlier messages already brought (1.6 transactionData, 2.0.1 SampledDataTxEndedMeasurands); a
+    repeat (same time, same value) counts once. With ``until``, readings taken after it (after the
+    end, sent by a later event) are not part of the session.
     """
-    rows = connection.execute(
-        select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit)
-        .where(MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER)
-        .order_by(MeterValue.timestamp, MeterValue.id)
+    query = select(MeterValue.timestamp, MeterValue.value_numeric, MeterValue.unit).where(
+        MeterValue.transaction_id == transaction_id, *_WHOLE_METER_REGISTER
     )
-    readings = [(t, round(value * _WH_PER_UNIT[unit or "Wh"])) for t, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
-    seen = set(readings)
-    readings += [(sample.timestamp, wh) for sample in stop_samples if (wh := _register_wh(sample)) is not None and (sample.timestamp, wh) not in seen]
+    if until is not None:
+        query = query.where(MeterValue.timestamp <= until)
+    rows = connection.execute(query.order_by(MeterValue.timestamp, MeterValue.id))
+    stored = [(t, round(value * _WH_PER_UNIT[unit or "Wh"])) for t, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
+    extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _register_wh(sample)) is not None]
+    readings = list(dict.fromkeys([*stored, *extra]))  # first occurrence of each, in arrival order
     readings.sort(key=lambda reading: reading[0])  # stable: equal times keep their arrival order
     return [wh for _, wh in readings]
 
@@ -404,6 +841,26 @@ def _register_wh(sample: MeterSample) -> int | None:
     return None if value is None or unit not in _WH_PER_UNIT else round(value * _WH_PER_UNIT[unit])
 
 
+def _first_register_wh(samples: tuple[MeterSample, ...]) -> int | None:
+    readings = [wh for sample in samples if (wh := _register_wh(sample)) is not None]
+    return readings[0] if readings else None
+
+
+def _last_register_wh(samples: tuple[MeterSample, ...]) -> int | None:
+    readings = [wh for sample in samples if (wh := _register_wh(sample)) is not None]
+    return readings[-1] if readings else None
+
+
+def _energy(meter_start_wh: int | None, readings: list[int], meter_stop_wh: int | None) -> int | None:
+    """:func:`delivered_wh`, with the first reading standing in for an unknown start reading and the
+    last for an unknown stop reading (2.0.1 has neither field); None without any reading at all."""
+    start = meter_start_wh if meter_start_wh is not None else (readings[0] if readings else meter_stop_wh)
+    stop = meter_stop_wh if meter_stop_wh is not None else (readings[-1] if readings else start)
+    if start is None or stop is None:
+        return None
+    return delivered_wh(start, readings, stop)
+
+
 def delivered_wh(meter_start_wh: int, readings: list[int], meter_stop_wh: int) -> int:
     """Energy delivered, from the start reading through every register reading to the stop reading.
 
@@ -424,6 +881,17 @@ def delivered_wh(meter_start_wh: int, readings: list[int], meter_stop_wh: int) -
 _UNKNOWN = object()  # _close's answer for a transaction the station never started
 
 _OWNER_CACHE_SIZE = 100_000  # ~10 MB; far more transactions than are active at once on one node
+
+
+def _meter_rows(
+    station_id: str,
+    evse_id: int,
+    connector_id: int,
+    transaction_id: int | None,
+    samples: tuple[MeterSample, ...] | list[MeterSample],
+    source: str,
+) -> list[dict[str, Any]]:
+    return [_meter_row(station_id, evse_id, connector_id, transaction_id, sample, source) for sample in samples]
 
 
 def _meter_row(

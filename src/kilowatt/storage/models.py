@@ -5,8 +5,8 @@ whole) is EVSE 0, connector 0. A transaction keeps the station's own transaction
 2.0.1) beside our integer id (which is the 1.6 transactionId). All timestamps are UTC.
 
 Ownership: ``stations``/``connectors``/``status_notifications``/``station_events``/``data_transfers``
-belong to the station service, ``id_tokens`` to the authorization service, ``transactions`` and
-``meter_values`` to the transaction service. No service queries another's tables.
+belong to the station service, ``id_tokens`` to the authorization service, ``transactions``,
+``transaction_events`` and ``meter_values`` to the transaction service. No service queries another's tables.
 """
 
 from __future__ import annotations
@@ -206,19 +206,47 @@ class Transaction(Base):
     station_id: Mapped[str] = mapped_column(String(48))
     evse_id: Mapped[int] = mapped_column(Integer)
     connector_id: Mapped[int] = mapped_column(Integer)
-    station_transaction_id: Mapped[str | None] = mapped_column(String(36))
-    id_token: Mapped[str] = mapped_column(String(36))
-    id_token_status: Mapped[str] = mapped_column(String(16))  # the authorization answer given at start
+    station_transaction_id: Mapped[str | None] = mapped_column(String(36))  # 2.0.1's transactionId; NULL for 1.6
+    # NULL until an event names them: a 2.0.1 session may start without a token (cable plugged in)
+    # and has no meterStart, and its Ended may arrive before its Started.
+    id_token: Mapped[str | None] = mapped_column(String(36))
+    id_token_status: Mapped[str | None] = mapped_column(String(16))  # the authorization answer given for id_token
     reservation_id: Mapped[int | None] = mapped_column(Integer)
-    meter_start_wh: Mapped[int] = mapped_column(BigInteger)
+    meter_start_wh: Mapped[int | None] = mapped_column(BigInteger)
     meter_stop_wh: Mapped[int | None] = mapped_column(BigInteger)
     energy_wh: Mapped[int | None] = mapped_column(BigInteger)  # set at stop; survives meter resets
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # the earliest event's time until the start itself is known
     stopped_at: Mapped[datetime | None]
+    start_reason: Mapped[str | None] = mapped_column(String(32))  # 2.0.1 triggerReason of the Started event
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_token: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TransactionEventRecord(Base):
+    """One OCPP 2.0.1 TransactionEvent, stored once by its idempotency key (station, transactionId, seqNo).
+
+    1.6 messages have no such key and are not recorded here: a 1.6 start is idempotent by the
+    transactions table's own ``uq_transactions_start``, a stop by the transaction being stopped.
+    """
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (
+        UniqueConstraint("station_id", "station_transaction_id", "seq_no", name="uq_transaction_events_seq"),
+        Index("ix_transaction_events_transaction", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(48))
+    station_transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(8))  # Started | Updated | Ended
+    timestamp: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(32))  # triggerReason, or stoppedReason for Ended
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MeterValue(Base):

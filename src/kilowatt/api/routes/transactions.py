@@ -1,4 +1,10 @@
-"""``/api/v1/transactions``: charging sessions, whichever OCPP version reported them, with their meter values."""
+"""``/api/v1/transactions``: charging sessions, whichever OCPP version reported them, with their meter values.
+
+A transaction is found by either of its ids: ours (``/transactions/{id}``, the OCPP 1.6 transactionId)
+or the one its station knows it by, under the station (``/stations/{station_id}/transactions/{id}``:
+the OCPP 2.0.1 transactionId, or ours for a 1.6 station). The service answers with domain objects;
+this module turns them into the response models.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +20,14 @@ from kilowatt.api.schemas import (
     IdTokenValue,
     MeterValueOut,
     StationId,
+    StationTransactionId,
     TransactionDetailOut,
     TransactionOut,
     TransactionPage,
 )
-from kilowatt.services.transactions import TransactionService
-from kilowatt.storage.models import MeterValue, Transaction
+from kilowatt.services.transactions import MeterReading, TransactionRecord, TransactionService, TransactionView
 
-router = APIRouter(prefix="/transactions", tags=["transactions"])
+router = APIRouter(tags=["transactions"])
 
 READ = [Depends(reader)]
 
@@ -36,13 +42,13 @@ def _service(request: Request) -> TransactionService:
 Transactions = Annotated[TransactionService, Depends(_service)]
 
 
-def energy_wh(transaction: Transaction, register: MeterValue | None) -> int | None:
+def energy_wh(transaction: TransactionRecord, register: MeterReading | None) -> int | None:
     """Energy delivered so far: once stopped, what the transaction service computed at the stop
     (meter resets accounted for); while active, the latest energy register sample minus the start
     reading; None for an active session without such a sample, or whose meter went below its start."""
     if transaction.stopped_at is not None:
         return transaction.energy_wh
-    if register is None or register.value_numeric is None:
+    if register is None or register.value_numeric is None or transaction.meter_start_wh is None:
         return None
     per_unit = _WH_PER_UNIT.get(register.unit)
     if per_unit is None:
@@ -51,7 +57,7 @@ def energy_wh(transaction: Transaction, register: MeterValue | None) -> int | No
     return delivered if delivered >= 0 else None
 
 
-def _fields(transaction: Transaction, register: MeterValue | None) -> dict[str, object]:
+def _fields(transaction: TransactionRecord, register: MeterReading | None) -> dict[str, object]:
     fields = {name: getattr(transaction, name) for name in TransactionOut.model_fields if name not in ("energy_wh", "active")}
     fields["energy_wh"] = energy_wh(transaction, register)
     fields["active"] = transaction.stopped_at is None
@@ -59,7 +65,7 @@ def _fields(transaction: Transaction, register: MeterValue | None) -> dict[str, 
 
 
 @router.get(
-    "",
+    "/transactions",
     response_model=TransactionPage,
     dependencies=READ,
     responses=error_responses(),
@@ -87,22 +93,7 @@ async def list_transactions(
     )
 
 
-@router.get(
-    "/{transaction_id}",
-    response_model=TransactionDetailOut,
-    dependencies=READ,
-    responses=error_responses(404),
-    summary="Get a transaction with its meter values",
-    description="One charging session with every meter value the station reported for it, oldest first "
-    "(periodic MeterValues and the transaction data of the stop). `energy_wh` is the energy delivered: "
-    "meter_stop_wh - meter_start_wh once stopped; while active, the latest Energy.Active.Import.Register "
-    "sample minus meter_start_wh, or null before the first sample.",
-)
-async def get_transaction(
-    transaction_id: Annotated[DbId, Path(description="Kilowatt's transaction id (the OCPP 1.6 transactionId)")],
-    transactions: Transactions,
-) -> TransactionDetailOut:
-    view = await transactions.get(transaction_id)
+async def _detail(transactions: TransactionService, view: TransactionView) -> TransactionDetailOut:
     transaction = view.transaction
     register = None
     if transaction.stopped_at is None:
@@ -110,3 +101,48 @@ async def get_transaction(
     return TransactionDetailOut.model_validate(
         {**_fields(transaction, register), "meter_values": [MeterValueOut.model_validate(v) for v in view.meter_values]}
     )
+
+
+_DETAIL = (
+    "One charging session with every meter value the station reported for it, oldest first "
+    "(periodic MeterValues, the transaction data of the stop, the samples of 2.0.1 TransactionEvents). "
+    "`energy_wh` is the energy delivered: computed at the end (meter resets accounted for); while active, "
+    "the latest Energy.Active.Import.Register sample minus meter_start_wh, or null before the first sample. "
+    "The answer carries both ids: `id` (ours) and `station_transaction_id` (the station's, OCPP 2.0.1)."
+)
+
+
+@router.get(
+    "/transactions/{transaction_id}",
+    response_model=TransactionDetailOut,
+    dependencies=READ,
+    responses=error_responses(404),
+    summary="Get a transaction with its meter values",
+    description=_DETAIL,
+)
+async def get_transaction(
+    transaction_id: Annotated[DbId, Path(description="Kilowatt's transaction id (the OCPP 1.6 transactionId)")],
+    transactions: Transactions,
+) -> TransactionDetailOut:
+    return await _detail(transactions, await transactions.get(transaction_id))
+
+
+@router.get(
+    "/stations/{station_id}/transactions/{station_transaction_id}",
+    response_model=TransactionDetailOut,
+    dependencies=READ,
+    responses=error_responses(404),
+    summary="Get a transaction by the id its station knows it by",
+    description="The same answer as `GET /transactions/{id}`, found by the station's own transaction id: the "
+    "transactionId of OCPP 2.0.1 (a string, unique per station), or for an OCPP 1.6 station the transactionId "
+    "it was given, which is Kilowatt's id. Where a 2.0.1 id and one of our ids are spelled the same, the "
+    "station's own id wins. " + _DETAIL,
+)
+async def get_station_transaction(
+    station_id: Annotated[StationId, Path(description="The station")],
+    station_transaction_id: Annotated[
+        StationTransactionId, Path(description="The station's transaction id (OCPP 2.0.1 transactionId; for 1.6 our id)")
+    ],
+    transactions: Transactions,
+) -> TransactionDetailOut:
+    return await _detail(transactions, await transactions.get_for_station(station_id, station_transaction_id))

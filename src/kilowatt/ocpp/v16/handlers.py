@@ -20,7 +20,14 @@ from kilowatt.rpc.protocol import IncomingCall
 from kilowatt.services.authorization import AuthorizationResult
 from kilowatt.services.common import rfc3339
 from kilowatt.services.stations import BootInfo, ConnectorStatus
-from kilowatt.services.transactions import MeterSample, TransactionStart, TransactionStop, UnknownTransaction
+from kilowatt.services.transactions import (
+    MeterSample,
+    StartKey,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
+    UnknownTransaction,
+)
 
 log = structlog.get_logger("kilowatt.ocpp.v16")
 
@@ -46,10 +53,10 @@ def id_tag_info(result: AuthorizationResult) -> Payload:
     return info
 
 
-def meter_samples(meter_values: list[Payload], field: str) -> list[MeterSample]:
+def meter_samples(meter_values: list[Payload], field: str) -> tuple[MeterSample, ...]:
     """Flatten 1.6 MeterValue objects (the list in ``field``) into samples, with the spec's
     defaults made explicit."""
-    samples = []
+    samples: list[MeterSample] = []
     for meter_value in meter_values:
         timestamp = parse_time(meter_value["timestamp"], f"{field}.timestamp")
         for sampled in meter_value["sampledValue"]:
@@ -65,7 +72,7 @@ def meter_samples(meter_values: list[Payload], field: str) -> list[MeterSample]:
                     format=sampled.get("format", "Raw"),
                 )
             )
-    return samples
+    return tuple(samples)
 
 
 class ChargePointHandlers:
@@ -154,55 +161,74 @@ class ChargePointHandlers:
         result = await self.services.authorization.authorize(payload["idTag"])
         return {"idTagInfo": id_tag_info(result)}
 
+    # Transactions: each message becomes one canonical event (see services/transactions.py). The
+    # 1.6 transactionId is our id, so these events name the transaction by it and carry no station
+    # transaction id; a start is idempotent by (station, EVSE, idTag, timestamp), a stop by the
+    # transaction having ended, and MeterValues have no key in 1.6.
+
     async def start_transaction(self, station: StationContext, payload: Payload) -> Payload:
         connector = payload["connectorId"]
         if connector < 1:
             raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, "connectorId must be 1 or more for StartTransaction")
         evse_id, connector_id = evse_of(connector)
-        result = await self.services.transactions.start(
-            TransactionStart(
+        id_tag, started_at = payload["idTag"], parse_time(payload["timestamp"])
+        outcome = await self.services.transactions.apply(
+            TransactionStarted(
                 station_id=station.station_id,
                 evse_id=evse_id,
                 connector_id=connector_id,
-                id_token=payload["idTag"],
+                timestamp=started_at,
+                id_token=id_tag,
                 meter_start_wh=payload["meterStart"],
-                started_at=parse_time(payload["timestamp"]),
                 reservation_id=payload.get("reservationId"),
+                key=StartKey(station.station_id, evse_id, id_tag, started_at),
             )
         )
-        if result.replayed:
-            log.info("StartTransaction replayed", transaction_id=result.transaction_id)
-        return {"transactionId": result.transaction_id, "idTagInfo": id_tag_info(result.authorization)}
+        assert outcome.ref is not None and outcome.authorization is not None
+        if outcome.duplicate:
+            log.info("StartTransaction replayed", transaction_id=outcome.ref.id)
+        return {"transactionId": outcome.ref.id, "idTagInfo": id_tag_info(outcome.authorization)}
 
     async def meter_values(self, station: StationContext, payload: Payload) -> Payload:
         evse_id, connector_id = evse_of(payload["connectorId"])
         transaction_id = payload.get("transactionId")
-        linked = await self.services.transactions.meter_values(
-            station.station_id, evse_id, connector_id, transaction_id, meter_samples(payload["meterValue"], "meterValue")
+        samples = meter_samples(payload["meterValue"], "meterValue")
+        if transaction_id is None:
+            await self.services.transactions.record_meter_values(station.station_id, evse_id, connector_id, list(samples))
+            return {}
+        outcome = await self.services.transactions.apply(
+            TransactionUpdated(
+                station_id=station.station_id,
+                timestamp=samples[0].timestamp if samples else datetime.now(timezone.utc),
+                transaction_id=transaction_id,
+                evse_id=evse_id,
+                connector_id=connector_id,
+                samples=samples,
+            )
         )
-        if not linked:
+        if outcome.ref is None:
             log.warning("MeterValues for an unknown transaction stored unlinked", transaction_id=transaction_id)
         return {}
 
     async def stop_transaction(self, station: StationContext, payload: Payload) -> Payload:
         id_tag = payload.get("idTag")
         try:
-            await self.services.transactions.stop(
-                TransactionStop(
+            outcome = await self.services.transactions.apply(
+                TransactionEnded(
                     station_id=station.station_id,
+                    timestamp=parse_time(payload["timestamp"]),
                     transaction_id=payload["transactionId"],
-                    meter_stop_wh=payload["meterStop"],
-                    stopped_at=parse_time(payload["timestamp"]),
-                    reason=payload.get("reason", "Local"),  # 1.6: reason may be omitted only when Local
                     id_token=id_tag,
+                    meter_stop_wh=payload["meterStop"],
+                    reason=payload.get("reason", "Local"),  # 1.6: reason may be omitted only when Local
                     samples=meter_samples(payload.get("transactionData", []), "transactionData"),
                 )
             )
         except UnknownTransaction as exc:
             raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, str(exc), {"field": "transactionId"}) from None
-        if id_tag is None:
+        if outcome.authorization is None:
             return {}
-        return {"idTagInfo": id_tag_info(await self.services.authorization.authorize(id_tag))}
+        return {"idTagInfo": id_tag_info(outcome.authorization)}
 
     async def data_transfer(self, station: StationContext, payload: Payload) -> Payload:
         answer = await self.services.data_transfer.inbound(
