@@ -2,7 +2,9 @@
 
 The cross-field rules are also stated in the JSON schema (``if``/``then``), so a client — or a
 fuzzer — reading /openapi.json knows them: a Recurring profile needs ``recurrency_kind``, and only a
-TxProfile may name a ``transaction_id``. Optional fields are omitted, not null.
+TxProfile may name a ``transaction_id``. Optional fields are omitted, not null. ``to_domain`` is the
+typed :class:`~kilowatt.commands.model.ChargingProfile` a command carries. Purposes have their
+OCPP 2.0.1 names (1.6 calls ChargingStationMaxProfile ChargePointMaxProfile).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from kilowatt.commands import model as m
 from kilowatt.api.schemas import BoundedInt, Float, Int32, NonNegativeInt32, RequestBody, UtcInput
 
-Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+Purpose = Literal["ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"]
 RateUnit = Literal["A", "W"]
 _OMIT = "; omit it rather than sending null"
 
@@ -35,7 +38,7 @@ class ChargingSchedule(RequestBody):
 
 
 class ChargingProfile(RequestBody):
-    """An OCPP 1.6 ChargingProfile in snake_case."""
+    """A charging profile (``duration`` and ``start_period`` in seconds)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,3 +74,23 @@ class ChargingProfile(RequestBody):
         if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":
             raise ValueError("transaction_id is only for a TxProfile")
         return self
+
+    def to_domain(self) -> m.ChargingProfile:
+        schedule = self.charging_schedule
+        return m.ChargingProfile(
+            charging_profile_id=self.charging_profile_id,
+            stack_level=self.stack_level,
+            purpose=m.ChargingProfilePurpose(self.charging_profile_purpose),
+            kind=m.ChargingProfileKind(self.charging_profile_kind),
+            charging_schedule=m.ChargingSchedule(
+                m.ChargingRateUnit(schedule.charging_rate_unit),
+                tuple(m.ChargingSchedulePeriod(p.start_period, p.limit, p.number_phases) for p in schedule.charging_schedule_period),
+                schedule.duration,
+                schedule.start_schedule,
+                schedule.min_charging_rate,
+            ),
+            recurrency_kind=m.RecurrencyKind(self.recurrency_kind) if self.recurrency_kind else None,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            transaction_id=self.transaction_id,
+        )
