@@ -21,23 +21,23 @@ RateUnit = Literal["A", "W"]
 _OMIT = "; omit it rather than sending null"
 
 
-class ChargingSchedulePeriod(RequestBody):
+class ChargingSchedulePeriodBody(RequestBody):
     start_period: NonNegativeInt32 = Field(description="Seconds from the start of the schedule")
     limit: Float = Field(ge=0, le=1e9, description="In the schedule's charging_rate_unit (A or W)")
     number_phases: BoundedInt(1, 3) = Field(None, description="1 to 3" + _OMIT)  # type: ignore[assignment,valid-type]
 
 
-class ChargingSchedule(RequestBody):
+class ChargingScheduleBody(RequestBody):
     duration: NonNegativeInt32 = Field(  # type: ignore[assignment]
         None, description="Seconds; the last period lasts until the profile ends when omitted"
     )
     start_schedule: UtcInput = Field(None, description="When the schedule starts" + _OMIT)  # type: ignore[assignment]
     charging_rate_unit: RateUnit
-    charging_schedule_period: list[ChargingSchedulePeriod] = Field(min_length=1, max_length=1000)
+    charging_schedule_period: list[ChargingSchedulePeriodBody] = Field(min_length=1, max_length=1000)
     min_charging_rate: Float = Field(None, ge=0, le=1e9, description="In charging_rate_unit" + _OMIT)  # type: ignore[assignment]
 
 
-class ChargingProfile(RequestBody):
+class ChargingProfileBody(RequestBody):
     """A charging profile (``duration`` and ``start_period`` in seconds)."""
 
     model_config = ConfigDict(
@@ -65,10 +65,10 @@ class ChargingProfile(RequestBody):
     )
     valid_from: UtcInput = Field(None, description=_OMIT.removeprefix("; "))  # type: ignore[assignment]
     valid_to: UtcInput = Field(None, description=_OMIT.removeprefix("; "))  # type: ignore[assignment]
-    charging_schedule: ChargingSchedule
+    charging_schedule: ChargingScheduleBody
 
     @model_validator(mode="after")
-    def _consistent(self) -> ChargingProfile:
+    def _consistent(self) -> ChargingProfileBody:
         if self.charging_profile_kind == "Recurring" and self.recurrency_kind is None:
             raise ValueError("a Recurring profile needs recurrency_kind")
         if self.transaction_id is not None and self.charging_profile_purpose != "TxProfile":

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.commands import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
-from kilowatt.api.profiles import ChargingProfile, Purpose, RateUnit
+from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
 from kilowatt.commands import model as m
 from kilowatt.api.routes.commands import RequiredTarget, StationId
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
@@ -19,7 +19,7 @@ from kilowatt.services.bundle import Services
 router = APIRouter(tags=["smart charging"], responses=error_responses(403, 404, 413, command=True))
 
 class SetChargingProfileBody(RequiredTarget):
-    charging_profile: ChargingProfile
+    charging_profile: ChargingProfileBody
 
 
 class CompositeScheduleBody(RequiredTarget):

@@ -22,7 +22,7 @@ from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
 from kilowatt.api.commands import command_fields, response_model
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.profiles import ChargingProfile
+from kilowatt.api.profiles import ChargingProfileBody
 from kilowatt.api.schemas import (
     IdTokenValue,
     Int32,
@@ -91,7 +91,7 @@ class ResetBody(Body):
 class RemoteStartBody(Body):
     id_token: IdTokenValue
     evse_id: NonNegativeInt32 | None = Field(None, description="EVSE to start on; the station chooses when omitted")
-    charging_profile: ChargingProfile | None = Field(None, description="A TxProfile charging profile")
+    charging_profile: ChargingProfileBody | None = Field(None, description="A TxProfile charging profile")
 
 
 class RemoteStopBody(Body):
@@ -178,7 +178,7 @@ class CertificateTypeQuery(BaseModel):
     certificate_type: CertificateUseName = Field(description="Which root certificates to list")  # type: ignore[valid-type]
 
 
-class CertificateHashData(Body):
+class CertificateHashDataBody(Body):
     hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
     issuer_name_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
     issuer_key_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
@@ -186,7 +186,7 @@ class CertificateHashData(Body):
 
 
 class DeleteCertificateBody(Body):
-    certificate_hash_data: CertificateHashData
+    certificate_hash_data: CertificateHashDataBody
 
 
 class CertificateSignedBody(Body):
@@ -254,7 +254,7 @@ class Operation:
     optional_body: bool = False
 
 
-def _hash_data(data: CertificateHashData) -> m.CertificateHashData:
+def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
     return m.CertificateHashData(m.HashAlgorithm(data.hash_algorithm), data.issuer_name_hash, data.issuer_key_hash, data.serial_number)
 
 
