@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import delete, select
 
@@ -19,7 +19,7 @@ from kilowatt.services.authorization import AuthorizationResult, AuthorizationSe
 from kilowatt.commands.model import AuthorizationStatus, GetLocalListVersion, GetLocalListVersionResult, LocalListEntry, SendLocalList
 from kilowatt.commands.model import UpdateType as ListUpdateType
 from kilowatt.services.commands import CommandAnswer, CommandService
-from kilowatt.services.common import Invalid, rfc3339
+from kilowatt.services.common import Invalid
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, utcnow
 

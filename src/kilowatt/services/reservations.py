@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timezone
-from typing import Any
 
 import structlog
 from sqlalchemy import and_, or_, select, update
@@ -25,7 +24,7 @@ from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.commands.model import CancelReservation, ReserveNow
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate, rfc3339
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow
 
