@@ -26,7 +26,7 @@ async def test_validation_errors_do_not_echo_the_password(api: httpx.AsyncClient
 
 async def test_command_routes_refuse_impossible_station_ids_with_422(api: httpx.AsyncClient) -> None:
     for station_id in ("bad%00id", "a:b", "x" * 49, "%F0%9F%98%80", "CP-1%20"):
-        response = await api.post(f"/api/v1/stations/{station_id}/reset", json={"type": "Soft"})
+        response = await api.post(f"/api/v1/stations/{station_id}/reset", json={"mode": "OnIdle"})
         assert response.status_code == 422, (station_id, response.text)
         assert response.json()["detail"][0]["loc"] == ["path", "station_id"]
 

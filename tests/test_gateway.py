@@ -12,7 +12,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from charger import TestCharger
 from conftest import RunningCsms
-from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, StationDisconnected
+from kilowatt.commands import CommandEnvelope, CommandError, CommandErrorKind
+from kilowatt.commands import model as m
 
 PASSWORD = "0123456789abcdef0123"
 
@@ -80,7 +81,7 @@ async def test_a_dead_connection_is_replaced(csms: RunningCsms, charger: TestCha
         assert csms.application.gateway.sessions["CP-1"].socket.remote_address[1] == newcomer.socket.local_address[1]
         pump = asyncio.create_task(_answer_calls(newcomer))
         try:
-            reply = await csms.application.bus.call_station("CP-1", "GetConfiguration", {})
+            reply = (await csms.application.bus.call_station(CommandEnvelope("CP-1", m.GetConfiguration()))).response
         finally:
             pump.cancel()
         assert reply == {"configurationKey": [], "unknownKey": []}
@@ -220,16 +221,16 @@ async def test_csms_calls_reach_the_station_and_return_its_answer(csms: RunningC
     charger.responder = responder
     pump = asyncio.create_task(_answer_calls(charger))
     try:
-        assert await bus.call_station("CP-1", "Reset", {"type": "Soft"}) == {"status": "Accepted"}
-        assert await bus.call_station("CP-1", "Reset", {"type": "Hard"}) == {"status": "Rejected"}
-        with pytest.raises(CallError) as error:
-            await bus.call_station("CP-1", "UnlockConnector", {"connectorId": 1})
-        assert (error.value.code, error.value.description) == ("InternalError", "motor jammed")
-        with pytest.raises(CallError) as error:
-            await bus.call_station("CP-1", "ClearCache", {})
-        assert error.value.code == "PropertyConstraintViolation"
-        with pytest.raises(StationDisconnected):
-            await bus.call_station("CP-404", "Reset", {"type": "Soft"})
+        soft = await bus.call_station(CommandEnvelope("CP-1", m.Reset(m.ResetMode.ON_IDLE)))
+        assert (soft.action, soft.request, soft.result, soft.response) == ("Reset", {"type": "Soft"}, m.StatusResult("Accepted"), {"status": "Accepted"})
+        assert (await bus.call_station(CommandEnvelope("CP-1", m.Reset(m.ResetMode.IMMEDIATE)))).result == m.StatusResult("Rejected")
+        jammed = await bus.call_station(CommandEnvelope("CP-1", m.UnlockConnector(1)))
+        assert jammed.error == CommandError(CommandErrorKind.CALL_ERROR, "motor jammed", "InternalError", {})
+        assert jammed.result is None and jammed.request == {"connectorId": 1}
+        invalid = await bus.call_station(CommandEnvelope("CP-1", m.ClearCache()))
+        assert invalid.error is not None and (invalid.error.kind, invalid.error.code) == (CommandErrorKind.CALL_ERROR, "PropertyConstraintViolation")
+        offline = await bus.call_station(CommandEnvelope("CP-404", m.Reset(m.ResetMode.ON_IDLE)))
+        assert offline.error is not None and offline.error.kind is CommandErrorKind.OFFLINE and offline.action is None
     finally:
         pump.cancel()
 
@@ -241,21 +242,21 @@ async def test_csms_calls_are_one_at_a_time_and_time_out(make_csms) -> None:
         await charger.boot()
         await _answer_post_boot_fetch(charger)
         bus = csms.application.bus
-        calls = [asyncio.create_task(bus.call_station("CP-1", "ClearCache", {})) for _ in range(2)]
+        calls = [asyncio.create_task(bus.call_station(CommandEnvelope("CP-1", m.ClearCache()))) for _ in range(2)]
         await asyncio.sleep(0.05)
-        with pytest.raises(CallQueueFull):
-            await bus.call_station("CP-1", "ClearCache", {})
+        busy = await bus.call_station(CommandEnvelope("CP-1", m.ClearCache()))
+        assert busy.error is not None and busy.error.kind is CommandErrorKind.BUSY
         # only one CALL is on the wire at a time: the charger sees the first, not yet the second
         first = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
         assert first[2] == "ClearCache"
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(charger.socket.recv(), 0.2)
         await charger.socket.send(json.dumps([3, first[1], {"status": "Accepted"}]))
-        assert await calls[0] == {"status": "Accepted"}
+        assert (await calls[0]).result == m.StatusResult("Accepted")
         second = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
         assert second[1] != first[1]
-        with pytest.raises(CallTimeout):
-            await calls[1]  # never answered
+        timed_out = await calls[1]  # never answered
+        assert timed_out.error is not None and timed_out.error.kind is CommandErrorKind.TIMEOUT
         # a late answer is ignored and the station's own messages still work
         await charger.socket.send(json.dumps([3, second[1], {"status": "Accepted"}]))
         assert "currentTime" in await charger.call("Heartbeat", {})
@@ -264,14 +265,14 @@ async def test_csms_calls_are_one_at_a_time_and_time_out(make_csms) -> None:
 async def test_station_messages_flow_while_a_csms_call_waits(csms: RunningCsms, charger: TestCharger) -> None:
     await charger.boot()
     await _answer_post_boot_fetch(charger)
-    waiting = asyncio.create_task(csms.application.bus.call_station("CP-1", "ClearCache", {}))
+    waiting = asyncio.create_task(csms.application.bus.call_station(CommandEnvelope("CP-1", m.ClearCache())))
     call = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
     assert call[2] == "ClearCache"
     await charger.socket.send(json.dumps([2, "hb", "Heartbeat", {}]))
     answer = json.loads(await asyncio.wait_for(charger.socket.recv(), 2))
     assert answer[0] == 3 and answer[1] == "hb"
     await charger.socket.send(json.dumps([3, call[1], {"status": "Accepted"}]))
-    assert await waiting == {"status": "Accepted"}
+    assert (await waiting).result == m.StatusResult("Accepted")
 
 
 async def _answer_post_boot_fetch(charger: TestCharger) -> None:
@@ -326,7 +327,7 @@ async def test_a_binary_frame_is_refused_and_not_processed(csms: RunningCsms, ch
 
 async def test_closing_with_a_pending_csms_call_leaves_no_unretrieved_future(csms: RunningCsms, charger: TestCharger) -> None:
     """A connection that dies while our CALL is still being written: the caller gets
-    StationDisconnected, and asyncio reports no "Future exception was never retrieved"."""
+    an offline outcome, and asyncio reports no "Future exception was never retrieved"."""
     await charger.boot()
     await _answer_post_boot_fetch(charger)
     loop = asyncio.get_running_loop()
@@ -335,13 +336,13 @@ async def test_closing_with_a_pending_csms_call_leaves_no_unretrieved_future(csm
     loop.set_exception_handler(lambda _, context: reported.append(context))
     try:
         charger.socket.transport.pause_reading()  # the CALL below cannot all be written: its send waits to drain
-        big = {"vendorId": "com.acme", "data": "x" * 16_000_000}
-        call = asyncio.create_task(csms.application.bus.call_station("CP-1", "DataTransfer", big))
+        big = m.DataTransfer("com.acme", data="x" * 16_000_000)
+        call = asyncio.create_task(csms.application.bus.call_station(CommandEnvelope("CP-1", big)))
         await asyncio.sleep(0.5)
         assert not call.done()
         charger.socket.transport.abort()
-        with pytest.raises(StationDisconnected):
-            await asyncio.wait_for(call, 5)
+        outcome = await asyncio.wait_for(call, 5)
+        assert outcome.error is not None and outcome.error.kind is CommandErrorKind.OFFLINE
         del call
         await asyncio.sleep(0.1)
         gc.collect()  # a never-retrieved exception is reported when its future is freed

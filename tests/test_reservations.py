@@ -38,7 +38,7 @@ async def test_accepted_reservation_is_used_by_a_start_transaction(api: httpx.As
     booted.responder = station({"ReserveNow": {"status": "Accepted"}})
     expiry = "2030-06-01T12:00:00+02:00"
     async with booted.answering():
-        response = await api.post("/api/v1/stations/CP-1/reservations", json={"connector_id": 2, "id_token": "TAG-1", "expiry_date": expiry})
+        response = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 2, "id_token": "TAG-1", "expiry_date": expiry})
     assert response.status_code == 200, response.text
     body = response.json()
     reservation = body["reservation"]
@@ -92,7 +92,7 @@ async def test_cancel(api: httpx.AsyncClient, booted: TestCharger) -> None:
     cancel_answer = {"status": "Rejected"}
     booted.responder = station({"ReserveNow": {"status": "Accepted"}, "CancelReservation": lambda payload: cancel_answer})
     async with booted.answering():
-        created = (await api.post("/api/v1/stations/CP-1/reservations", json={"connector_id": 0, "id_token": "TAG-1", "expiry_date": in_(3600)})).json()
+        created = (await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 0, "id_token": "TAG-1", "expiry_date": in_(3600)})).json()
         reservation_id = created["reservation"]["id"]
         refused = await api.delete(f"/api/v1/stations/CP-1/reservations/{reservation_id}")
         assert refused.status_code == 200 and refused.json()["status"] == "Rejected"
@@ -118,7 +118,7 @@ async def test_expiry_by_the_sweeper(make_csms) -> None:
         await charger.boot()
         charger.responder = station({"ReserveNow": {"status": "Accepted"}})
         async with charger.answering():
-            response = await api.post("/api/v1/stations/CP-1/reservations", json={"connector_id": 1, "id_token": "TAG-1", "expiry_date": in_(1)})
+            response = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(1)})
         assert response.status_code == 200, response.text
         reservation_id = response.json()["reservation"]["id"]
         assert (await api.get(f"/api/v1/reservations/{reservation_id}")).json()["status"] == "Accepted"
@@ -143,7 +143,7 @@ async def test_past_expiry_is_shown_expired_before_the_sweeper_runs(make_csms) -
         await charger.boot()
         charger.responder = station({"ReserveNow": {"status": "Accepted"}})
         async with charger.answering():
-            response = await api.post("/api/v1/stations/CP-1/reservations", json={"connector_id": 1, "id_token": "TAG-1", "expiry_date": in_(1.5)})
+            response = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(1.5)})
         assert response.status_code == 200, response.text
         reservation_id = response.json()["reservation"]["id"]
         await asyncio.sleep(1.6)
@@ -156,11 +156,11 @@ async def test_past_expiry_is_shown_expired_before_the_sweeper_runs(make_csms) -
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"connector_id": 1, "id_token": "TAG-1", "expiry_date": "2020-01-01T00:00:00Z"}, "in the future"),
-        ({"connector_id": 1, "id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00"}, "time zone"),
-        ({"id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00Z"}, "give evse_id"),
-        ({"connector_id": 1, "id_token": "NOPE", "expiry_date": "2030-01-01T00:00:00Z"}, "Invalid"),
-        ({"connector_id": 1, "id_token": "T" * 21, "expiry_date": "2030-01-01T00:00:00Z"}, "idTag"),
+        ({"evse_id": 1, "id_token": "TAG-1", "expiry_date": "2020-01-01T00:00:00Z"}, "in the future"),
+        ({"evse_id": 1, "id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00"}, "time zone"),
+        ({"id_token": "TAG-1", "expiry_date": "2030-01-01T00:00:00Z"}, "evse_id"),
+        ({"evse_id": 1, "id_token": "NOPE", "expiry_date": "2030-01-01T00:00:00Z"}, "Invalid"),
+        ({"evse_id": 1, "id_token": "T" * 21, "expiry_date": "2030-01-01T00:00:00Z"}, "idTag"),
     ],
 )
 async def test_invalid_reservations_give_422(api: httpx.AsyncClient, booted: TestCharger, body: dict, field: str) -> None:
@@ -177,7 +177,7 @@ async def test_invalid_reservations_give_422(api: httpx.AsyncClient, booted: Tes
 async def test_offline_station_gives_409_and_the_reservation_is_failed(csms: RunningCsms, api: httpx.AsyncClient) -> None:
     await csms.services.stations.create("CP-OFF")
     await csms.services.authorization.create("TAG-1")
-    response = await api.post("/api/v1/stations/CP-OFF/reservations", json={"connector_id": 1, "id_token": "TAG-1", "expiry_date": in_(60)})
+    response = await api.post("/api/v1/stations/CP-OFF/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(60)})
     assert response.status_code == 409
     listed = (await api.get("/api/v1/stations/CP-OFF/reservations")).json()
     assert [r["status"] for r in listed["items"]] == ["Failed"]
@@ -194,7 +194,7 @@ async def test_a_viewer_reads_but_cannot_reserve_or_cancel(csms: RunningCsms, ap
     fastapi_app.dependency_overrides[principal] = viewer
     try:
         assert (await api.get("/api/v1/stations/CP-1/reservations")).status_code == 200
-        create = await api.post("/api/v1/stations/CP-1/reservations", json={"connector_id": 1, "id_token": "TAG-1", "expiry_date": in_(60)})
+        create = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(60)})
         cancel = await api.delete("/api/v1/stations/CP-1/reservations/1")
         for response in (create, cancel):
             assert response.status_code == 403 and "operator" in response.json()["detail"], response.text

@@ -44,7 +44,7 @@ async def test_set_stores_accepted_profiles_and_replaces_them(api: httpx.AsyncCl
     async with booted.answering():
         first = await api.post(
             "/api/v1/stations/CP-1/charging-profiles",
-            json={"connector_id": 1, "charging_profile": profile(10, valid_to="2031-01-01T00:00:00+01:00")},
+            json={"evse_id": 1, "charging_profile": profile(10, valid_to="2031-01-01T00:00:00+01:00")},
         )
         assert first.status_code == 200, first.text
         assert (first.json()["action"], first.json()["status"], first.json()["stored"], first.json()["replaced"]) == (
@@ -60,27 +60,28 @@ async def test_set_stores_accepted_profiles_and_replaces_them(api: httpx.AsyncCl
                 "stackLevel": 0,
                 "chargingProfilePurpose": "TxDefaultProfile",
                 "chargingProfileKind": "Absolute",
-                "validTo": "2030-12-31T23:00:00Z",
+                "validTo": "2030-12-31T23:00:00.000Z",
                 "chargingSchedule": {
                     "chargingRateUnit": "A",
-                    "startSchedule": "2030-01-01T00:00:00Z",
+                    "startSchedule": "2030-01-01T00:00:00.000Z",
                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}, {"startPeriod": 3600, "limit": 8.0, "numberPhases": 3}],
                 },
             },
         }
         # Another EVSE, and the station-wide maximum.
         assert (await api.post("/api/v1/stations/CP-1/charging-profiles", json={"evse_id": 2, "charging_profile": profile(20)})).status_code == 200
-        await api.post("/api/v1/stations/CP-1/charging-profiles", json={"evse_id": 0, "charging_profile": profile(30, purpose="ChargePointMaxProfile")})
-        assert await stored(api) == [(0, 30, 0, "ChargePointMaxProfile"), (1, 10, 0, "TxDefaultProfile"), (2, 20, 0, "TxDefaultProfile")]
+        await api.post("/api/v1/stations/CP-1/charging-profiles", json={"evse_id": 0, "charging_profile": profile(30, purpose="ChargingStationMaxProfile")})
+        assert await stored(api) == [(0, 30, 0, "ChargingStationMaxProfile"), (1, 10, 0, "TxDefaultProfile"), (2, 20, 0, "TxDefaultProfile")]
 
         # Same id: replaced (even on another EVSE). Same EVSE, stack level and purpose: replaced too.
         same_id = await api.post("/api/v1/stations/CP-1/charging-profiles", json={"evse_id": 1, "charging_profile": profile(20, stack_level=1, limit=10)})
         assert same_id.json()["replaced"] == 1
         same_slot = await api.post("/api/v1/stations/CP-1/charging-profiles", json={"evse_id": 1, "charging_profile": profile(11)})
         assert same_slot.json()["replaced"] == 1
-        assert await stored(api) == [(0, 30, 0, "ChargePointMaxProfile"), (1, 11, 0, "TxDefaultProfile"), (1, 20, 1, "TxDefaultProfile")]
+        assert await stored(api) == [(0, 30, 0, "ChargingStationMaxProfile"), (1, 11, 0, "TxDefaultProfile"), (1, 20, 1, "TxDefaultProfile")]
         items = (await api.get("/api/v1/stations/CP-1/charging-profiles", params={"evse_id": 1})).json()["items"]
-        assert items[1]["profile"]["charging_schedule"]["charging_schedule_period"][0] == {"start_period": 0, "limit": 10.0}
+        # stored in the typed command's form, the same for every OCPP version
+        assert items[1]["profile"]["charging_schedule"]["periods"][0] == {"start_period_s": 0, "limit": 10.0, "number_phases": None}
 
         # A profile the station rejects is not stored and replaces nothing.
         answer = {"status": "Rejected"}
@@ -94,7 +95,7 @@ async def test_clear_with_filters_removes_what_the_station_cleared(api: httpx.As
     booted.responder = station({"SetChargingProfile": {"status": "Accepted"}, "ClearChargingProfile": lambda payload: clear_answer})
     async with booted.answering():
         for evse_id, body in (
-            (0, profile(1, purpose="ChargePointMaxProfile")),
+            (0, profile(1, purpose="ChargingStationMaxProfile")),
             (1, profile(2)),
             (1, profile(3, stack_level=1)),
             (2, profile(4)),
@@ -114,7 +115,7 @@ async def test_clear_with_filters_removes_what_the_station_cleared(api: httpx.As
         assert by_id.json()["cleared"] == 1
         assert [p[1] for p in await stored(api)] == [1, 3, 4, 5]
         # Criteria combine.
-        by_slot = await api.delete("/api/v1/stations/CP-1/charging-profiles", params={"connector_id": 2, "stack_level": 2, "purpose": "TxDefaultProfile"})
+        by_slot = await api.delete("/api/v1/stations/CP-1/charging-profiles", params={"evse_id": 2, "stack_level": 2, "purpose": "TxDefaultProfile"})
         assert by_slot.json()["cleared"] == 1
         assert [p[1] for p in await stored(api)] == [1, 3, 4]
         by_purpose = await api.delete("/api/v1/stations/CP-1/charging-profiles", params={"purpose": "TxDefaultProfile"})
@@ -141,16 +142,28 @@ async def test_composite_schedule_returns_the_station_answer(api: httpx.AsyncCli
     }
     booted.responder = station({"GetCompositeSchedule": schedule})
     async with booted.answering():
-        response = await api.post("/api/v1/stations/CP-1/composite-schedule", json={"connector_id": 1, "duration": 600, "charging_rate_unit": "W"})
+        response = await api.post("/api/v1/stations/CP-1/composite-schedule", json={"evse_id": 1, "duration": 600, "charging_rate_unit": "W"})
     assert response.status_code == 200, response.text
     assert (response.json()["action"], response.json()["status"], response.json()["response"]) == ("GetCompositeSchedule", "Accepted", schedule)
+    assert response.json()["result"] == {
+        "status": "Accepted",
+        "evse_id": 1,
+        "schedule_start": "2030-01-01T00:00:00Z",
+        "charging_schedule": {
+            "charging_rate_unit": "W",
+            "periods": [{"start_period_s": 0, "limit": 7400.0, "number_phases": None}],
+            "duration_s": 600,
+            "start_schedule": None,
+            "min_charging_rate": None,
+        },
+    }
     assert sent(booted, "GetCompositeSchedule") == [{"connectorId": 1, "duration": 600, "chargingRateUnit": "W"}]
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"charging_profile": profile(1)}, "give evse_id"),
+        ({"charging_profile": profile(1)}, "evse_id"),
         ({"evse_id": 1, "charging_profile": {**profile(1), "charging_profile_kind": "Recurring"}}, "recurrency_kind"),
         ({"evse_id": 1, "charging_profile": {**profile(1), "charging_profile_purpose": "Other"}}, "charging_profile_purpose"),
         ({"evse_id": 1, "charging_profile": {**profile(1), "transaction_id": 5}}, "TxProfile"),
@@ -166,8 +179,8 @@ async def test_invalid_profiles_give_422(api: httpx.AsyncClient, booted: TestCha
 
 async def test_openapi_documents_the_profile(api: httpx.AsyncClient) -> None:
     schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
-    assert {"charging_profile_id", "stack_level", "charging_profile_purpose", "charging_schedule"} <= set(schemas["ChargingProfile"]["properties"])
-    assert "charging_schedule_period" in schemas["ChargingSchedule"]["properties"]
+    assert {"charging_profile_id", "stack_level", "charging_profile_purpose", "charging_schedule"} <= set(schemas["ChargingProfileBody"]["properties"])
+    assert "charging_schedule_period" in schemas["ChargingScheduleBody"]["properties"]
 
 
 async def test_a_viewer_reads_profiles_but_cannot_change_them(csms: RunningCsms, api: httpx.AsyncClient, booted: TestCharger) -> None:

@@ -21,11 +21,11 @@ from kilowatt.bus.memory import InProcessBus
 from kilowatt.config import Role, Settings
 from kilowatt.gateway.server import Gateway, OcppAdapter
 from kilowatt.ocpp import v16
-from kilowatt.ocpp.services import Services
 from kilowatt.ocpp.v16.commands import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
+from kilowatt.services.bundle import Services
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.commands import CommandService
 from kilowatt.services.configuration import ConfigurationService
@@ -105,7 +105,7 @@ class Application:
         self.checkpointer = WalCheckpointer(self.engine) if WalCheckpointer.applies_to(self.engine) else None
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
         authorization = AuthorizationService(self.sessions)
-        commands = CommandService(self.sessions, self.writes, self.bus, {v16.SUBPROTOCOL: V16Commands()}, stations.ocpp_version)
+        commands = CommandService(self.sessions, self.writes, self.bus, stations.ocpp_version)
         reservations = ReservationService(self.sessions, commands, authorization, self.bus)
         self.services = Services(
             settings=settings,
@@ -132,7 +132,7 @@ class Application:
             settings,
             stations,
             self.bus,
-            {v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services))},
+            {v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services), V16Commands())},
         )
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None

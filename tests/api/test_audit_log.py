@@ -35,7 +35,7 @@ async def test_every_write_is_recorded_with_its_outcome(csms: RunningCsms, api: 
         assert (await viewer.post("/api/v1/id-tokens", json={"id_token": "TAG-1"})).status_code == 403
         assert (await anonymous.delete("/api/v1/stations/CP-1")).status_code == 401
         assert (await wrong.patch("/api/v1/id-tokens/TAG-1?x=1", json={"status": "Blocked"})).status_code == 401
-    assert (await api.post("/api/v1/stations/CP-1/reset", json={"type": "Hard"})).status_code == 409  # never connected
+    assert (await api.post("/api/v1/stations/CP-1/reset", json={"mode": "Immediate"})).status_code == 409  # never connected
 
     recorded = [(e["principal"], e["role"], e["method"], e["path"], e["status_code"], e["body"]) for e in reversed(await entries(api))]
     assert recorded == [
@@ -49,7 +49,7 @@ async def test_every_write_is_recorded_with_its_outcome(csms: RunningCsms, api: 
         ("dash", "viewer", "POST", "/api/v1/id-tokens", 403, {"id_token": "TAG-1"}),
         ("unauthenticated", "none", "DELETE", "/api/v1/stations/CP-1", 401, None),
         ("unauthenticated", "none", "PATCH", "/api/v1/id-tokens/TAG-1?x=1", 401, {"status": "Blocked"}),
-        ("admin-token", "admin", "POST", "/api/v1/stations/CP-1/reset", 409, {"type": "Hard"}),
+        ("admin-token", "admin", "POST", "/api/v1/stations/CP-1/reset", 409, {"mode": "Immediate"}),
     ]
     newest = (await entries(api))[0]
     assert set(newest) == {"id", "at", "principal", "role", "method", "path", "status_code", "body"}

@@ -1,24 +1,25 @@
-"""How a command request becomes an HTTP answer: the station's real answer, or a 4xx/5xx saying why not.
+"""How a command's answer becomes an HTTP answer: the typed result, or a 4xx/5xx saying why not.
 
 | outcome | HTTP |
 | --- | --- |
-| the station answered | 200 with its status and payload |
+| the station answered | 200: `status`, the typed `result`, and the station's raw payload as `response` |
 | station not connected | 409 |
 | too many commands already queued for it | 429 |
 | no answer within the timeout | 504 |
 | CALLERROR (or an answer its schema forbids) | 502 with the station's code and description |
-| the request breaks the OCPP schema for the station's version | 422 |
+| the station's OCPP version cannot carry the request (or its schema refuses it) | 422 |
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kilowatt.api.errors import CommandError
+from kilowatt.commands import Result
 from kilowatt.services.commands import (
     CommandAnswer,
     CommandFailed,
@@ -31,29 +32,42 @@ from kilowatt.services.commands import (
 
 _STATUS = {StationOffline: 409, StationBusy: 429, CommandTimedOut: 504, StationError: 502, InvalidCommand: 422}
 
+R = TypeVar("R")
 
-class CommandResponse(BaseModel):
-    """The station's answer to a command."""
+
+class CommandResponse(BaseModel, Generic[R]):
+    """A station's answer to a command: the same shape whatever OCPP version the station speaks."""
 
     command_id: int = Field(description="Id of the stored command record (see /stations/{id}/commands)")
     station_id: str
-    operation: str = Field(description="Version-agnostic operation, e.g. reset")
-    action: str = Field(description="The OCPP action sent, e.g. Reset")
-    status: str | None = Field(description="The 'status' field of the station's answer, when it has one")
-    response: dict[str, Any] = Field(description="Exactly what the station answered (OCPP payload)")
+    operation: str = Field(description="The operation, e.g. reset")
+    action: str = Field(description="The OCPP action sent for the station's version, e.g. Reset")
+    status: str | None = Field(description="The station's status word (e.g. Accepted), when its answer has one")
+    result: R = Field(description="The typed answer: `status` and the operation's own fields")
+    response: dict[str, Any] = Field(description="Exactly what the station answered (its version's OCPP payload), for reference")
     duration_ms: float
 
 
-def command_response(answer: CommandAnswer) -> CommandResponse:
-    return CommandResponse(
-        command_id=answer.command_id,
-        station_id=answer.station_id,
-        operation=answer.operation,
-        action=answer.action,
-        status=answer.status,
-        response=answer.response,
-        duration_ms=answer.duration_ms,
-    )
+def command_fields(answer: CommandAnswer[Any]) -> dict[str, Any]:
+    """The fields of a :class:`CommandResponse` for ``answer``; routes that add their own fields start from these."""
+    return {
+        "command_id": answer.command_id,
+        "station_id": answer.station_id,
+        "operation": answer.operation,
+        "action": answer.action,
+        "status": answer.status,
+        "result": answer.result,
+        "response": answer.response,
+        "duration_ms": answer.duration_ms,
+    }
+
+
+def command_response(answer: CommandAnswer[Any], model: type[CommandResponse[Any]] | None = None) -> CommandResponse[Any]:
+    return (model or CommandResponse[type(answer.result)])(**command_fields(answer))  # type: ignore[misc]
+
+
+def response_model(result: type[Result]) -> type[CommandResponse[Any]]:
+    return CommandResponse[result]  # type: ignore[valid-type]
 
 
 def install_command_error_handler(api: FastAPI) -> None:

@@ -9,6 +9,7 @@ time is ambiguous, so it is refused with 422) and are stored in UTC.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -24,6 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from kilowatt.services.common import Page
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from kilowatt.services.stations import MAX_STATION_ID_LENGTH, STATION_ID_PATTERN
 
@@ -197,6 +199,14 @@ class PageOut(BaseModel, Generic[T]):
     total: int = Field(description="How many items match the filters, across all pages")
     limit: int = Field(description="The page size asked for")
     offset: int = Field(description="How many matching items were skipped")
+
+
+P = TypeVar("P", bound=PageOut[Any])
+
+
+def page_out(model: type[P], page: Page[Any], item: Callable[[Any], Any]) -> P:
+    """A service's :class:`~kilowatt.services.common.Page` as the route's page model, each item converted by ``item``."""
+    return model(items=[item(entry) for entry in page.items], total=page.total, limit=page.limit, offset=page.offset)
 
 
 # --- stations -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ One interface (:class:`~kilowatt.bus.base.Bus`), two implementations: in-process
 and Redis (several nodes). Callers never know which node holds a station's WebSocket.
 """
 
-from kilowatt.bus.base import Bus, Event, StationCaller
+from kilowatt.bus.base import Bus, CommandExecutor, Event
 from kilowatt.bus.memory import InProcessBus
 
-__all__ = ["Bus", "Event", "InProcessBus", "StationCaller"]
+__all__ = ["Bus", "CommandExecutor", "Event", "InProcessBus"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from kilowatt.commands import Command, CommandEnvelope, CommandOutcome
 from kilowatt.storage.models import utcnow
 
 
@@ -24,10 +25,12 @@ class Event:
 EventListener = Callable[[Event], Awaitable[None]]
 
 
-class StationCaller(Protocol):
-    """Sends one CALL over a station's socket and returns its CALLRESULT payload (see RpcEndpoint.call)."""
+class CommandExecutor(Protocol):
+    """Runs a typed command over one station's socket: encodes it for the connection's OCPP
+    version, sends it, decodes the answer (see :func:`kilowatt.ocpp.commands.execute`). Every
+    failure is a typed error in the outcome, never an exception."""
 
-    def __call__(self, action: str, payload: dict[str, Any], timeout_s: float | None = None) -> Awaitable[dict[str, Any]]: ...
+    def __call__(self, command: Command, timeout_s: float | None = None) -> Awaitable[CommandOutcome]: ...
 
 
 class Bus(abc.ABC):
@@ -42,21 +45,19 @@ class Bus(abc.ABC):
         """Call ``listener`` for every event; returns a function that unsubscribes."""
 
     @abc.abstractmethod
-    async def attach(self, station_id: str, caller: StationCaller) -> None:
-        """This node now holds ``station_id``'s socket; calls to it go to ``caller``."""
+    async def attach(self, station_id: str, executor: CommandExecutor) -> None:
+        """This node now holds ``station_id``'s socket; its commands go to ``executor``."""
 
     @abc.abstractmethod
-    async def detach(self, station_id: str, caller: StationCaller) -> None:
-        """``caller``'s socket closed; forget it unless another connection replaced it already."""
+    async def detach(self, station_id: str, executor: CommandExecutor) -> None:
+        """``executor``'s socket closed; forget it unless another connection replaced it already."""
 
     @abc.abstractmethod
-    async def call_station(
-        self, station_id: str, action: str, payload: dict[str, Any], timeout_s: float | None = None
-    ) -> dict[str, Any]:
-        """Send a CALL to the station wherever it is connected and return its answer.
+    async def call_station(self, envelope: CommandEnvelope) -> CommandOutcome:
+        """Run the envelope's command on the node holding the station's socket and return the outcome.
 
-        Raises :class:`~kilowatt.rpc.StationDisconnected` when no node holds the station, and the
-        errors of :meth:`kilowatt.rpc.endpoint.RpcEndpoint.call` otherwise.
+        Never raises for the station's sake: a station no node holds is an ``offline`` outcome.
+        Between processes the envelope and the outcome travel as their ``to_json`` forms.
         """
 
     async def close(self) -> None:

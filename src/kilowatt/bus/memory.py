@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+import orjson
 import structlog
 
-from kilowatt.bus.base import Bus, Event, EventListener, StationCaller
-from kilowatt.rpc.errors import StationDisconnected
+from kilowatt.bus.base import Bus, CommandExecutor, Event, EventListener
+from kilowatt.commands import CommandEnvelope, CommandErrorKind, CommandOutcome
 
 log = structlog.get_logger("kilowatt.bus")
 
 
 class InProcessBus(Bus):
-    """Events go to local listeners; station calls go to the local socket or fail as offline."""
+    """Events go to local listeners; commands go to the local socket or come back offline.
 
-    def __init__(self) -> None:
+    With ``serialise`` every envelope and outcome is sent through its JSON form on the way, as a
+    bus between processes would: tests use it to hold the format to what the Redis bus will carry.
+    """
+
+    def __init__(self, serialise: bool = False) -> None:
         self._listeners: list[EventListener] = []
-        self._callers: dict[str, StationCaller] = {}
+        self._executors: dict[str, CommandExecutor] = {}
+        self._serialise = serialise
 
     async def publish(self, event: Event) -> None:
         for listener in tuple(self._listeners):
@@ -31,17 +36,20 @@ class InProcessBus(Bus):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    async def attach(self, station_id: str, caller: StationCaller) -> None:
-        self._callers[station_id] = caller
+    async def attach(self, station_id: str, executor: CommandExecutor) -> None:
+        self._executors[station_id] = executor
 
-    async def detach(self, station_id: str, caller: StationCaller) -> None:
-        if self._callers.get(station_id) is caller:
-            del self._callers[station_id]
+    async def detach(self, station_id: str, executor: CommandExecutor) -> None:
+        if self._executors.get(station_id) is executor:
+            del self._executors[station_id]
 
-    async def call_station(
-        self, station_id: str, action: str, payload: dict[str, Any], timeout_s: float | None = None
-    ) -> dict[str, Any]:
-        caller = self._callers.get(station_id)
-        if caller is None:
-            raise StationDisconnected(f"station {station_id!r} is not connected")
-        return await caller(action, payload, timeout_s)
+    async def call_station(self, envelope: CommandEnvelope) -> CommandOutcome:
+        if self._serialise:
+            envelope = CommandEnvelope.from_json(orjson.loads(orjson.dumps(envelope.to_json())))
+        executor = self._executors.get(envelope.station_id)
+        if executor is None:
+            return CommandOutcome.failed(CommandErrorKind.OFFLINE, f"station {envelope.station_id!r} is not connected")
+        outcome = await executor(envelope.command, envelope.timeout_s)
+        if self._serialise:
+            outcome = CommandOutcome.from_json(orjson.loads(orjson.dumps(outcome.to_json())))
+        return outcome

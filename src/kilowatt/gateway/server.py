@@ -13,6 +13,7 @@ import asyncio
 import http
 import weakref
 from collections import deque
+from functools import partial
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from websockets.protocol import State
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import Settings
 from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, station_id_from_path
+from kilowatt.ocpp.commands import CommandCodec, execute
 from kilowatt.ocpp.context import StationContext
 from kilowatt.rpc.endpoint import RpcEndpoint
 from kilowatt.rpc.protocol import Dialect, IncomingCall, RpcProtocol
@@ -53,10 +55,12 @@ class ChargePointHandlers(Protocol):
 
 @dataclass(frozen=True)
 class OcppAdapter:
-    """One protocol version: its wire dialect and the handlers for what its stations send."""
+    """One protocol version: its wire dialect, the handlers for what its stations send, and the
+    codec of the typed commands the CSMS sends them."""
 
     dialect: Dialect
     handlers: ChargePointHandlers
+    commands: CommandCodec
 
 
 @dataclass(slots=True)
@@ -79,7 +83,7 @@ class StationSession:
     handlers: ChargePointHandlers
     context: StationContext
     endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
-    caller: Any = None  # the bound endpoint.call registered on the bus (kept: identity matters for detach)
+    executor: Any = None  # runs typed commands on this socket; registered on the bus (identity matters for detach)
 
     def handle(self, call: IncomingCall) -> Awaitable[dict[str, Any]]:
         """The endpoint's handler: this station's CALLs go to its version's handlers, with its context."""
@@ -92,7 +96,7 @@ class StationSession:
         instead of leaving it to the cyclic collector, which runs its oldest generation rarely.
         """
         self.endpoint = None  # type: ignore[assignment]
-        self.caller = None
+        self.executor = None
 
 
 class _ServerConnection(ServerConnection):
@@ -302,7 +306,9 @@ class Gateway:
             call_timeout_s=self.settings.call_timeout_s,
             queue_size=self.settings.call_queue_size,
         )
-        session.caller = session.endpoint.call
+        # The command envelope is executed here, where the negotiated version is known: the
+        # connection's own codec encodes, its endpoint validates and sends, the codec decodes.
+        session.executor = partial(execute, adapter.commands, session.endpoint.call)
         _forget_handshake(connection)
         return session, admitted.authenticated
 
@@ -320,7 +326,7 @@ class Gateway:
             log.info("replacing previous connection", authenticated=authenticated)
             await previous.socket.close(CLOSE_REPLACED, "replaced by a new connection")
             previous = None  # not kept for this connection's lifetime
-        await self.bus.attach(station_id, session.caller)
+        await self.bus.attach(station_id, session.executor)
         await self.stations.connected(station_id, context.ocpp_version, self.settings.node_id)
         log.info("station connected", subprotocol=connection.subprotocol, remote=_remote(connection))
         try:
@@ -329,7 +335,7 @@ class Gateway:
             if self.sessions.get(station_id) is session:
                 del self.sessions[station_id]
                 self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
-                await self.bus.detach(station_id, session.caller)
+                await self.bus.detach(station_id, session.executor)
                 await self.stations.disconnected(station_id, self.settings.node_id)
             session.release()
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)

@@ -1,36 +1,5 @@
-"""The services a version adapter talks to, bundled so adapters take one argument."""
+"""The services a version adapter talks to (the bundle lives in :mod:`kilowatt.services.bundle`)."""
 
-from __future__ import annotations
+from kilowatt.services.bundle import Services
 
-from dataclasses import dataclass
-
-from kilowatt.config import Settings
-from kilowatt.services.api_keys import ApiKeyService
-from kilowatt.services.audit import AuditService
-from kilowatt.services.authorization import AuthorizationService
-from kilowatt.services.commands import CommandService
-from kilowatt.services.configuration import ConfigurationService
-from kilowatt.services.data_transfer import DataTransferService
-from kilowatt.services.firmware import FirmwareService
-from kilowatt.services.local_list import LocalListService
-from kilowatt.services.reservations import ReservationService
-from kilowatt.services.smart_charging import SmartChargingService
-from kilowatt.services.stations import StationService
-from kilowatt.services.transactions import TransactionService
-
-
-@dataclass(slots=True, frozen=True)
-class Services:
-    settings: Settings
-    stations: StationService
-    authorization: AuthorizationService
-    transactions: TransactionService
-    data_transfer: DataTransferService
-    commands: CommandService
-    configuration: ConfigurationService
-    local_list: LocalListService
-    reservations: ReservationService
-    smart_charging: SmartChargingService
-    firmware: FirmwareService
-    api_keys: ApiKeyService
-    audit: AuditService
+__all__ = ["Services"]

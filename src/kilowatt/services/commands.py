@@ -1,23 +1,24 @@
-"""CSMS->station commands: send through the bus, wait for the station's real answer, record it all.
+"""CSMS->station commands: send a typed command through the bus, wait for the station's real answer, record it all.
 
-An operation is named in version-agnostic terms (``reset``, ``remote_start``...) with snake_case
-parameters; the station's protocol version's translator (``kilowatt.ocpp.<version>.commands``) turns
-it into that version's action and payload. Every command is stored with who asked, what was sent,
+A command is a typed, version-neutral object (:mod:`kilowatt.commands.model`). It travels in a
+:class:`~kilowatt.commands.CommandEnvelope` to the node holding the station's socket, which encodes
+it for the connection's OCPP version, sends it and decodes the answer into the command's typed
+result (:mod:`kilowatt.ocpp.commands`). Every command is stored with who asked, what was sent,
 what came back and how long it took — whatever the outcome.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlalchemy import insert, select
 
 from kilowatt.bus.base import Bus
-from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
+from kilowatt.commands import Command, CommandEnvelope, CommandErrorKind, CommandOutcome, Result, fields_of
 from kilowatt.services.common import Page, paginate
 from kilowatt.services.redaction import redact
 from kilowatt.storage.batch import WriteBatcher
@@ -30,15 +31,7 @@ _COMMANDS = CommandRecord.__table__
 _INSERT_RECORD = insert(_COMMANDS).returning(_COMMANDS.c.id)
 _RECORD_COLUMNS = tuple(column.key for column in _COMMANDS.columns if column.key != "id")
 
-
-class CommandTranslator(Protocol):
-    """Maps version-agnostic operations onto one OCPP version (one per ``ocpp/<version>``)."""
-
-    def request(self, operation: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The action and payload for ``operation``; raises :class:`UnsupportedOperation`."""
-
-    def answer(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """The station's answer in version-agnostic snake_case terms."""
+R = TypeVar("R", bound=Result)
 
 
 class CommandFailed(Exception):
@@ -67,10 +60,6 @@ class InvalidCommand(CommandFailed):
     outcome = "invalid"
 
 
-class UnsupportedOperation(InvalidCommand):
-    """The station's protocol version has no such operation."""
-
-
 class StationError(CommandFailed):
     """The station answered with a CALLERROR (or an answer its schema forbids)."""
 
@@ -83,18 +72,33 @@ class StationError(CommandFailed):
         self.details = details
 
 
+_FAILURES: dict[CommandErrorKind, type[CommandFailed]] = {
+    CommandErrorKind.OFFLINE: StationOffline,
+    CommandErrorKind.BUSY: StationBusy,
+    CommandErrorKind.TIMEOUT: CommandTimedOut,
+    CommandErrorKind.INVALID: InvalidCommand,
+}
+
+
 @dataclass(slots=True, frozen=True)
-class CommandAnswer:
-    """A station's answer to a command, as the API returns it."""
+class CommandAnswer(Generic[R]):
+    """A station's answer to a command: its typed result, and the payload exactly as it was sent."""
 
     command_id: int
     station_id: str
-    operation: str
-    action: str
-    status: str | None  # the answer's "status" field, when it has one
+    command: Command
+    action: str  # the OCPP action sent, e.g. Reset
+    result: R
     response: dict[str, Any]  # exactly what the station sent
-    answer: dict[str, Any]  # the same in version-agnostic snake_case terms
     duration_ms: float
+
+    @property
+    def operation(self) -> str:
+        return self.command.operation
+
+    @property
+    def status(self) -> str | None:
+        return self.result.status
 
 
 class CommandService:
@@ -103,67 +107,58 @@ class CommandService:
         sessions: SessionFactory,
         writes: WriteBatcher,
         bus: Bus,
-        translators: Mapping[str, CommandTranslator],
-        station_version: Callable[[str], Awaitable[str | None]],
+        station_exists: Callable[[str], Awaitable[object]],
     ):
-        """``station_version`` is the station service's answer to "which OCPP version does it speak?"."""
+        """``station_exists`` raises :class:`~kilowatt.services.common.NotFound` for an unknown station."""
         self._sessions = sessions
         self._writes = writes
-        self._station_version = station_version
+        self._station_exists = station_exists
         self._bus = bus
-        self._translators = translators
 
-    async def send(
-        self, station_id: str, operation: str, params: Mapping[str, Any], requested_by: str, timeout_s: float | None = None
-    ) -> CommandAnswer:
-        """Send ``operation`` to the station and return its answer; raises a :class:`CommandFailed`."""
-        version = await self._station_version(station_id)  # NotFound for an unknown station
-        translator = self._translators.get(version or "")
+    async def send(self, station_id: str, command: Command, requested_by: str, timeout_s: float | None = None) -> CommandAnswer[Any]:
+        """Send ``command`` to the station and return its typed answer; raises a :class:`CommandFailed`."""
+        await self._station_exists(station_id)  # NotFound for an unknown station
         # requested_at is when we asked, not when the record is written (after the answer): what the
         # station reports afterwards (firmware, diagnostics notifications) is ordered against it.
         record = CommandRecord(
-            station_id=station_id, operation=operation, requested_by=requested_by, request=redact(dict(params)), requested_at=utcnow()
+            station_id=station_id,
+            operation=command.operation,
+            requested_by=requested_by,
+            request=redact(fields_of(command)),
+            requested_at=utcnow(),
         )
         started = time.perf_counter()
-        try:
-            if translator is None:
-                raise StationOffline(f"station {station_id!r} has never connected, so its OCPP version is unknown")
-            action, payload = translator.request(operation, params)
-            record.action, record.request = action, redact(payload)  # e.g. a new AuthorizationKey
-            response = await self._bus.call_station(station_id, action, payload, timeout_s)
-        except CommandFailed as exc:
-            await self._record(record, exc.outcome, started, error=str(exc))
-            exc.command_id = record.id
-            raise
-        except OcppError as exc:  # our own payload broke the schema: the request was invalid
-            await self._record(record, "invalid", started, error=exc.description)
-            raise InvalidCommand(exc.description, record.id) from None
-        except StationDisconnected as exc:
-            await self._record(record, "offline", started, error=str(exc))
-            raise StationOffline(f"station {station_id!r} is not connected", record.id) from None
-        except CallQueueFull as exc:
-            await self._record(record, "busy", started, error=str(exc))
-            raise StationBusy(f"station {station_id!r} has too many commands waiting: {exc}", record.id) from None
-        except CallTimeout as exc:
-            await self._record(record, "timeout", started, error=str(exc))
-            raise CommandTimedOut(f"station {station_id!r} did not answer: {exc}", record.id) from None
-        except CallError as exc:
-            record.error_code = exc.code
-            await self._record(record, "call_error", started, error=exc.description)
-            raise StationError(
-                f"station {station_id!r} answered {record.action} with {exc.code}: {exc.description}",
-                exc.code,
-                exc.description,
-                exc.details,
-                record.id,
-            ) from None
-        status = response.get("status") if isinstance(response.get("status"), str) else None
-        record.status, record.response = status, redact(response)
+        outcome = await self._bus.call_station(CommandEnvelope(station_id, command, timeout_s))
+        if outcome.request is not None:  # what went on the wire, e.g. with a new AuthorizationKey hidden
+            record.action, record.request = outcome.action, redact(outcome.request)
+        if outcome.error is not None:
+            error = outcome.error
+            record.error_code = error.code
+            await self._record(record, error.kind.value, started, error=error.description)
+            raise self._failure(station_id, record, outcome)
+        assert outcome.result is not None and outcome.response is not None
+        record.status, record.response = outcome.result.status, redact(outcome.response)
         duration_ms = await self._record(record, "answered", started)
-        assert translator is not None
-        return CommandAnswer(
-            record.id, station_id, operation, record.action or "", status, response, translator.answer(operation, response), duration_ms
-        )
+        return CommandAnswer(record.id, station_id, command, record.action or "", outcome.result, outcome.response, duration_ms)
+
+    @staticmethod
+    def _failure(station_id: str, record: CommandRecord, outcome: CommandOutcome) -> CommandFailed:
+        error = outcome.error
+        assert error is not None
+        if error.kind is CommandErrorKind.CALL_ERROR:
+            return StationError(
+                f"station {station_id!r} answered {record.action} with {error.code}: {error.description}",
+                error.code or "",
+                error.description,
+                error.details or {},
+                record.id,
+            )
+        message = {
+            CommandErrorKind.OFFLINE: f"station {station_id!r} is not connected",
+            CommandErrorKind.BUSY: f"station {station_id!r} has too many commands waiting: {error.description}",
+            CommandErrorKind.TIMEOUT: f"station {station_id!r} did not answer: {error.description}",
+        }.get(error.kind, error.description)
+        return _FAILURES[error.kind](message, record.id)
 
     async def _record(self, record: CommandRecord, outcome: str, started: float, error: str | None = None) -> float:
         record.duration_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
+from kilowatt.commands.model import ChangeConfiguration, GetConfiguration, GetConfigurationResult
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.batch import WriteBatcher
@@ -64,12 +65,15 @@ class ConfigurationService:
             )
             return list(rows.scalars())
 
-    async def fetch(self, station_id: str, requested_by: str = SYSTEM, keys: list[str] | None = None) -> CommandAnswer:
+    async def fetch(
+        self, station_id: str, requested_by: str = SYSTEM, keys: list[str] | None = None
+    ) -> CommandAnswer[GetConfigurationResult]:
         """Ask the station for its configuration and store what it reports."""
-        answer = await self._commands.send(station_id, "get_configuration", {"keys": keys} if keys else {}, requested_by)
-        reported = answer.answer.get("configuration_key") or []
+        answer: CommandAnswer[GetConfigurationResult] = await self._commands.send(
+            station_id, GetConfiguration(tuple(keys or ())), requested_by
+        )
         now = utcnow()
-        rows = {item["key"]: {"value": _stored_value(item["key"], item.get("value")), "readonly": item["readonly"]} for item in reported}
+        rows = {item.key: {"value": _stored_value(item.key, item.value), "readonly": item.readonly} for item in answer.result.values}
         # A full report replaces what we had; a partial one replaces the keys it names.
         replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
         if keys:
@@ -107,7 +111,7 @@ class ConfigurationService:
 
     async def change(self, station_id: str, key: str, value: str, requested_by: str) -> ConfigurationChange:
         """ChangeConfiguration; what the station accepted is stored at once."""
-        answer = await self._commands.send(station_id, "change_configuration", {"key": key, "value": value}, requested_by)
+        answer = await self._commands.send(station_id, ChangeConfiguration(key, value), requested_by)
         status = answer.status or ""
         if status in ("Accepted", "RebootRequired"):
             stored = _stored_value(key, value)

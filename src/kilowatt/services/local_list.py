@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import delete, select
 
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
+from kilowatt.commands.model import AuthorizationStatus, GetLocalListVersion, GetLocalListVersionResult, LocalListEntry, SendLocalList
+from kilowatt.commands.model import UpdateType as ListUpdateType
 from kilowatt.services.commands import CommandAnswer, CommandService
-from kilowatt.services.common import Invalid, rfc3339
+from kilowatt.services.common import Invalid
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, utcnow
 
@@ -33,13 +35,8 @@ class ListEntry:
     expiry_date: datetime | None = None
     parent_id_token: str | None = None
 
-    def as_params(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"id_token": self.id_token, "status": self.status}
-        if self.expiry_date is not None:
-            entry["expiry_date"] = rfc3339(self.expiry_date)
-        if self.parent_id_token is not None:
-            entry["parent_id_token"] = self.parent_id_token
-        return entry
+    def as_sent(self) -> LocalListEntry:
+        return LocalListEntry(self.id_token, AuthorizationStatus(self.status), self.expiry_date, self.parent_id_token)
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,9 +80,9 @@ class LocalListService:
             return StoredList(station_id, 0, [], None)
         return StoredList(station_id, header.version, entries, header.updated_at)
 
-    async def version(self, station_id: str, requested_by: str) -> CommandAnswer:
+    async def version(self, station_id: str, requested_by: str) -> CommandAnswer[GetLocalListVersionResult]:
         """Ask the station which list version it holds (GetLocalListVersion); nothing is stored."""
-        return await self._commands.send(station_id, "get_local_list_version", {}, requested_by)
+        return await self._commands.send(station_id, GetLocalListVersion(), requested_by)
 
     async def desired(self, id_tokens: list[str] | None) -> list[ListEntry]:
         """The list the CSMS wants on a station: the given tokens (all when None) with their effective authorization."""
@@ -106,21 +103,16 @@ class LocalListService:
         stored = await self.stored(station_id)
         version = stored.version + 1
         if update_type == "Full":
-            sent: list[dict[str, Any]] = [entry.as_params() for entry in desired]
+            sent: list[LocalListEntry] = [entry.as_sent() for entry in desired]
             removals = 0
         else:
             current = {entry.id_token: entry for entry in stored.entries}
             wanted = {entry.id_token for entry in desired}
-            sent = [entry.as_params() for entry in desired if current.get(entry.id_token) != entry]
+            sent = [entry.as_sent() for entry in desired if current.get(entry.id_token) != entry]
             removed = sorted(set(current) - wanted)
-            sent += [{"id_token": id_token} for id_token in removed]
+            sent += [LocalListEntry(id_token) for id_token in removed]
             removals = len(removed)
-        answer = await self._commands.send(
-            station_id,
-            "send_local_list",
-            {"list_version": version, "update_type": update_type, "local_authorization_list": sent},
-            requested_by,
-        )
+        answer = await self._commands.send(station_id, SendLocalList(version, ListUpdateType(update_type), tuple(sent)), requested_by)
         note = None
         if answer.status == "Accepted":
             await self._store(station_id, version, desired)

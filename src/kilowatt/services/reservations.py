@@ -16,15 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timezone
-from typing import Any
 
 import structlog
 from sqlalchemy import and_, or_, select, update
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.commands.model import CancelReservation, ReserveNow
 from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate, rfc3339
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow
 
@@ -66,15 +66,9 @@ class ReservationService:
         )
         async with self._sessions.begin() as session:
             session.add(reservation)
-        params: dict[str, Any] = {
-            "evse_id": evse_id,
-            "expiry_date": rfc3339(reservation.expiry_date),
-            "id_token": id_token,
-            "parent_id_token": reservation.parent_id_token,
-            "reservation_id": reservation.id,
-        }
+        command = ReserveNow(reservation.id, evse_id, id_token, reservation.expiry_date, reservation.parent_id_token)
         try:
-            answer = await self._commands.send(station_id, "reserve_now", params, requested_by)
+            answer = await self._commands.send(station_id, command, requested_by)
         except (CommandFailed, NotFound):
             await self._set_status(reservation, "Failed", ("Requested",))
             raise
@@ -87,9 +81,7 @@ class ReservationService:
         reservation = await self.get(reservation_id, station_id)
         if reservation.status not in _CANCELLABLE:
             raise Conflict(f"reservation {reservation_id} is {reservation.status}; only an active reservation can be cancelled")
-        answer = await self._commands.send(
-            reservation.station_id, "cancel_reservation", {"reservation_id": reservation_id}, requested_by
-        )
+        answer = await self._commands.send(reservation.station_id, CancelReservation(reservation_id), requested_by)
         if answer.status == "Accepted":
             await self._set_status(reservation, "Cancelled", _CANCELLABLE)
         return reservation, answer

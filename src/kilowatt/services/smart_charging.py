@@ -2,16 +2,25 @@
 
 A profile is kept (per station and EVSE) only once the station answered Accepted, and it is removed
 when a ClearChargingProfile that matches it is Accepted — so what is stored is the CSMS's best
-knowledge of what the station holds. Profiles are stored as given (snake_case fields).
+knowledge of what the station holds. Profiles are stored in their typed form's JSON
+(:func:`kilowatt.commands.fields_of`), the same for every OCPP version.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import and_, delete, or_, select
 
+from kilowatt.commands import fields_of
+from kilowatt.commands.model import (
+    ChargingProfile,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    ClearChargingProfile,
+    GetCompositeSchedule,
+    GetCompositeScheduleResult,
+    SetChargingProfile,
+)
 from kilowatt.services.commands import CommandAnswer, CommandService
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ChargingProfileRecord
@@ -35,28 +44,24 @@ class SmartChargingService:
         self._sessions = sessions
         self._commands = commands
 
-    async def set(self, station_id: str, evse_id: int, profile: dict[str, Any], requested_by: str) -> ProfileSet:
+    async def set(self, station_id: str, evse_id: int, profile: ChargingProfile, requested_by: str) -> ProfileSet:
         """SetChargingProfile; on Accepted the profile is stored.
 
         As OCPP 1.6 says, it replaces a profile with the same chargingProfileId on the station, or
         with the same stackLevel and purpose on the same connector (EVSE).
         """
-        answer = await self._commands.send(
-            station_id, "set_charging_profile", {"evse_id": evse_id, "charging_profile": profile}, requested_by
-        )
+        answer = await self._commands.send(station_id, SetChargingProfile(evse_id, profile), requested_by)
         if answer.status != "Accepted":
             return ProfileSet(answer, None, 0)
-        profile_id = int(profile["charging_profile_id"])
-        stack_level = int(profile["stack_level"])
-        purpose = str(profile["charging_profile_purpose"])
+        profile_id, stack_level, purpose = profile.charging_profile_id, profile.stack_level, profile.purpose.value
         record = ChargingProfileRecord(
             station_id=station_id,
             evse_id=evse_id,
             charging_profile_id=profile_id,
             stack_level=stack_level,
             purpose=purpose,
-            transaction_id=profile.get("transaction_id"),
-            profile=profile,
+            transaction_id=profile.transaction_id,
+            profile=fields_of(profile),
         )
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -81,7 +86,7 @@ class SmartChargingService:
         station_id: str,
         charging_profile_id: int | None = None,
         evse_id: int | None = None,
-        purpose: str | None = None,
+        purpose: ChargingProfilePurpose | None = None,
         stack_level: int | None = None,
         *,
         requested_by: str,
@@ -91,14 +96,8 @@ class SmartChargingService:
         Matching as in OCPP 1.6: an id names one profile (the other criteria are then ignored);
         otherwise every profile that matches all the criteria given (none given: every profile).
         """
-        params = {
-            "charging_profile_id": charging_profile_id,
-            "evse_id": evse_id,
-            "charging_profile_purpose": purpose,
-            "stack_level": stack_level,
-        }
         answer = await self._commands.send(
-            station_id, "clear_charging_profile", {k: v for k, v in params.items() if v is not None}, requested_by
+            station_id, ClearChargingProfile(charging_profile_id, evse_id, purpose, stack_level), requested_by
         )
         if answer.status != "Accepted":
             return ProfilesCleared(answer, 0)
@@ -109,7 +108,7 @@ class SmartChargingService:
             if evse_id is not None:
                 query = query.where(ChargingProfileRecord.evse_id == evse_id)
             if purpose is not None:
-                query = query.where(ChargingProfileRecord.purpose == purpose)
+                query = query.where(ChargingProfileRecord.purpose == purpose.value)
             if stack_level is not None:
                 query = query.where(ChargingProfileRecord.stack_level == stack_level)
         async with self._sessions.begin() as session:
@@ -117,13 +116,16 @@ class SmartChargingService:
         return ProfilesCleared(answer, result.rowcount or 0)
 
     async def composite_schedule(
-        self, station_id: str, evse_id: int, duration_s: int, charging_rate_unit: str | None = None, *, requested_by: str
-    ) -> CommandAnswer:
+        self,
+        station_id: str,
+        evse_id: int,
+        duration_s: int,
+        charging_rate_unit: ChargingRateUnit | None = None,
+        *,
+        requested_by: str,
+    ) -> CommandAnswer[GetCompositeScheduleResult]:
         """GetCompositeSchedule: the station's own computation of the schedule it will follow."""
-        params: dict[str, Any] = {"evse_id": evse_id, "duration": duration_s}
-        if charging_rate_unit is not None:
-            params["charging_rate_unit"] = charging_rate_unit
-        return await self._commands.send(station_id, "get_composite_schedule", params, requested_by)
+        return await self._commands.send(station_id, GetCompositeSchedule(evse_id, duration_s, charging_rate_unit), requested_by)
 
     async def stored(self, station_id: str, evse_id: int | None = None) -> list[ChargingProfileRecord]:
         query = select(ChargingProfileRecord).where(ChargingProfileRecord.station_id == station_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import Principal, admin
 from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import page_out
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
 from kilowatt.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage, DbId
@@ -57,9 +58,7 @@ async def list_api_keys(
     revoked: Annotated[bool | None, Query(description="true: only revoked keys; false: only active ones")] = None,
 ) -> ApiKeyPage:
     result = await keys.list(limit=page.limit, offset=page.offset, revoked=revoked)
-    return ApiKeyPage(
-        items=[ApiKeyOut.model_validate(k) for k in result.items], total=result.total, limit=page.limit, offset=page.offset
-    )
+    return page_out(ApiKeyPage, result, ApiKeyOut.model_validate)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from kilowatt.api.auth import operator
 from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import page_out
 from kilowatt.api.errors import error_responses
 from kilowatt.api.schemas import AuditEntryOut, AuditPage, PrintableText, Text, UtcInput
 from kilowatt.services.audit import AuditFilter, AuditService
@@ -48,6 +49,4 @@ async def list_audit_log(
         offset=page.offset,
         where=AuditFilter(principal=principal, method=method, path_prefix=path, since=since, until=until),
     )
-    return AuditPage(
-        items=[AuditEntryOut.model_validate(e) for e in result.items], total=result.total, limit=page.limit, offset=page.offset
-    )
+    return page_out(AuditPage, result, AuditEntryOut.model_validate)

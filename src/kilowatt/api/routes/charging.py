@@ -8,17 +8,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
-from kilowatt.api.profiles import ChargingProfile, Purpose, RateUnit
+from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
+from kilowatt.commands import model as m
 from kilowatt.api.routes.commands import RequiredTarget, StationId
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
-from kilowatt.ocpp.services import Services
+from kilowatt.services.bundle import Services
 
 router = APIRouter(tags=["smart charging"], responses=error_responses(403, 404, 413, command=True))
 
 class SetChargingProfileBody(RequiredTarget):
-    charging_profile: ChargingProfile
+    charging_profile: ChargingProfileBody
 
 
 class CompositeScheduleBody(RequiredTarget):
@@ -34,7 +35,7 @@ class StoredProfileOut(BaseModel):
     stack_level: int
     purpose: str
     transaction_id: int | None
-    profile: dict[str, Any] = Field(description="The profile as sent (snake_case)")
+    profile: dict[str, Any] = Field(description="The profile as the typed command carried it (the same for every OCPP version)")
     created_at: Utc
 
 
@@ -43,12 +44,12 @@ class StoredProfilesOut(BaseModel):
     items: list[StoredProfileOut]
 
 
-class SetProfileOut(CommandResponse):
+class SetProfileOut(CommandResponse[m.StatusResult]):
     stored: bool = Field(description="Whether the profile is now stored (the station answered Accepted)")
     replaced: int = Field(description="Stored profiles it replaced (same id, or same EVSE, stack level and purpose)")
 
 
-class ClearProfilesOut(CommandResponse):
+class ClearProfilesOut(CommandResponse[m.StatusResult]):
     cleared: int = Field(description="Stored profiles removed (the station answered Accepted)")
 
 
@@ -57,9 +58,7 @@ def _services(request: Request) -> Services:
 
 
 def _target(body: RequiredTarget) -> int:
-    evse_id = body.evse_id if body.evse_id is not None else body.connector_id
-    assert evse_id is not None
-    return evse_id
+    return body.evse_id
 
 
 @router.post(
@@ -74,9 +73,8 @@ async def set_charging_profile(
 ) -> SetProfileOut:
     services = _services(request)
     await services.stations.get(station_id)
-    profile = body.charging_profile.model_dump(mode="json", exclude_none=True)
-    result = await services.smart_charging.set(station_id, _target(body), profile, who.name)
-    return SetProfileOut(**command_response(result.answer).model_dump(), stored=result.stored is not None, replaced=result.replaced)
+    result = await services.smart_charging.set(station_id, _target(body), body.charging_profile.to_domain(), who.name)
+    return SetProfileOut(**command_fields(result.answer), stored=result.stored is not None, replaced=result.replaced)
 
 
 @router.get(
@@ -110,7 +108,6 @@ async def clear_charging_profiles(
     station_id: str = StationId,
     charging_profile_id: Int32 | None = Query(None, description="The profile to clear"),
     evse_id: NonNegativeInt32 | None = Query(None, description="EVSE (OCPP 1.6 connectorId; 0: the whole station)"),
-    connector_id: NonNegativeInt32 | None = Query(None, description="Alone, the OCPP 1.6 connectorId"),
     purpose: Purpose | None = Query(None, description="chargingProfilePurpose"),
     stack_level: NonNegativeInt32 | None = Query(None),
     who: Principal = Depends(operator),
@@ -120,27 +117,31 @@ async def clear_charging_profiles(
     result = await services.smart_charging.clear(
         station_id,
         charging_profile_id=charging_profile_id,
-        evse_id=evse_id if evse_id is not None else connector_id,
-        purpose=purpose,
+        evse_id=evse_id,
+        purpose=m.ChargingProfilePurpose(purpose) if purpose else None,
         stack_level=stack_level,
         requested_by=who.name,
     )
-    return ClearProfilesOut(**command_response(result.answer).model_dump(), cleared=result.cleared)
+    return ClearProfilesOut(**command_fields(result.answer), cleared=result.cleared)
 
 
 @router.post(
     "/stations/{station_id}/composite-schedule",
     summary="Ask the station for its composite schedule (GetCompositeSchedule)",
     description="The station's own computation of the limits it will apply on the EVSE for `duration` seconds "
-    "from now, returned as it answered (`response.chargingSchedule`).",
-    response_model=CommandResponse,
+    "from now: `result.charging_schedule` (the station's own payload stays in `response`).",
+    response_model=CommandResponse[m.GetCompositeScheduleResult],
 )
 async def composite_schedule(
     request: Request, body: CompositeScheduleBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
+) -> CommandResponse[m.GetCompositeScheduleResult]:
     services = _services(request)
     await services.stations.get(station_id)
     answer = await services.smart_charging.composite_schedule(
-        station_id, _target(body), body.duration, body.charging_rate_unit, requested_by=who.name
+        station_id,
+        _target(body),
+        body.duration,
+        m.ChargingRateUnit(body.charging_rate_unit) if body.charging_rate_unit else None,
+        requested_by=who.name,
     )
-    return command_response(answer)
+    return CommandResponse[m.GetCompositeScheduleResult](**command_fields(answer))

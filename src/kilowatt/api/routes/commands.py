@@ -1,35 +1,43 @@
-"""Remote operations: every CSMS-initiated OCPP command, one typed endpoint each.
+"""Remote operations: every CSMS-initiated command, one table of typed operations.
 
-Routes are named by operation, not by protocol version, so an OCPP 2.0.1 station gets the same
-route (``remote-start`` is RemoteStartTransaction in 1.6, RequestStartTransaction in 2.0.1).
-Targets: ``evse_id`` (for OCPP 1.6 it is the 1.6 connectorId); ``connector_id`` alone is accepted
-as the 1.6 connectorId too.
+Each row of :data:`OPERATIONS` names a route, its request body, how the body becomes a typed
+command (:mod:`kilowatt.commands.model`) and the command's typed result; the routes are generated
+from it. Routes and bodies are the same for every OCPP version: the node holding the station's
+socket encodes the command for the version the station speaks. Targets: ``evse_id`` is the EVSE
+(0: the whole station), ``connector_id`` a connector of it (OCPP 2.0.1; a 1.6 EVSE has one).
+
+This module deliberately does not use ``from __future__ import annotations``: the generated
+endpoints annotate their body with the row's model, which must be a real class when FastAPI reads it.
 """
 
-from __future__ import annotations
-
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.commands import command_fields, response_model
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.profiles import ChargingProfile
+from kilowatt.api.profiles import ChargingProfileBody
 from kilowatt.api.schemas import (
     IdTokenValue,
     Int32,
     NonNegativeInt32,
     PrintableText,
+    PageOut,
     RequestBody,
     Text,
     UtcInput,
+    page_out,
 )
 from kilowatt.api.schemas import StationId as StationIdValue
-from kilowatt.ocpp.services import Services
+from kilowatt.commands import model as m
+from kilowatt.services.bundle import Services
+from kilowatt.services.commands import CommandAnswer
 from kilowatt.services.configuration import STATION_PASSWORD_KEYS
 from kilowatt.services.data_transfer import DataTransferAnswer
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -42,6 +50,11 @@ Uri = Text(512)
 Pem = Text(10_000)
 Name = PrintableText(50, min_length=1)
 
+# Request bodies are strict (a JSON string is not an enum member), so enums are offered as their values.
+ResetModeName = Literal["Immediate", "OnIdle"]
+MessageTriggerName = Literal[tuple(t.value for t in m.MessageTrigger)]  # type: ignore[valid-type]
+CertificateUseName = Literal[tuple(u.value for u in m.CertificateUse)]  # type: ignore[valid-type]
+
 
 def _station_id(station_id: Annotated[StationIdValue, Path(description="Station id")]) -> str:
     return station_id
@@ -52,46 +65,47 @@ Body = RequestBody
 
 
 class Target(Body):
-    evse_id: NonNegativeInt32 | None = Field(None, description="EVSE (OCPP 1.6: the connectorId)")
-    connector_id: NonNegativeInt32 | None = Field(None, description="Connector; alone, the OCPP 1.6 connectorId")
+    evse_id: NonNegativeInt32 | None = Field(None, description="EVSE (0: the whole station; OCPP 1.6: the connectorId)")
+    connector_id: NonNegativeInt32 | None = Field(
+        None, description="A connector of that EVSE (OCPP 2.0.1; a 1.6 EVSE has one connector, so omit it)"
+    )
 
 
 class RequiredTarget(Body):
-    """A command that needs a target: ``evse_id``, or for OCPP 1.6 ``connector_id`` (omitted, not null)."""
+    """A command aimed at one EVSE."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["evse_id"]}, {"required": ["connector_id"]}]})
-
-    evse_id: NonNegativeInt32 = Field(None, description="EVSE (OCPP 1.6: the connectorId)")  # type: ignore[assignment]
-    connector_id: NonNegativeInt32 = Field(  # type: ignore[assignment]
-        None, description="Connector; alone, the OCPP 1.6 connectorId"
+    evse_id: NonNegativeInt32 = Field(description="EVSE (OCPP 1.6: the connectorId)")
+    connector_id: NonNegativeInt32 | None = Field(
+        None, description="A connector of that EVSE (OCPP 2.0.1; a 1.6 EVSE has one connector, so omit it)"
     )
-
-    @model_validator(mode="after")
-    def _one_target(self) -> RequiredTarget:
-        if self.evse_id is None and self.connector_id is None:
-            raise ValueError("give evse_id (or, for OCPP 1.6, connector_id)")
-        return self
 
 
 class ResetBody(Body):
-    type: Literal["Soft", "Hard"] = Field(description="Soft: restart the software; Hard: reboot")
+    mode: ResetModeName = Field(
+        description="Immediate: now, ending running transactions; OnIdle: once no transaction runs. "
+        "OCPP 1.6 sends Immediate as Hard and OnIdle as Soft (which ends transactions gracefully, then restarts)"
+    )
+    evse_id: NonNegativeInt32 | None = Field(None, description="Reset one EVSE only (OCPP 2.0.1)")
 
 
-class RemoteStartBody(Target):
+class RemoteStartBody(Body):
     id_token: IdTokenValue
-    charging_profile: ChargingProfile | None = Field(None, description="A TxProfile charging profile")
+    evse_id: NonNegativeInt32 | None = Field(None, description="EVSE to start on; the station chooses when omitted")
+    charging_profile: ChargingProfileBody | None = Field(None, description="A TxProfile charging profile")
 
 
 class RemoteStopBody(Body):
-    transaction_id: Int32 = Field(description="The transaction's OCPP transactionId")
+    transaction_id: Int32 = Field(
+        ge=1, description="Kilowatt's transaction id (`GET /transactions`; for OCPP 1.6 it is the transactionId the station was given)"
+    )
 
 
 class AvailabilityBody(Target):
-    type: Literal["Operative", "Inoperative"]
+    operative: bool = Field(description="true: Operative; false: Inoperative")
 
 
 class TriggerBody(Target):
-    requested_message: Name = Field(description="e.g. BootNotification, Heartbeat, MeterValues, StatusNotification")
+    requested_message: MessageTriggerName = Field(description="The message the station should send now")
 
 
 class DataTransferBody(Body):
@@ -113,7 +127,7 @@ class FirmwareBody(Body):
     location: Uri = Field(description="URI the station downloads the firmware from")  # type: ignore[valid-type]
     retrieve_date: UtcInput
     retries: NonNegativeInt32 | None = None
-    retry_interval: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(None, description="Seconds")
 
 
 class SignedFirmware(Body):
@@ -128,13 +142,13 @@ class SignedFirmwareBody(Body):
     request_id: Int32
     firmware: SignedFirmware
     retries: NonNegativeInt32 | None = None
-    retry_interval: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(None, description="Seconds")
 
 
 class DiagnosticsBody(Body):
     location: Uri = Field(description="URI the station uploads the diagnostics file to")  # type: ignore[valid-type]
     retries: NonNegativeInt32 | None = None
-    retry_interval: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(None, description="Seconds")
     start_time: UtcInput | None = None
     stop_time: UtcInput | None = None
 
@@ -150,15 +164,21 @@ class LogBody(Body):
     request_id: Int32
     log: LogParameters
     retries: NonNegativeInt32 | None = None
-    retry_interval: NonNegativeInt32 | None = None
+    retry_interval: NonNegativeInt32 | None = Field(None, description="Seconds")
 
 
 class InstallCertificateBody(Body):
-    certificate_type: Name = Field(description="e.g. CentralSystemRootCertificate, ManufacturerRootCertificate")  # type: ignore[valid-type]
+    certificate_type: CertificateUseName = Field(  # type: ignore[valid-type]
+        description="Which root it is (OCPP 2.0.1 names; 1.6 knows CSMSRootCertificate, as CentralSystemRootCertificate, and ManufacturerRootCertificate)"
+    )
     certificate: Pem = Field(description="PEM")  # type: ignore[valid-type]
 
 
-class CertificateHashData(Body):
+class CertificateTypeQuery(BaseModel):
+    certificate_type: CertificateUseName = Field(description="Which root certificates to list")  # type: ignore[valid-type]
+
+
+class CertificateHashDataBody(Body):
     hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
     issuer_name_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
     issuer_key_hash: PrintableText(128, min_length=1)  # type: ignore[valid-type]
@@ -166,7 +186,7 @@ class CertificateHashData(Body):
 
 
 class DeleteCertificateBody(Body):
-    certificate_hash_data: CertificateHashData
+    certificate_hash_data: CertificateHashDataBody
 
 
 class CertificateSignedBody(Body):
@@ -192,10 +212,12 @@ class CommandRecordOut(BaseModel):
     station_id: str
     operation: str
     action: str | None
-    request: dict[str, Any] | None
+    request: dict[str, Any] | None = Field(
+        description="The payload sent, in the station's OCPP version (credentials hidden); the typed command's fields when nothing was sent"
+    )
     outcome: str = Field(description="answered | call_error | timeout | offline | busy | invalid")
     status: str | None
-    response: dict[str, Any] | None
+    response: dict[str, Any] | None = Field(description="The station's answer as it sent it")
     error_code: str | None
     error_description: str | None
     requested_by: str
@@ -203,91 +225,268 @@ class CommandRecordOut(BaseModel):
     duration_ms: float | None
 
 
-class CommandPage(BaseModel):
-    items: list[CommandRecordOut]
-    total: int
-    limit: int
-    offset: int
+class CommandPage(PageOut[CommandRecordOut]):
+    pass
 
 
 def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-async def _send(request: Request, station_id: str, operation: str, body: BaseModel | None, who: Principal) -> CommandResponse:
-    params = body.model_dump(mode="json", exclude_none=True) if body is not None else {}
-    answer = await _services(request).commands.send(station_id, operation, params, who.name)
-    return command_response(answer)
+# --- the table ------------------------------------------------------------------------------------
+
+Run = Callable[[Services, str, Any, Principal], Awaitable[CommandAnswer[Any]]]
 
 
-@router.post("/stations/{station_id}/reset", summary="Reset (reboot) a station", response_model=CommandResponse)
-async def reset(request: Request, body: ResetBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
-    return await _send(request, station_id, "reset", body, who)
+@dataclass(frozen=True)
+class Operation:
+    """One command route: ``build`` turns the request body into the typed command it sends."""
+
+    name: str  # the endpoint's name (OpenAPI operationId)
+    path: str  # under /stations/{station_id}/
+    summary: str
+    body: type[BaseModel] | None
+    build: Callable[[Any], m.Command] | None
+    result: type[m.Result] = m.StatusResult
+    method: str = "POST"
+    description: str | None = None
+    run: Run | None = None  # instead of a plain send: a domain service that also stores what the station accepted
+    optional_body: bool = False
 
 
-@router.post("/stations/{station_id}/remote-start", summary="Start a transaction remotely", response_model=CommandResponse)
-async def remote_start(
-    request: Request, body: RemoteStartBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "remote_start", body, who)
+def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
+    return m.CertificateHashData(m.HashAlgorithm(data.hash_algorithm), data.issuer_name_hash, data.issuer_key_hash, data.serial_number)
 
 
-@router.post("/stations/{station_id}/remote-stop", summary="Stop a transaction remotely", response_model=CommandResponse)
-async def remote_stop(
-    request: Request, body: RemoteStopBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "remote_stop", body, who)
-
-
-@router.post("/stations/{station_id}/unlock", summary="Unlock a connector", response_model=CommandResponse)
-async def unlock(request: Request, body: RequiredTarget, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
-    return await _send(request, station_id, "unlock", body, who)
-
-
-@router.post(
-    "/stations/{station_id}/availability",
-    summary="Change availability of a connector, or of the whole station (evse_id 0)",
-    response_model=CommandResponse,
-)
-async def availability(
-    request: Request, body: AvailabilityBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    if body.evse_id is None and body.connector_id is None:
-        body.evse_id = 0
-    return await _send(request, station_id, "change_availability", body, who)
-
-
-@router.post("/stations/{station_id}/trigger", summary="Ask the station to send a message now", response_model=CommandResponse)
-async def trigger(request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
-    return await _send(request, station_id, "trigger_message", body, who)
-
-
-@router.post(
-    "/stations/{station_id}/extended-trigger",
-    summary="ExtendedTriggerMessage (security extension)",
-    response_model=CommandResponse,
-)
-async def extended_trigger(
-    request: Request, body: TriggerBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "extended_trigger_message", body, who)
-
-
-@router.post("/stations/{station_id}/clear-cache", summary="Clear the station's authorization cache", response_model=CommandResponse)
-async def clear_cache(request: Request, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
-    return await _send(request, station_id, "clear_cache", None, who)
-
-
-@router.post("/stations/{station_id}/data-transfer", summary="Send a vendor-specific DataTransfer", response_model=CommandResponse)
-async def data_transfer(
-    request: Request, body: DataTransferBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    services = _services(request)
-    answer = await services.commands.send(station_id, "data_transfer", body.model_dump(exclude_none=True), who.name)
-    await services.data_transfer.record(
-        station_id, "outbound", body.vendor_id, body.message_id, body.data, DataTransferAnswer(answer.status or "", answer.response.get("data"))
+async def _data_transfer(services: Services, station_id: str, body: DataTransferBody, who: Principal) -> CommandAnswer[Any]:
+    answer: CommandAnswer[m.DataTransferResult] = await services.commands.send(
+        station_id, m.DataTransfer(body.vendor_id, body.message_id, body.data), who.name
     )
-    return command_response(answer)
+    result = answer.result
+    await services.data_transfer.record(
+        station_id, "outbound", body.vendor_id, body.message_id, body.data, DataTransferAnswer(result.status, result.data)
+    )
+    return answer
+
+
+async def _get_configuration(services: Services, station_id: str, body: GetConfigurationBody | None, who: Principal) -> CommandAnswer[Any]:
+    return await services.configuration.fetch(station_id, who.name, body.keys if body else None)
+
+
+async def _change_configuration(services: Services, station_id: str, body: ChangeConfigurationBody, who: Principal) -> CommandAnswer[Any]:
+    if secret_setting(body.key) and ROLE_RANK[who.role] < ROLE_RANK["admin"]:
+        raise HTTPException(403, f"changing {body.key} (a credential) needs the admin role")
+    if body.key in STATION_PASSWORD_KEYS and not MIN_PASSWORD_LENGTH <= len(body.value) <= MAX_PASSWORD_LENGTH:
+        raise HTTPException(422, f"{body.key} must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+    return (await services.configuration.change(station_id, body.key, body.value, who.name)).answer
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("reset", "reset", "Reset a station", ResetBody, lambda b: m.Reset(m.ResetMode(b.mode), b.evse_id)),
+    Operation(
+        "remote_start",
+        "remote-start",
+        "Start a transaction remotely",
+        RemoteStartBody,
+        lambda b: m.RemoteStart(b.id_token, b.evse_id, b.charging_profile.to_domain() if b.charging_profile else None),
+    ),
+    Operation("remote_stop", "remote-stop", "Stop a transaction remotely", RemoteStopBody, lambda b: m.RemoteStop(b.transaction_id)),
+    Operation("unlock", "unlock", "Unlock a connector", RequiredTarget, lambda b: m.UnlockConnector(b.evse_id, b.connector_id)),
+    Operation(
+        "availability",
+        "availability",
+        "Change availability of an EVSE, or of the whole station (evse_id 0 or omitted)",
+        AvailabilityBody,
+        lambda b: m.ChangeAvailability(b.operative, b.evse_id or 0, b.connector_id),
+    ),
+    Operation(
+        "trigger",
+        "trigger",
+        "Ask the station to send a message now (TriggerMessage)",
+        TriggerBody,
+        lambda b: m.TriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id),
+    ),
+    Operation(
+        "extended_trigger",
+        "extended-trigger",
+        "Ask the station to send a message now (OCPP 1.6 security extension's ExtendedTriggerMessage)",
+        TriggerBody,
+        lambda b: m.ExtendedTriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id),
+    ),
+    Operation("clear_cache", "clear-cache", "Clear the station's authorization cache", None, lambda b: m.ClearCache()),
+    Operation(
+        "data_transfer",
+        "data-transfer",
+        "Send a vendor-specific DataTransfer",
+        DataTransferBody,
+        None,
+        m.DataTransferResult,
+        run=_data_transfer,
+    ),
+    Operation(
+        "get_configuration",
+        "get-configuration",
+        "Read configuration from the station now (OCPP 1.6 GetConfiguration) and store it",
+        GetConfigurationBody,
+        None,
+        m.GetConfigurationResult,
+        run=_get_configuration,
+        optional_body=True,
+    ),
+    Operation(
+        "change_configuration",
+        "configuration",
+        "Change one configuration key (OCPP 1.6 ChangeConfiguration)",
+        ChangeConfigurationBody,
+        None,
+        method="PATCH",
+        description="`status` is the station's answer: Accepted, Rejected, RebootRequired or NotSupported.",
+        run=_change_configuration,
+    ),
+    Operation(
+        "update_firmware",
+        "firmware",
+        "Update firmware (OCPP 1.6 UpdateFirmware, unsigned)",
+        FirmwareBody,
+        lambda b: m.UpdateFirmware(b.location, b.retrieve_date, b.retries, b.retry_interval),
+        m.EmptyResult,
+    ),
+    Operation(
+        "signed_update_firmware",
+        "firmware/signed",
+        "Update firmware with a signed image (1.6 SignedUpdateFirmware; 2.0.1 UpdateFirmware)",
+        SignedFirmwareBody,
+        lambda b: m.SignedUpdateFirmware(
+            b.request_id,
+            m.Firmware(
+                b.firmware.location,
+                b.firmware.retrieve_date_time,
+                b.firmware.signing_certificate,
+                b.firmware.signature,
+                b.firmware.install_date_time,
+            ),
+            b.retries,
+            b.retry_interval,
+        ),
+    ),
+    Operation(
+        "get_diagnostics",
+        "diagnostics",
+        "Request a diagnostics upload (OCPP 1.6 GetDiagnostics)",
+        DiagnosticsBody,
+        lambda b: m.GetDiagnostics(b.location, b.retries, b.retry_interval, b.start_time, b.stop_time),
+        m.GetDiagnosticsResult,
+    ),
+    Operation(
+        "get_log",
+        "logs",
+        "Request a log upload (GetLog)",
+        LogBody,
+        lambda b: m.GetLog(
+            m.LogType(b.log_type),
+            b.request_id,
+            b.log.remote_location,
+            b.log.oldest_timestamp,
+            b.log.latest_timestamp,
+            b.retries,
+            b.retry_interval,
+        ),
+        m.GetLogResult,
+    ),
+    Operation(
+        "install_certificate",
+        "certificates",
+        "Install a certificate (InstallCertificate)",
+        InstallCertificateBody,
+        lambda b: m.InstallCertificate(m.CertificateUse(b.certificate_type), b.certificate),
+    ),
+    Operation(
+        "installed_certificates",
+        "certificates",
+        "Ask the station which certificates it has installed (GetInstalledCertificateIds)",
+        CertificateTypeQuery,
+        lambda q: m.GetInstalledCertificateIds(m.CertificateUse(q.certificate_type)),
+        m.GetInstalledCertificateIdsResult,
+        method="GET",
+    ),
+    Operation(
+        "delete_certificate",
+        "certificates/delete",
+        "Delete an installed certificate (DeleteCertificate)",
+        DeleteCertificateBody,
+        lambda b: m.DeleteCertificate(_hash_data(b.certificate_hash_data)),
+    ),
+    Operation(
+        "certificate_signed",
+        "certificates/signed",
+        "Send a signed certificate chain after a SignCertificate (CertificateSigned)",
+        CertificateSignedBody,
+        lambda b: m.CertificateSigned(b.certificate_chain),
+    ),
+)
+
+
+async def _run(request: Request, operation: Operation, station_id: str, body: Any, who: Principal) -> dict[str, Any]:
+    services = _services(request)
+    if operation.run is not None:
+        answer = await operation.run(services, station_id, body, who)
+    else:
+        assert operation.build is not None
+        answer = await services.commands.send(station_id, operation.build(body), who.name)
+    return command_fields(answer)
+
+
+def _route(operation: Operation) -> None:
+    """Add ``operation``'s route; the endpoint's signature tells FastAPI where its input comes from."""
+    if operation.body is None:
+
+        async def endpoint(request: Request, station_id: str = StationId, who: Principal = Depends(operator)) -> Any:
+            return await _run(request, operation, station_id, None, who)
+
+    elif operation.method == "GET":
+
+        async def endpoint(  # type: ignore[misc]
+            request: Request,
+            query: Annotated[operation.body, Query()],  # type: ignore[name-defined]
+            station_id: str = StationId,
+            who: Principal = Depends(operator),
+        ) -> Any:
+            return await _run(request, operation, station_id, query, who)
+
+    elif operation.optional_body:
+
+        async def endpoint(  # type: ignore[misc]
+            request: Request,
+            body: Optional[operation.body] = None,  # type: ignore[name-defined]  # noqa: UP007
+            station_id: str = StationId,
+            who: Principal = Depends(operator),
+        ) -> Any:
+            return await _run(request, operation, station_id, body, who)
+
+    else:
+
+        async def endpoint(  # type: ignore[misc]
+            request: Request,
+            body: operation.body,  # type: ignore[name-defined]
+            station_id: str = StationId,
+            who: Principal = Depends(operator),
+        ) -> Any:
+            return await _run(request, operation, station_id, body, who)
+
+    endpoint.__name__ = operation.name
+    router.add_api_route(
+        f"/stations/{{station_id}}/{operation.path}",
+        endpoint,
+        methods=[operation.method],
+        summary=operation.summary,
+        description=operation.description or "",
+        response_model=response_model(operation.result),
+        name=operation.name,
+    )
+
+
+for _operation in OPERATIONS:
+    _route(_operation)
 
 
 @router.get(
@@ -305,109 +504,6 @@ async def get_stored_configuration(request: Request, station_id: str = StationId
     )
 
 
-@router.post(
-    "/stations/{station_id}/get-configuration",
-    summary="Read configuration from the station now (GetConfiguration) and store it",
-    response_model=CommandResponse,
-)
-async def get_configuration(
-    request: Request, body: GetConfigurationBody | None = None, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    answer = await _services(request).configuration.fetch(station_id, who.name, body.keys if body else None)
-    return command_response(answer)
-
-
-@router.patch(
-    "/stations/{station_id}/configuration",
-    summary="Change one configuration key (ChangeConfiguration)",
-    description="`status` is the station's answer: Accepted, Rejected, RebootRequired or NotSupported.",
-    response_model=CommandResponse,
-)
-async def change_configuration(
-    request: Request, body: ChangeConfigurationBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    if secret_setting(body.key) and ROLE_RANK[who.role] < ROLE_RANK["admin"]:
-        raise HTTPException(403, f"changing {body.key} (a credential) needs the admin role")
-    if body.key in STATION_PASSWORD_KEYS and not MIN_PASSWORD_LENGTH <= len(body.value) <= MAX_PASSWORD_LENGTH:
-        raise HTTPException(422, f"{body.key} must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
-    change = await _services(request).configuration.change(station_id, body.key, body.value, who.name)
-    return command_response(change.answer)
-
-
-@router.post("/stations/{station_id}/firmware", summary="Update firmware (UpdateFirmware)", response_model=CommandResponse)
-async def update_firmware(
-    request: Request, body: FirmwareBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "update_firmware", body, who)
-
-
-@router.post(
-    "/stations/{station_id}/firmware/signed",
-    summary="Update firmware with a signed image (SignedUpdateFirmware, security extension)",
-    response_model=CommandResponse,
-)
-async def signed_update_firmware(
-    request: Request, body: SignedFirmwareBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "signed_update_firmware", body, who)
-
-
-@router.post("/stations/{station_id}/diagnostics", summary="Request a diagnostics upload (GetDiagnostics)", response_model=CommandResponse)
-async def get_diagnostics(
-    request: Request, body: DiagnosticsBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "get_diagnostics", body, who)
-
-
-@router.post("/stations/{station_id}/logs", summary="Request a log upload (GetLog, security extension)", response_model=CommandResponse)
-async def get_log(request: Request, body: LogBody, station_id: str = StationId, who: Principal = Depends(operator)) -> CommandResponse:
-    return await _send(request, station_id, "get_log", body, who)
-
-
-@router.post("/stations/{station_id}/certificates", summary="Install a certificate (InstallCertificate)", response_model=CommandResponse)
-async def install_certificate(
-    request: Request, body: InstallCertificateBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "install_certificate", body, who)
-
-
-@router.get(
-    "/stations/{station_id}/certificates",
-    summary="Ask the station which certificates it has installed (GetInstalledCertificateIds)",
-    response_model=CommandResponse,
-)
-async def installed_certificates(
-    request: Request,
-    station_id: str = StationId,
-    certificate_type: Name = Query(description="CentralSystemRootCertificate or ManufacturerRootCertificate"),  # type: ignore[valid-type]
-    who: Principal = Depends(operator),
-) -> CommandResponse:
-    answer = await _services(request).commands.send(
-        station_id, "get_installed_certificate_ids", {"certificate_type": certificate_type}, who.name
-    )
-    return command_response(answer)
-
-
-@router.post(
-    "/stations/{station_id}/certificates/delete", summary="Delete an installed certificate (DeleteCertificate)", response_model=CommandResponse
-)
-async def delete_certificate(
-    request: Request, body: DeleteCertificateBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "delete_certificate", body, who)
-
-
-@router.post(
-    "/stations/{station_id}/certificates/signed",
-    summary="Send a signed certificate chain after a SignCertificate (CertificateSigned)",
-    response_model=CommandResponse,
-)
-async def certificate_signed(
-    request: Request, body: CertificateSignedBody, station_id: str = StationId, who: Principal = Depends(operator)
-) -> CommandResponse:
-    return await _send(request, station_id, "certificate_signed", body, who)
-
-
 @router.get("/stations/{station_id}/commands", summary="Commands sent to a station and their outcomes", response_model=CommandPage)
 async def list_commands(
     request: Request,
@@ -417,4 +513,4 @@ async def list_commands(
     who: Principal = Depends(reader),
 ) -> CommandPage:
     page = await _services(request).commands.list(station_id, page_asked.limit, page_asked.offset, operation)
-    return CommandPage(items=[CommandRecordOut.model_validate(r) for r in page.items], total=page.total, limit=page.limit, offset=page.offset)
+    return page_out(CommandPage, page, CommandRecordOut.model_validate)

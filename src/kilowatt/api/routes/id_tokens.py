@@ -10,6 +10,7 @@ from kilowatt.api.auth import operator, reader
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import page_out
 from kilowatt.api.schemas import (
     IdTokenCreate,
     IdTokenOut,
@@ -77,9 +78,7 @@ async def list_id_tokens(
     parent_id_token: Annotated[IdTokenValue | None, Query(description="Only members of this group")] = None,
 ) -> IdTokenPage:
     result = await tokens.list(limit=page.limit, offset=page.offset, status=status, parent_id_token=parent_id_token)
-    return IdTokenPage(
-        items=[IdTokenOut.model_validate(t) for t in result.items], total=result.total, limit=page.limit, offset=page.offset
-    )
+    return page_out(IdTokenPage, result, IdTokenOut.model_validate)
 
 
 @router.get(

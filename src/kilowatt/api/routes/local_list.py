@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.routes.commands import Body, StationId
 from kilowatt.api.schemas import IdTokenValue, Utc
-from kilowatt.ocpp.services import Services
+from kilowatt.commands import model as m
+from kilowatt.services.bundle import Services
 
 router = APIRouter(tags=["local authorization list"], responses=error_responses(403, 404, 413, command=True))
 
@@ -45,7 +46,7 @@ class LocalListOut(BaseModel):
     updated_at: Utc | None
 
 
-class LocalListUpdateOut(CommandResponse):
+class LocalListUpdateOut(CommandResponse[m.StatusResult]):
     update_type: str
     sent_version: int = Field(description="The listVersion that was sent")
     list_version: int = Field(description="The stored version now: the sent one if the station accepted, else unchanged")
@@ -55,7 +56,7 @@ class LocalListUpdateOut(CommandResponse):
     note: str | None = Field(None, description="What to do next when the station did not accept (e.g. VersionMismatch)")
 
 
-class LocalListVersionOut(CommandResponse):
+class LocalListVersionOut(CommandResponse[m.GetLocalListVersionResult]):
     list_version: int | None = Field(description="The version the station reports (-1: it has no list; 0: none yet)")
     stored_version: int = Field(description="The version stored here as last accepted")
 
@@ -79,7 +80,7 @@ async def send_local_list(
     await services.stations.get(station_id)
     update = await services.local_list.send(station_id, body.update_type, body.id_tokens, who.name)
     return LocalListUpdateOut(
-        **command_response(update.answer).model_dump(),
+        **command_fields(update.answer),
         update_type=update.update_type,
         sent_version=update.sent_version,
         list_version=update.list_version,
@@ -122,9 +123,8 @@ async def get_local_list_version(
     await services.stations.get(station_id)
     answer = await services.local_list.version(station_id, who.name)
     stored = await services.local_list.stored(station_id)
-    reported = answer.answer.get("list_version")
     return LocalListVersionOut(
-        **command_response(answer).model_dump(),
-        list_version=reported if isinstance(reported, int) else None,
+        **command_fields(answer),
+        list_version=answer.result.list_version,
         stored_version=stored.version,
     )

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_response
+from kilowatt.api.commands import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import page_out
 from kilowatt.api.routes.commands import RequiredTarget, StationId
 from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput
-from kilowatt.ocpp.services import Services
+from kilowatt.commands import model as m
+from kilowatt.services.bundle import Services
 from kilowatt.storage.models import Reservation, utcnow
 
 router = APIRouter(tags=["reservations"], responses=error_responses(403, 404, 413, command=True))
@@ -58,7 +60,7 @@ class ReservationPage(PageOut[ReservationOut]):
     pass
 
 
-class ReservationCommandOut(CommandResponse):
+class ReservationCommandOut(CommandResponse[m.StatusResult]):
     reservation: ReservationOut
 
 
@@ -83,10 +85,8 @@ async def reserve(
 ) -> ReservationCommandOut:
     services = _services(request)
     await services.stations.get(station_id)
-    evse_id = body.evse_id if body.evse_id is not None else body.connector_id
-    assert evse_id is not None
-    reservation, answer = await services.reservations.reserve(station_id, evse_id, body.id_token, body.expiry_date, who.name)
-    return ReservationCommandOut(**command_response(answer).model_dump(), reservation=_out(reservation))
+    reservation, answer = await services.reservations.reserve(station_id, body.evse_id, body.id_token, body.expiry_date, who.name)
+    return ReservationCommandOut(**command_fields(answer), reservation=_out(reservation))
 
 
 @router.get(
@@ -105,7 +105,7 @@ async def list_reservations(
     services = _services(request)
     await services.stations.get(station_id)
     result = await services.reservations.list(station_id, page.limit, page.offset, status)
-    return ReservationPage(items=[_out(r) for r in result.items], total=result.total, limit=page.limit, offset=page.offset)
+    return page_out(ReservationPage, result, _out)
 
 
 @router.get(
@@ -129,4 +129,4 @@ async def cancel_reservation(
     request: Request, reservation_id: ReservationId, station_id: str = StationId, who: Principal = Depends(operator)
 ) -> ReservationCommandOut:
     reservation, answer = await _services(request).reservations.cancel(reservation_id, who.name, station_id=station_id)
-    return ReservationCommandOut(**command_response(answer).model_dump(), reservation=_out(reservation))
+    return ReservationCommandOut(**command_fields(answer), reservation=_out(reservation))

@@ -10,6 +10,7 @@ from kilowatt.api.auth import admin, reader
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import page_out
 from kilowatt.api.schemas import (
     ConnectorOut,
     PrintableText,
@@ -84,7 +85,7 @@ async def list_stations(
     connected: Annotated[bool | None, Query(description="Only stations that are (true) or are not (false) connected")] = None,
 ) -> StationPage:
     result = await stations.list(limit=page.limit, offset=page.offset, connected=connected)
-    return StationPage(items=[station_out(v) for v in result.items], total=result.total, limit=page.limit, offset=page.offset)
+    return page_out(StationPage, result, station_out)
 
 
 @router.get(
@@ -141,12 +142,7 @@ async def delete_station(station_id: StationIdPath, stations: Stations) -> Respo
 async def status_history(station_id: StationIdPath, stations: Stations, page: Paginated) -> StatusNotificationPage:
     await stations.get(station_id)
     result = await stations.status_history(station_id, limit=page.limit, offset=page.offset)
-    return StatusNotificationPage(
-        items=[StatusNotificationOut.model_validate(row) for row in result.items],
-        total=result.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(StatusNotificationPage, result, StatusNotificationOut.model_validate)
 
 
 @router.get(
@@ -166,9 +162,4 @@ async def station_events(
 ) -> StationEventPage:
     await stations.get(station_id)
     result = await stations.events(station_id, kind=kind, limit=page.limit, offset=page.offset)
-    return StationEventPage(
-        items=[StationEventOut.model_validate(row) for row in result.items],
-        total=result.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(StationEventPage, result, StationEventOut.model_validate)
