@@ -5,11 +5,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from kilowatt.commands import Command, CommandEnvelope, CommandOutcome
-from kilowatt.storage.models import utcnow
 
 
 @dataclass(slots=True, frozen=True)
@@ -19,7 +18,7 @@ class Event:
     type: str
     station_id: str | None
     data: dict[str, Any]
-    at: datetime = field(default_factory=utcnow)
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 EventListener = Callable[[Event], Awaitable[None]]
