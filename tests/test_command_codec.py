@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from kilowatt.bus.memory import InProcessBus
+from kilowatt.refs import TransactionRef
 from kilowatt.commands import COMMAND_TYPES, RESULT_TYPES, CommandEnvelope, CommandError, CommandErrorKind, CommandOutcome
 from kilowatt.commands import model as m
 from kilowatt.ocpp import v16
@@ -54,7 +55,7 @@ CASES: list[tuple[m.Command, str, dict[str, Any], dict[str, Any], m.Result]] = [
     (m.Reset(m.ResetMode.ON_IDLE), "Reset", {"type": "Soft"}, {"status": "Rejected"}, m.StatusResult("Rejected")),
     (m.RemoteStart("TAG", 2, PROFILE), "RemoteStartTransaction", {"idTag": "TAG", "connectorId": 2, "chargingProfile": PROFILE_16}, *ACCEPTED),
     (m.RemoteStart("TAG"), "RemoteStartTransaction", {"idTag": "TAG"}, *ACCEPTED),
-    (m.RemoteStop(42), "RemoteStopTransaction", {"transactionId": 42}, *ACCEPTED),
+    (m.RemoteStop(TransactionRef(42)), "RemoteStopTransaction", {"transactionId": 42}, *ACCEPTED),
     (m.UnlockConnector(1), "UnlockConnector", {"connectorId": 1}, {"status": "UnlockFailed"}, m.StatusResult("UnlockFailed")),
     (m.UnlockConnector(1, 1), "UnlockConnector", {"connectorId": 1}, {"status": "Unlocked"}, m.StatusResult("Unlocked")),
     (m.ChangeAvailability(False), "ChangeAvailability", {"connectorId": 0, "type": "Inoperative"}, {"status": "Scheduled"}, m.StatusResult("Scheduled")),

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from kilowatt.refs import TransactionRef
+
 
 class ResetMode(enum.Enum):
     """How to reset. OCPP 2.0.1 names; 1.6 ``Hard`` is Immediate and ``Soft`` is OnIdle (see docs)."""
@@ -257,14 +259,11 @@ class RemoteStart(Command):
 
 @dataclass(slots=True, frozen=True)
 class RemoteStop(Command):
-    """``transaction_id`` is our transaction id (1.6: the transactionId it was started with).
-
-    2.0.1 needs the station's transaction id; that comes from the transaction service's
-    ``TransactionRef`` once it resolves one from the other.
-    """
+    """Stop ``transaction``: 1.6 names it by our id (the transactionId it was started with), 2.0.1
+    by the station's own id — the 2.0.1 encoder will need ``station_transaction_id`` resolved."""
 
     operation = "remote_stop"
-    transaction_id: int
+    transaction: TransactionRef
 
 
 @dataclass(slots=True, frozen=True)

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
+from kilowatt.refs import TransactionRef
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.services.common import NotFound, Page, paginate
 from kilowatt.storage.batch import WriteBatcher
@@ -83,15 +84,6 @@ class MeterSample:
 
 
 # --- names and keys -----------------------------------------------------------------------------
-
-
-@dataclass(slots=True, frozen=True)
-class TransactionRef:
-    """A transaction as both sides name it: ``id`` is ours (the OCPP 1.6 transactionId, the API's
-    id); ``station_transaction_id`` is the station's own (OCPP 2.0.1 transactionId), None in 1.6."""
-
-    id: int
-    station_transaction_id: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

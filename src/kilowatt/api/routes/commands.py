@@ -36,6 +36,7 @@ from kilowatt.api.schemas import (
 )
 from kilowatt.api.schemas import StationId as StationIdValue
 from kilowatt.commands import model as m
+from kilowatt.refs import TransactionRef
 from kilowatt.services.bundle import Services
 from kilowatt.services.commands import CommandAnswer
 from kilowatt.services.configuration import STATION_PASSWORD_KEYS
@@ -290,7 +291,7 @@ OPERATIONS: tuple[Operation, ...] = (
         RemoteStartBody,
         lambda b: m.RemoteStart(b.id_token, b.evse_id, b.charging_profile.to_domain() if b.charging_profile else None),
     ),
-    Operation("remote_stop", "remote-stop", "Stop a transaction remotely", RemoteStopBody, lambda b: m.RemoteStop(b.transaction_id)),
+    Operation("remote_stop", "remote-stop", "Stop a transaction remotely", RemoteStopBody, lambda b: m.RemoteStop(TransactionRef(b.transaction_id))),
     Operation("unlock", "unlock", "Unlock a connector", RequiredTarget, lambda b: m.UnlockConnector(b.evse_id, b.connector_id)),
     Operation(
         "availability",

@@ -163,7 +163,7 @@ def encode_remote_start(c: m.RemoteStart) -> dict[str, Any]:
 
 
 def encode_remote_stop(c: m.RemoteStop) -> dict[str, Any]:
-    return {"transactionId": c.transaction_id}
+    return {"transactionId": c.transaction.id}  # 1.6 knows a transaction by our id
 
 
 def encode_unlock(c: m.UnlockConnector) -> dict[str, Any]:
