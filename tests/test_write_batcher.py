@@ -14,6 +14,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from charger import TestCharger, now
+from conftest import RunningCsms
 from kilowatt.app import Application
 from kilowatt.config import Settings
 from kilowatt.storage.batch import WriteBatcher
@@ -330,3 +332,24 @@ async def test_sqlite_wal_is_restarted_while_writes_go_on(tmp_path) -> None:
     # Without restarts every commit adds at least one 4 KiB page (here ~13 KB); restarted every
     # ~0.05 s, the file holds about one round's worth (~1 MB for ~1,200 commits).
     assert wal_bytes < commits * 4096, (wal_bytes, commits)
+
+
+async def test_an_unknown_stop_does_not_disturb_the_writes_batched_with_it(csms: RunningCsms) -> None:
+    await csms.services.authorization.create("TAG-1")
+    ids = [f"CP-{i}" for i in range(6)]
+    for station_id in ids:
+        await csms.services.stations.create(station_id)
+
+    async def session(station_id: str, bad: bool) -> list:
+        async with TestCharger.connect(csms.ocpp_url, station_id) as cp:
+            await cp.boot()
+            if bad:
+                return await cp.call_frame("StopTransaction", {"transactionId": 987654, "meterStop": 1, "timestamp": now()})
+            mv = {"connectorId": 1, "meterValue": [{"timestamp": now(), "sampledValue": [{"value": "5"}]}]}
+            return await cp.call_frame("MeterValues", mv)
+
+    answers = await asyncio.gather(*(session(s, i % 2 == 0) for i, s in enumerate(ids)))
+    assert [a[0] for a in answers] == [4, 3, 4, 3, 4, 3]
+    assert {a[2] for a in answers if a[0] == 4} == {"PropertyConstraintViolation"}
+    async with csms.application.sessions() as s:
+        assert len((await s.execute(select(MeterValue))).scalars().all()) == 3
