@@ -12,8 +12,10 @@ import asyncpg
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from charger import TestCharger, now
+from conftest import RunningCsms
 from kilowatt.app import Application
 from kilowatt.config import Settings
 from kilowatt.storage.batch import WriteBatcher
@@ -330,3 +332,177 @@ async def test_sqlite_wal_is_restarted_while_writes_go_on(tmp_path) -> None:
     # Without restarts every commit adds at least one 4 KiB page (here ~13 KB); restarted every
     # ~0.05 s, the file holds about one round's worth (~1 MB for ~1,200 commits).
     assert wal_bytes < commits * 4096, (wal_bytes, commits)
+
+
+async def test_an_unknown_stop_does_not_disturb_the_writes_batched_with_it(csms: RunningCsms) -> None:
+    await csms.services.authorization.create("TAG-1")
+    ids = [f"CP-{i}" for i in range(6)]
+    for station_id in ids:
+        await csms.services.stations.create(station_id)
+
+    async def session(station_id: str, bad: bool) -> list:
+        async with TestCharger.connect(csms.ocpp_url, station_id) as cp:
+            await cp.boot()
+            if bad:
+                return await cp.call_frame("StopTransaction", {"transactionId": 987654, "meterStop": 1, "timestamp": now()})
+            mv = {"connectorId": 1, "meterValue": [{"timestamp": now(), "sampledValue": [{"value": "5"}]}]}
+            return await cp.call_frame("MeterValues", mv)
+
+    answers = await asyncio.gather(*(session(s, i % 2 == 0) for i, s in enumerate(ids)))
+    assert [a[0] for a in answers] == [4, 3, 4, 3, 4, 3]
+    assert {a[2] for a in answers if a[0] == 4} == {"PropertyConstraintViolation"}
+    async with csms.application.sessions() as s:
+        assert len((await s.execute(select(MeterValue))).scalars().all()) == 3
+
+
+# --- a batch is never stored twice -----------------------------------------------------------------
+# A batch runs again (one by one, or on a new connection) only when its failed attempt is known not
+# to have committed. These lose the answer to a COMMIT that did commit, on purpose: the rows must be
+# stored once, and every waiter told of the failure (it cannot know the rows are stored).
+
+
+def meter_rows(*values: str) -> list[dict]:
+    return [
+        {"station_id": "CP-1", "evse_id": 1, "connector_id": 1, "timestamp": datetime(2026, 1, 1, tzinfo=UTC), "value": v}
+        for v in values
+    ]
+
+
+def insert_meter_values(*values: str):
+    """A write that is not an insert-only ``_Rows``, so its batch runs through SQLAlchemy."""
+
+    def write(connection):
+        connection.execute(insert(MeterValue.__table__), meter_rows(*values))
+        return values
+
+    return write
+
+
+async def stored_meter_values(sessions) -> list[str]:
+    async with sessions() as session:
+        return sorted((await session.execute(select(MeterValue.value))).scalars())
+
+
+def lost_connection_error() -> Exception:
+    """What the batcher sees when the socket dies before the server's answer arrives."""
+    from kilowatt.storage.raw_insert import _postgres_error
+
+    return _postgres_error("INSERT", asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"))
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgres_insert_batch_whose_commit_answer_is_lost_is_not_run_again(database_url, batcher, sessions, monkeypatch) -> None:
+    import kilowatt.storage.batch as batch_module
+
+    real = batch_module.execute_asyncpg
+    calls = 0
+
+    async def commit_then_lose_the_answer(connection, plan):
+        nonlocal calls
+        calls += 1
+        await real(connection, plan)  # committed: one executemany commits by itself
+        if calls == 1:
+            connection.terminate()  # ... and the answer never arrives
+            raise lost_connection_error()
+
+    monkeypatch.setattr(batch_module, "execute_asyncpg", commit_then_lose_the_answer)
+    statement = insert(MeterValue.__table__)
+    results = await asyncio.gather(
+        batcher.insert(statement, meter_rows("1")), batcher.insert(statement, meter_rows("2", "3")), return_exceptions=True
+    )
+    assert await stored_meter_values(sessions) == ["1", "2", "3"], "a committed batch was stored twice"
+    assert all(isinstance(r, OperationalError) for r in results), results  # not acknowledged: not known to be stored
+    await batcher.insert(statement, meter_rows("4"))  # and the next batch gets a new connection
+    assert await stored_meter_values(sessions) == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgres_insert_batch_the_server_refused_on_a_dying_connection_runs_again(database_url, batcher, sessions, monkeypatch) -> None:
+    """The server's own answer (here the administrator shutdown a restarting server sends) means
+    the transaction was rolled back: running the batch on a new connection stores it once."""
+    import kilowatt.storage.batch as batch_module
+    from kilowatt.storage.raw_insert import _postgres_error
+
+    real = batch_module.execute_asyncpg
+    calls = 0
+
+    async def shut_down_before_the_batch(connection, plan):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            connection.terminate()
+            lost = asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+            lost.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+            raise _postgres_error("INSERT", lost)  # as asyncpg reports a FATAL error before the hang-up
+        await real(connection, plan)
+
+    monkeypatch.setattr(batch_module, "execute_asyncpg", shut_down_before_the_batch)
+    statement = insert(MeterValue.__table__)
+    results = await asyncio.gather(batcher.insert(statement, meter_rows("1")), batcher.insert(statement, meter_rows("2")))
+    assert results == [None, None]
+    assert await stored_meter_values(sessions) == ["1", "2"]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_postgres_batch_whose_commit_answer_is_lost_is_not_retried_one_by_one(database_url, batcher, sessions, monkeypatch) -> None:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    real_commit = AsyncConnection.commit
+    calls = 0
+
+    async def commit_then_lose_the_answer(self):
+        nonlocal calls
+        calls += 1
+        await real_commit(self)
+        if calls == 1:
+            await self.invalidate()
+            raise OperationalError("COMMIT", None, ConnectionResetError("connection lost"), connection_invalidated=True)
+
+    monkeypatch.setattr(AsyncConnection, "commit", commit_then_lose_the_answer)
+    results = await asyncio.gather(
+        batcher.run(insert_meter_values("1")), batcher.run(insert_meter_values("2")), return_exceptions=True
+    )
+    assert await stored_meter_values(sessions) == ["1", "2"], "a committed batch was stored twice"
+    assert all(isinstance(r, OperationalError) for r in results), results
+    assert await batcher.run(insert_meter_values("3")) == ("3",)
+
+
+async def test_a_batch_whose_statement_fails_before_commit_is_retried_and_stored_once(batcher, sessions) -> None:
+    """The other side of the rule: a failure before COMMIT rolls back, so the one-by-one retry stores
+    each good write exactly once (SQLite and PostgreSQL)."""
+
+    def fails(connection):
+        raise ValueError("a bad message")
+
+    results = await asyncio.gather(
+        batcher.run(insert_meter_values("1")), batcher.run(fails), batcher.run(insert_meter_values("2")), return_exceptions=True
+    )
+    assert results[0] == ("1",) and results[2] == ("2",) and isinstance(results[1], ValueError)
+    assert await stored_meter_values(sessions) == ["1", "2"]
+
+
+async def test_sqlite_batch_never_commits_what_an_earlier_attempt_left_open(tmp_path) -> None:
+    """A transaction left open on the process's one connection (an attempt that failed without
+    rolling back) is rolled back before the next batch, never committed with it."""
+    from sqlalchemy.util.concurrency import greenlet_spawn
+
+    from kilowatt.storage.sqlite_driver import sqlite3_connection
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'leftover.db'}")
+    await upgrade(engine)
+    batcher = WriteBatcher(engine)
+    try:
+        pooled = await greenlet_spawn(engine.sync_engine.pool.connect)  # as the batcher takes it
+        connection = sqlite3_connection(pooled.driver_connection)
+        connection.execute(
+            "INSERT INTO meter_values (station_id, evse_id, connector_id, timestamp, value, measurand, source) "
+            "VALUES ('CP-1', 1, 1, '2026-01-01 00:00:00.000000', 'leftover', 'Energy.Active.Import.Register', 'MeterValues')"
+        )
+        assert connection.in_transaction
+        pooled.close()  # back to the pool as it is: no reset on return
+        await batcher.insert(insert(MeterValue.__table__), meter_rows("1"))  # insert-only: straight on sqlite3
+        await batcher.run(insert_meter_values("2"))
+        assert await stored_meter_values(session_factory(engine)) == ["1", "2"]
+    finally:
+        await batcher.close()
+        await engine.dispose()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import socket
-from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,9 +91,3 @@ class Settings(BaseSettings):
         default_factory=socket.gethostname,
         description="This process's name in the station registry; unique per gateway process (default: host name)",
     )
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()

@@ -49,7 +49,9 @@ MAX_QUEUED_FRAMES = 4
 _SLOT_S = 0.1
 
 
-class ChargePointHandlers(Protocol):
+class MessageHandler(Protocol):
+    """Answers what a station sends, for one protocol version (e.g. ``ocpp.v16.handlers.ChargePointHandlers``)."""
+
     async def handle(self, station: StationContext, call: IncomingCall) -> dict[str, Any]: ...
 
 
@@ -59,7 +61,7 @@ class OcppAdapter:
     codec of the typed commands the CSMS sends them."""
 
     dialect: Dialect
-    handlers: ChargePointHandlers
+    handlers: MessageHandler
     commands: CommandCodec
 
 
@@ -72,7 +74,7 @@ class _Admitted:
 
 
 @dataclass(slots=True, eq=False)
-class StationSession:
+class StationConnection:
     """One live station connection on this node.
 
     There is one per connected station, so it holds only what the connection needs (slots, no
@@ -80,7 +82,7 @@ class StationSession:
     """
 
     socket: ServerConnection
-    handlers: ChargePointHandlers
+    handlers: MessageHandler
     context: StationContext
     endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
     executor: Any = None  # runs typed commands on this socket; registered on the bus (identity matters for detach)
@@ -127,7 +129,7 @@ class Gateway:
         self.stations = stations
         self.bus = bus
         self.adapters = adapters
-        self.sessions: dict[str, StationSession] = {}
+        self.sessions: dict[str, StationConnection] = {}
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
         self._keepalive: asyncio.Task[None] | None = None
@@ -220,7 +222,7 @@ class Gateway:
             task.add_done_callback(self._closing.discard)
 
     @staticmethod
-    async def _ping(session: StationSession) -> asyncio.Future[Any] | None:
+    async def _ping(session: StationConnection) -> asyncio.Future[Any] | None:
         connection = session.socket
         if connection.state is not State.OPEN:
             return None
@@ -291,14 +293,14 @@ class Gateway:
 
     # --- session ------------------------------------------------------------------------------
 
-    def _open_session(self, connection: ServerConnection) -> tuple[StationSession, bool]:
+    def _open_session(self, connection: ServerConnection) -> tuple[StationConnection, bool]:
         """The session of a connection that passed the handshake, and whether it proved the password."""
         admitted = self._admitted.pop(connection)
         adapter = self.adapters[connection.subprotocol or ""]
         context = StationContext(
             admitted.admission.station_id, adapter.dialect.subprotocol, admitted.admission.registration_status
         )
-        session = StationSession(connection, adapter.handlers, context)
+        session = StationConnection(connection, adapter.handlers, context)
         session.endpoint = RpcEndpoint(
             connection,
             RpcProtocol(adapter.dialect, "csms"),
@@ -372,7 +374,7 @@ async def _fail_keepalive(connection: ServerConnection) -> None:
         pass
 
 
-async def _is_alive(session: StationSession, timeout_s: float) -> bool:
+async def _is_alive(session: StationConnection, timeout_s: float) -> bool:
     """Ping the current socket; a dead one is closed so the newcomer can take its place."""
     try:
         pong = await session.socket.ping()

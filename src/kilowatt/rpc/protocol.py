@@ -37,7 +37,7 @@ class Dialect:
         return self.station_actions if side == "csms" else self.csms_actions
 
 
-# Events returned by RpcProtocol.receive ----------------------------------------------------------
+# RpcEvent: what RpcProtocol.receive returns --------------------------------------------------
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,7 +87,7 @@ class Ignored:
     reason: str
 
 
-Event = IncomingCall | IncomingResult | IncomingError | Reply | Ignored
+RpcEvent = IncomingCall | IncomingResult | IncomingError | Reply | Ignored
 
 
 class RpcProtocol:
@@ -105,7 +105,7 @@ class RpcProtocol:
     def pending(self) -> int:
         return len(self._pending)
 
-    def receive(self, data: str | bytes) -> Event:
+    def receive(self, data: str | bytes) -> RpcEvent:
         """Turn one received text frame into an event."""
         try:
             frame = frames.parse(data)
@@ -135,7 +135,7 @@ class RpcProtocol:
             return IncomingResult(frame.message_id, action, frame.payload, exc)
         return IncomingResult(frame.message_id, action, frame.payload)
 
-    def _receive_call(self, call: frames.Call) -> Event:
+    def _receive_call(self, call: frames.Call) -> RpcEvent:
         if call.action not in self._receivable:
             if call.action in self.dialect.station_actions or call.action in self.dialect.csms_actions:
                 kind, why = ErrorKind.NOT_SUPPORTED, f"{call.action} is not sent in this direction"

@@ -79,7 +79,3 @@ class ProtocolAdapter(ABC):
     @abstractmethod
     async def handle(self, call: IncomingCall) -> dict[str, Any]:
         """Answer a CSMS command. Must not await a CALL: post follow-ups with ``station.post``."""
-
-    def configuration_value(self, name: str) -> str | None:
-        """A configuration value by name, for reports and tests; None when unknown."""
-        return None

@@ -8,7 +8,7 @@ watts, rates are per hour of wall-clock time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 SUPPORTED_PROTOCOLS = ("ocpp1.6",)
 DEFAULT_ID_TOKENS = tuple(f"SIMTAG{n:04d}" for n in range(1, 11))
@@ -113,6 +113,3 @@ class FleetConfig:
             raise ValueError("OCPP 1.6 id tokens are at most 20 characters")
         if self.connect_rate_per_s <= 0:
             raise ValueError("connect rate must be > 0")
-
-    def with_station(self, **changes: object) -> FleetConfig:
-        return replace(self, station=replace(self.station, **changes))

@@ -71,9 +71,6 @@ class V16Adapter(ProtocolAdapter):
             "SendLocalList": self._send_local_list,
         }
 
-    def configuration_value(self, name: str) -> str | None:
-        return self.configuration.value(name) if self.configuration.definition(name) else None
-
     # --- station -> CSMS ------------------------------------------------------------------------
 
     async def boot(self) -> BootAnswer:

@@ -15,11 +15,11 @@ machinery cost more than the SQL itself on this path). That is what makes a batc
   connection, while the batcher holds it (the pool's only connection, so nobody else is using
   it). A commit in WAL mode does not wait for the disk (checkpoints run on their own thread, see
   ``checkpoint.py``), so a batch takes microseconds to a few milliseconds — less than the
-  hand-off to aiosqlite's worker thread and back, which cost ~100 µs of CPU per batch on the
-  benchmark machine (``python -m benchmarks.handoff``). The loop must never wait for another
-  process's write lock, though: the batch runs with SQLite's busy timeout at zero, and if the
-  database is locked it is rolled back and run again on aiosqlite's thread, where waiting is
-  harmless;
+  hand-off to aiosqlite's worker thread and back (measured in docs/performance.md). The loop must
+  never wait for another process's write lock, though: the batch runs with SQLite's busy timeout
+  at zero, and if the database is locked it is rolled back and run again on aiosqlite's thread,
+  where waiting is harmless. Reaching the sqlite3 connection and aiosqlite's thread takes
+  aiosqlite's private API, wrapped in ``sqlite_driver.py``;
 - on PostgreSQL it runs through ``AsyncConnection.run_sync``: no thread at all, and a multi-row
   insert is one pipelined ``executemany`` round trip.
 
@@ -34,6 +34,24 @@ is one atomic asyncpg ``executemany`` on a connection the batcher keeps (see
 
 If any write in a batch fails, the transaction is rolled back and each write is retried alone in
 its own transaction, so one bad message fails only itself.
+
+**A batch is never stored twice.** Running a batch again — the one-by-one retry, SQLite's run on
+aiosqlite's thread after a lock, PostgreSQL's run on a new connection after the kept one broke — is
+safe only if the failed attempt is known not to have committed. Where that is known:
+
+- SQLite is in the process: a COMMIT that raises did not commit, and the attempt is rolled back
+  (a batch also starts by rolling back anything an earlier attempt left open on the connection, so
+  a half-done attempt can never be committed together with the next one);
+- PostgreSQL answered the attempt with an error (a constraint, a deadlock, an administrator
+  shutdown — any SQLSTATE but class 08): the server rolled the transaction back.
+
+Where it is not — the connection was lost while the COMMIT (for a lone ``executemany``, the
+statement itself, which commits on its own) was on its way or its answer was — the rows may be
+stored. The batch is then *not* run again: every waiter gets the connection's error, so nothing is
+acknowledged that is not known to be stored, and the charger, unanswered, sends the message again
+(as it would for any lost answer: 1.6 starts are idempotent by key in the services; 1.6 MeterValues
+carry no key, see docs/simulator.md). ``tests/test_write_batcher.py`` loses such a commit's answer
+on purpose and checks the rows are stored once.
 """
 
 from __future__ import annotations
@@ -54,6 +72,7 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 
 from kilowatt.storage.database import SQLITE_BUSY_TIMEOUT_S, json_dumps
 from kilowatt.storage.raw_insert import CompiledInsert, CompiledInserts, execute_asyncpg
+from kilowatt.storage.sqlite_driver import check_aiosqlite, run_on_driver_thread, sqlite3_connection
 
 log = structlog.get_logger("kilowatt.storage")
 
@@ -65,6 +84,8 @@ class WriteBatcher:
     def __init__(self, engine: AsyncEngine, max_batch: int = 256):
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        if self._sqlite:
+            check_aiosqlite()  # fail at start-up, not on the first write, if aiosqlite's internals moved
         self._pool = engine.sync_engine.pool
         self._sqlite_engines: dict[int, Engine] = {}  # id(sqlite3 connection) -> an engine over it
         self._inserts = CompiledInserts(engine.dialect)
@@ -103,7 +124,7 @@ class WriteBatcher:
                     # it, but that session takes it only when it next runs. The pool hands a
                     # connection that is back in its queue to whoever asks first, so checking out
                     # for the next batch at once would take it from under every waiting session,
-                    # batch after batch (the c29691c storm: ~9,000 handshakes starved). Let them run.
+                    # batch after batch, and starve them (docs/performance.md). Let them run.
                     await asyncio.sleep(0)
         finally:
             self._flusher = None
@@ -117,6 +138,11 @@ class WriteBatcher:
             for _, future in batch:
                 _settle(future, exception=ConnectionAbortedError("the database write was cancelled"))
             raise
+        except _OutcomeUnknown as unknown:  # maybe committed: running it again could store it twice
+            log.warning("connection lost with a batch's commit in flight; not running it again", size=len(batch))
+            for _, future in batch:
+                _settle(future, exception=unknown.error)
+            return
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][1], exception=exc)
@@ -125,6 +151,8 @@ class WriteBatcher:
             for write, future in batch:
                 try:
                     (result,) = await self._transaction([write])
+                except _OutcomeUnknown as unknown:
+                    _settle(future, exception=unknown.error)
                 except Exception as alone:
                     _settle(future, exception=alone)
                 else:
@@ -138,15 +166,14 @@ class WriteBatcher:
         if not self._sqlite:
             if all(type(write) is _Rows for write in writes):
                 return await self._insert_postgres(writes)
-            async with self._engine.begin() as connection:
-                return await connection.run_sync(_run_all, writes)
+            return await self._transaction_postgres(writes)
         # The process's one SQLite connection, ours now: straight from the pool, without an
         # AsyncConnection around it (a third of the CPU). Nothing here does I/O on the pool's
         # behalf — SQLite connections are not reset on return — so checking it in needs no greenlet.
         pooled = await greenlet_spawn(self._pool.connect)
         try:
             worker = pooled.driver_connection
-            dbapi_connection = worker._conn
+            dbapi_connection = sqlite3_connection(worker)
             try:
                 return self._run_on_loop_thread(dbapi_connection, writes)
             except sqlite3.OperationalError as exc:  # raised by sqlite3 itself
@@ -156,9 +183,28 @@ class WriteBatcher:
                 if not _locked(exc.orig):
                     raise
             self.lock_waits += 1  # another process holds the write lock: wait for it off the loop
-            return await worker._execute(self._run_sqlite, dbapi_connection, writes)
+            return await run_on_driver_thread(worker, self._run_sqlite, dbapi_connection, writes)
         finally:
             pooled.close()
+
+    async def _transaction_postgres(self, writes: list[Write]) -> list[Any]:
+        """Any batch on PostgreSQL, through SQLAlchemy; a COMMIT lost with the connection raises
+        :class:`_OutcomeUnknown` (a statement lost before it was not committed: safe to retry)."""
+        phase = "writes"
+        try:
+            async with self._engine.connect() as connection:
+                results = await connection.run_sync(_run_all, writes)  # in the transaction it began
+                phase = "commit"
+                await connection.commit()
+                phase = "committed"
+        except Exception as exc:
+            if phase == "committed":  # only giving the connection back failed: the batch is stored
+                log.info("connection failed after a committed batch", error=repr(exc))
+                return results
+            if phase == "commit" and (not isinstance(exc, DBAPIError) or _connection_lost(exc)):
+                raise _OutcomeUnknown(exc) from exc
+            raise  # rolled back: a statement failed, or the server refused the COMMIT
+        return results
 
     async def _insert_postgres(self, writes: list[Write]) -> list[Any]:
         """An insert-only batch on PostgreSQL: straight to asyncpg, on a connection the batcher keeps.
@@ -169,11 +215,12 @@ class WriteBatcher:
         several; batches run one at a time, so one is enough) until :meth:`close`, or until it
         breaks — then the next batch checks out another. A connection asyncpg already knows is
         closed (the server restarted and hung up) is replaced before use, as the pool's pre-ping
-        would have done. One that breaks during the batch (asyncpg had not yet read the hang-up) is
-        replaced too, and the batch runs once more on the new one: a lone MeterValues would
-        otherwise be answered with an error for a connection it never chose. If the lost answer was
-        a commit's, its rows are stored twice — what the charger's own retry of an unanswered
-        message would do as well.
+        would have done. One that breaks during the batch is replaced too. The batch runs once more
+        on the new one only if the server answered it with an error (typically the administrator
+        shutdown a restarting server sends, which asyncpg had not yet read): then nothing was
+        committed, and a lone MeterValues is not failed for a connection it never chose. If the
+        connection was lost with no answer, the rows may be stored (one ``executemany`` commits by
+        itself): the batch is not run again (see the module docstring).
         """
         plan = [step for run, _ in _runs(writes) for step in self._inserts.plan(run.statement, run.rows)]  # type: ignore[attr-defined]
         try:
@@ -181,7 +228,9 @@ class WriteBatcher:
         except DBAPIError as exc:
             if self._held is not None:
                 raise  # the database refused the rows; the connection is fine
-            log.info("insert connection broke during a batch; running it again on a new one", error=repr(exc))
+            if _connection_lost(exc):
+                raise _OutcomeUnknown(exc) from exc
+            log.info("insert connection broke during a batch, which it rolled back; running it again on a new one", error=repr(exc))
             await self._insert_on_held(plan)
         return [None] * len(writes)
 
@@ -216,9 +265,10 @@ class WriteBatcher:
         begins the transaction at the first INSERT, and the batch commits it. Any other batch runs
         its writes as ordinary SQLAlchemy code on a synchronous engine that wraps that very
         connection (a StaticPool over it); its inserts still go to the DB-API, inside the same
-        transaction. aiosqlite's ``_execute`` (its own way of queueing a function on its thread,
-        used for the fallback) and ``_conn`` are the private names used here.
+        transaction.
         """
+        if dbapi_connection.in_transaction:  # an earlier attempt's leftovers are never committed with this one
+            dbapi_connection.rollback()
 
         def insert(statement: Insert, rows: list[dict[str, Any]]) -> None:
             self._inserts.execute(dbapi_connection, statement, rows)
@@ -262,6 +312,32 @@ class _Rows:
 
     def __call__(self, connection: Connection) -> None:
         connection.execute(self.statement, self.rows)
+
+
+class _OutcomeUnknown(Exception):
+    """The connection was lost while a batch's commit was in flight: it may or may not be stored."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _connection_lost(exc: DBAPIError) -> bool:
+    """PostgreSQL: the connection broke and the server never answered the batch.
+
+    The server's answer is an error with a SQLSTATE of its own anywhere in the chain of causes —
+    asyncpg raises ``ConnectionDoesNotExistError`` (08003, its own) for a socket closed
+    mid-operation and chains the server's last ErrorResponse as its ``__cause__``, e.g. 57P01 when
+    the server was shutting down. A transaction the server answered with an error is rolled back;
+    class 08 (*connection exception*) alone, or no SQLSTATE at all, tells nothing of the outcome.
+    """
+    error: BaseException | None = exc.orig if exc.orig is not None else exc.__cause__
+    while error is not None:  # SQLAlchemy's adapted error, then asyncpg's, then the server's
+        sqlstate = getattr(error, "sqlstate", None)
+        if sqlstate and not str(sqlstate).startswith("08"):
+            return False
+        error = error.__cause__
+    return True
 
 
 def _locked(error: BaseException | None) -> bool:

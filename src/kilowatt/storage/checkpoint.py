@@ -3,8 +3,8 @@
 In WAL mode with ``synchronous=NORMAL`` a commit appends to the WAL file and does not wait for the
 disk; the disk is synced when the WAL is *checkpointed* (copied back into the database file). By
 default SQLite checkpoints inside whichever commit pushes the WAL past 1,000 pages — so every few
-seconds under load one write batch, and every station waiting on it, waited for an fsync: the
-sustained-load benchmark showed p99 latencies of hundreds of milliseconds with the CPU mostly idle.
+seconds under load one write batch, and every station waiting on it, waited for an fsync
+(docs/performance.md has the measurements).
 
 The :class:`WalCheckpointer` turns that off on the process's connection and runs a PASSIVE
 checkpoint every second from a connection of its own on a background thread. PASSIVE never blocks
@@ -15,9 +15,9 @@ The WAL must also be *restarted*, or it grows for as long as writes go on. The w
 WAL file over from its beginning, but only when a transaction begins while every frame in it has
 been copied back. One PASSIVE pass copies the frames that were there when it started, while the
 writer goes on appending, so under steady load (a busy fleet commits hundreds of times a second)
-one pass a second never catches up: the WAL grew by about 17 MB per 1,000 commits, without end,
-and every commit extended the file. So each round repeats the pass — each one copies only what
-arrived during the one before, which takes less time — until a pass finds nothing new; the next
+one pass a second never catches up, and the WAL grows without end. So each round repeats the
+pass — each one copies only what arrived during the one before, which takes less time — until a
+pass finds nothing new; the next
 commit then restarts the WAL, and ``journal_size_limit`` truncates a file that a burst made large.
 """
 

@@ -22,7 +22,7 @@ SQLITE_CACHE_MIB = 64  # page cache of the process's SQLite connection (KILOWATT
 
 def json_dumps(value: Any) -> str:
     """JSON columns (command payloads, event details) through orjson: several times faster than
-    the standard library, which showed in the boot-storm profile."""
+    the standard library, on a path every boot takes."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -39,8 +39,7 @@ def create_engine(url: str, *, sqlite_cache_mib: int = SQLITE_CACHE_MIB, **kwarg
 
     The page cache is SQLite's default of 2 MiB otherwise. A busy fleet appends to the meter-value
     indexes at one place per charging station — thousands of leaf pages — so with 2 MiB nearly
-    every insert read its index pages back from the file (``pread``, a tenth of the CPU in the
-    busy-fleet profile). The cache grows to its size only as pages are used; ``kilowatt serve``
+    every insert would read its index pages back from the file. The cache grows to its size only as pages are used; ``kilowatt serve``
     takes it from ``KILOWATT_SQLITE_CACHE_MIB``.
     """
     kwargs.setdefault("json_serializer", json_dumps)

@@ -2,7 +2,7 @@
 
 A busy fleet's MeterValues are plain multi-row inserts. Through ``Connection.execute`` each one
 pays for SQLAlchemy's execution context — parameter construction, result set-up, events — which
-on the benchmark machine cost several times the SQLite work itself. Here SQLAlchemy still writes
+costs several times the SQLite work itself (docs/performance.md). Here SQLAlchemy still writes
 the SQL and still converts every value (its own bind processors for the dialect: timestamps,
 floats, JSON), but once per statement; each batch is then one DB-API ``executemany``.
 

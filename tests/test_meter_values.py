@@ -1,0 +1,28 @@
+"""Meter values: readings that are not finite numbers are kept as text, and energy is counted across register dips and resets."""
+
+from __future__ import annotations
+
+from charger import TestCharger, now
+from conftest import RunningCsms
+from kilowatt.services.transactions import delivered_wh
+
+
+async def test_non_finite_meter_values_are_kept_as_text_and_do_not_block_the_stop(csms: RunningCsms, charger: TestCharger) -> None:
+    await csms.services.authorization.create("TAG-1")
+    await charger.boot()
+    start = await charger.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 100, "timestamp": now()})
+    tx = start["transactionId"]
+    for value in ("NaN", "Infinity", "1e999"):
+        sample = {"timestamp": now(), "sampledValue": [{"value": value}]}
+        assert await charger.call("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [sample]}) == {}
+    data = [{"timestamp": now(), "sampledValue": [{"value": "NaN", "context": "Transaction.End"}]}]
+    assert await charger.call("StopTransaction", {"transactionId": tx, "meterStop": 600, "timestamp": now(), "transactionData": data}) == {}
+    view = await csms.services.transactions.get(tx)
+    assert view.transaction.energy_wh == 500
+    assert [(m.value, m.value_numeric) for m in view.meter_values] == [("NaN", None), ("Infinity", None), ("1e999", None), ("NaN", None)]
+
+
+def test_a_less_precise_reading_is_not_a_meter_reset() -> None:
+    # a kWh register (1234.5 kWh) read against a Wh meterStart: a dip, not a reset
+    assert delivered_wh(1_234_567, [1_234_500, 1_240_000], 1_240_100) == 5_533
+    assert delivered_wh(100_000, [101_000, 102_000, 0, 1_500], 1_800) == 3_800  # a real reset
