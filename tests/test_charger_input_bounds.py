@@ -27,7 +27,7 @@ async def booted(csms: RunningCsms, station_id: str) -> Any:
 
 # Written by the CSMS's own calls (the configuration fetched after each boot runs in the
 # background), not by what a charger sends.
-_CSMS_BOOKKEEPING = {"commands", "configuration_keys"}
+_CSMS_BOOKKEEPING = {"commands", "device_model_variables"}
 
 
 async def row_counts(csms: RunningCsms) -> dict[str, int]:

@@ -237,3 +237,11 @@ async def test_configuration_is_fetched_after_boot_and_changed(api: httpx.AsyncC
         assert unknown.json()["status"] == "NotSupported"
     stored = {k["key"]: k["value"] for k in (await api.get("/api/v1/stations/CP-1/configuration")).json()["keys"]}
     assert stored == {"HeartbeatInterval": "60", "ChargePointModel": "X"}
+    # the same keys are variables of one component of the device model
+    model = (await api.get("/api/v1/stations/CP-1/device-model")).json()["variables"]
+    assert [(v["component"], v["variable"], v["attribute_type"], v["value"], v["mutability"]) for v in model] == [
+        ("OCPP16Configuration", "ChargePointModel", "Actual", "X", "ReadOnly"),
+        ("OCPP16Configuration", "HeartbeatInterval", "Actual", "60", "ReadWrite"),
+    ]
+    only = await api.get("/api/v1/stations/CP-1/device-model", params={"component": "SecurityCtrlr"})
+    assert only.status_code == 200 and only.json()["variables"] == []

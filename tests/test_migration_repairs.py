@@ -56,3 +56,38 @@ async def test_scalar_audit_bodies_and_real_request_ids_are_repaired(tmp_path: P
             assert event["request_id"] is None and event["details"] == {"refused_request_id": 1e300}
     finally:
         await application.stop()
+
+
+async def test_configuration_keys_move_into_the_device_model(tmp_path: Path) -> None:
+    """Migration 0006: what a 1.6 station reported before is still there, as device-model variables."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine, "0005")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO stations (id, registration_status, connected, created_at, updated_at) "
+                    "VALUES ('CP-1', 'Accepted', 0, '2026-11-01 09:00:00.000000', '2026-11-01 09:00:00.000000')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO configuration_keys (station_id, key, value, readonly, updated_at) VALUES "
+                    "('CP-1', 'HeartbeatInterval', '300', 0, '2026-11-01 10:00:00.000000'), "
+                    "('CP-1', 'ChargePointModel', 'X', 1, '2026-11-01 10:00:00.000000')"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT component, variable, attribute_type, value, mutability FROM device_model_variables ORDER BY variable")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("OCPP16Configuration", "ChargePointModel", "Actual", "X", "ReadOnly"),
+        ("OCPP16Configuration", "HeartbeatInterval", "Actual", "300", "ReadWrite"),
+    ]

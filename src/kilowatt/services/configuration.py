@@ -1,4 +1,10 @@
-"""Station configuration: what the station last reported, refreshed after every accepted boot."""
+"""Station configuration and device model: what the station last reported, refreshed after every
+accepted boot.
+
+The storage is the OCPP 2.0.1 device model (components, variables, attributes — see
+:class:`~kilowatt.storage.models.DeviceModelVariable`); OCPP 1.6 configuration keys are the
+variables of one component, :data:`V16_COMPONENT`, so one API reads both.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from sqlalchemy import delete, insert, select
@@ -16,22 +23,77 @@ from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandServ
 from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import ConfigurationKey, utcnow
+from kilowatt.storage.models import DeviceModelVariable, utcnow
 
 log = structlog.get_logger("kilowatt.configuration")
 
 SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
 
-_INSERT_KEY = insert(ConfigurationKey.__table__)
+_VARIABLES = DeviceModelVariable.__table__
+_INSERT_VARIABLES = insert(_VARIABLES)
+
+# The component whose variables are a 1.6 station's configuration keys (attribute Actual).
+V16_COMPONENT = "OCPP16Configuration"
 
 # Keys whose value is the password the station uses for HTTP Basic auth (1.6 security whitepaper;
 # 2.0.1 SecurityCtrlr.BasicAuthPassword).
 STATION_PASSWORD_KEYS = frozenset({"AuthorizationKey", "BasicAuthPassword"})
 
 
+_KEY_ORDER = ("component", "component_instance", "evse_id", "connector_id", "variable", "variable_instance", "attribute_type")
+
+
 def _stored_value(key: str, value: str | None) -> str | None:
     """Credentials are kept out of the configuration table (and so out of the API)."""
     return REDACTED if value is not None and secret_setting(key) else value
+
+
+@dataclass(slots=True, frozen=True)
+class VariableAttribute:
+    """One attribute of one variable of one component of a station's device model."""
+
+    component: str
+    variable: str
+    value: str | None
+    mutability: str | None  # ReadOnly | WriteOnly | ReadWrite, when reported
+    attribute_type: str = "Actual"  # Actual | Target | MinSet | MaxSet
+    component_instance: str = ""  # "" when the component has no instance
+    variable_instance: str = ""
+    evse_id: int = 0  # 0: not on an EVSE
+    connector_id: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ConfigurationKey:
+    """A 1.6 configuration key: a variable of :data:`V16_COMPONENT`."""
+
+    key: str
+    value: str | None
+    readonly: bool
+    updated_at: datetime
+
+
+def _v16_row(station_id: str, key: str, value: str | None, readonly: bool, now: datetime) -> dict[str, object]:
+    return {
+        "station_id": station_id,
+        "component": V16_COMPONENT,
+        "component_instance": "",
+        "evse_id": 0,
+        "connector_id": 0,
+        "variable": key,
+        "variable_instance": "",
+        "attribute_type": "Actual",
+        "value": _stored_value(key, value),
+        "mutability": "ReadOnly" if readonly else "ReadWrite",
+        "updated_at": now,
+    }
+
+
+def _v16_keys(station_id: str, keys: list[str] | None = None) -> object:
+    """The rows of ``station_id``'s 1.6 configuration (only ``keys`` when given)."""
+    where = (_VARIABLES.c.station_id == station_id) & (_VARIABLES.c.component == V16_COMPONENT)
+    return where & _VARIABLES.c.variable.in_(keys) if keys is not None else where
 
 
 @dataclass(slots=True, frozen=True)
@@ -59,11 +121,35 @@ class ConfigurationService:
         self._background: set[asyncio.Task[None]] = set()
 
     async def stored(self, station_id: str) -> list[ConfigurationKey]:
+        """The 1.6 configuration keys as last reported, by key."""
+        return [
+            ConfigurationKey(v.variable, v.value, v.mutability == "ReadOnly", v.updated_at or utcnow())
+            for v in await self.device_model(station_id, V16_COMPONENT)
+        ]
+
+    async def device_model(self, station_id: str, component: str | None = None) -> list[VariableAttribute]:
+        """Every reported attribute of ``station_id`` (of ``component`` only, when given), in key order."""
+        query = select(DeviceModelVariable).where(DeviceModelVariable.station_id == station_id)
+        if component is not None:
+            query = query.where(DeviceModelVariable.component == component)
+        order = [getattr(DeviceModelVariable, name) for name in _KEY_ORDER]
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(ConfigurationKey).where(ConfigurationKey.station_id == station_id).order_by(ConfigurationKey.key)
-            )
-            return list(rows.scalars())
+            rows = (await session.execute(query.order_by(*order))).scalars()
+            return [
+                VariableAttribute(
+                    component=row.component,
+                    variable=row.variable,
+                    value=row.value,
+                    mutability=row.mutability,
+                    attribute_type=row.attribute_type,
+                    component_instance=row.component_instance,
+                    variable_instance=row.variable_instance,
+                    evse_id=row.evse_id,
+                    connector_id=row.connector_id,
+                    updated_at=row.updated_at,
+                )
+                for row in rows
+            ]
 
     async def fetch(
         self, station_id: str, requested_by: str = SYSTEM, keys: list[str] | None = None
@@ -73,17 +159,15 @@ class ConfigurationService:
             station_id, GetConfiguration(tuple(keys or ())), requested_by
         )
         now = utcnow()
-        rows = {item.key: {"value": _stored_value(item.key, item.value), "readonly": item.readonly} for item in answer.result.values}
+        reported = {item.key: item for item in answer.result.values}  # a key reported twice: the last one
+        rows = [_v16_row(station_id, item.key, item.value, item.readonly, now) for item in reported.values()]
         # A full report replaces what we had; a partial one replaces the keys it names.
-        replaced = delete(ConfigurationKey).where(ConfigurationKey.station_id == station_id)
-        if keys:
-            replaced = replaced.where(ConfigurationKey.key.in_(list(rows)))
-        stored = [{"station_id": station_id, "key": key, "updated_at": now, **row} for key, row in rows.items()]
+        replaced = delete(_VARIABLES).where(_v16_keys(station_id, [row["variable"] for row in rows] if keys else None))
 
         def store(connection: Connection) -> None:
             connection.execute(replaced)
-            if stored:  # one multi-row INSERT, not a SELECT and an INSERT per key
-                connection.execute(_INSERT_KEY, stored)
+            if rows:  # one multi-row INSERT, not a SELECT and an INSERT per key
+                connection.execute(_INSERT_VARIABLES, rows)
 
         await self._writes.run(store)  # batched: after a boot storm, thousands of these arrive together
         return answer
@@ -114,13 +198,13 @@ class ConfigurationService:
         answer = await self._commands.send(station_id, ChangeConfiguration(key, value), requested_by)
         status = answer.status or ""
         if status in ("Accepted", "RebootRequired"):
-            stored = _stored_value(key, value)
-            async with self._sessions.begin() as session:
-                current = await session.get(ConfigurationKey, (station_id, key))
-                if current is None:
-                    session.add(ConfigurationKey(station_id=station_id, key=key, value=stored, readonly=False))
-                else:
-                    current.value = stored
+            row = _v16_row(station_id, key, value, False, utcnow())  # it accepted a change: not read-only
+
+            def store(connection: Connection) -> None:
+                connection.execute(delete(_VARIABLES).where(_v16_keys(station_id, [key])))
+                connection.execute(_INSERT_VARIABLES, [row])
+
+            await self._writes.run(store)
             if key in STATION_PASSWORD_KEYS and self._on_password_changed is not None:
                 # The station now logs in with the new key: the CSMS must accept it at the next handshake.
                 await self._on_password_changed(station_id, value)

@@ -296,15 +296,28 @@ class CommandRecord(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
 
-class ConfigurationKey(Base):
-    """A station's configuration as it last reported it (1.6 GetConfiguration)."""
+class DeviceModelVariable(Base):
+    """One attribute of one variable of one component of a station's device model, as the station
+    last reported it (OCPP 2.0.1 Part 1 §4: component[instance] on EVSE/connector, variable[instance],
+    attribute type Actual/Target/MinSet/MaxSet).
 
-    __tablename__ = "configuration_keys"
+    OCPP 1.6 configuration keys are variables of one component, ``OCPP16Configuration`` (Actual
+    attribute), so one table and one API read both. Key columns cannot be NULL: "no instance" is
+    ``""`` and "no EVSE/connector" is 0 (2.0.1 numbers EVSEs and connectors from 1).
+    """
+
+    __tablename__ = "device_model_variables"
 
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    component: Mapped[str] = mapped_column(String(50), primary_key=True)
+    component_instance: Mapped[str] = mapped_column(String(50), primary_key=True, default="")
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    variable: Mapped[str] = mapped_column(String(50), primary_key=True)
+    variable_instance: Mapped[str] = mapped_column(String(50), primary_key=True, default="")
+    attribute_type: Mapped[str] = mapped_column(String(8), primary_key=True, default="Actual")
     value: Mapped[str | None] = mapped_column(Text)
-    readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    mutability: Mapped[str | None] = mapped_column(String(10))  # ReadOnly | WriteOnly | ReadWrite
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -39,7 +39,7 @@ from kilowatt.commands import model as m
 from kilowatt.refs import TransactionRef
 from kilowatt.services.bundle import Services
 from kilowatt.services.commands import CommandAnswer
-from kilowatt.services.configuration import STATION_PASSWORD_KEYS
+from kilowatt.services.configuration import STATION_PASSWORD_KEYS, V16_COMPONENT
 from kilowatt.services.data_transfer import DataTransferAnswer
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from kilowatt.services.redaction import secret_setting
@@ -204,6 +204,28 @@ class ConfigurationKeyOut(BaseModel):
 class ConfigurationOut(BaseModel):
     station_id: str
     keys: list[ConfigurationKeyOut]
+
+
+class VariableAttributeOut(BaseModel):
+    """One attribute of one variable of one component (OCPP 2.0.1 device model)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    component: str
+    component_instance: str = Field(description="Empty when the component has no instance")
+    evse_id: int = Field(description="0 when the component is not on an EVSE")
+    connector_id: int = Field(description="0 when the component is not on a connector")
+    variable: str
+    variable_instance: str = Field(description="Empty when the variable has no instance")
+    attribute_type: str = Field(description="Actual, Target, MinSet or MaxSet")
+    value: str | None = Field(description="As reported; credentials are stored as ***")
+    mutability: str | None = Field(description="ReadOnly, WriteOnly or ReadWrite, when reported")
+    updated_at: datetime | None
+
+
+class DeviceModelOut(BaseModel):
+    station_id: str
+    variables: list[VariableAttributeOut]
 
 
 class CommandRecordOut(BaseModel):
@@ -503,6 +525,26 @@ async def get_stored_configuration(request: Request, station_id: str = StationId
         station_id=station_id,
         keys=[ConfigurationKeyOut(key=k.key, value=k.value, readonly=k.readonly, updated_at=k.updated_at) for k in keys],
     )
+
+
+@router.get(
+    "/stations/{station_id}/device-model",
+    summary="The station's device model as last reported",
+    description=(
+        "Every reported attribute of every variable of every component. An OCPP 1.6 station's"
+        f" configuration keys are the variables of the component {V16_COMPONENT} (attribute Actual)."
+    ),
+    response_model=DeviceModelOut,
+)
+async def get_device_model(
+    request: Request,
+    station_id: str = StationId,
+    component: Annotated[Name | None, Query(description="Only this component's variables")] = None,  # type: ignore[valid-type]
+    who: Principal = Depends(reader),
+) -> DeviceModelOut:
+    await _services(request).stations.get(station_id)  # 404 for an unknown station
+    variables = await _services(request).configuration.device_model(station_id, component)
+    return DeviceModelOut(station_id=station_id, variables=[VariableAttributeOut.model_validate(v) for v in variables])
 
 
 @router.get("/stations/{station_id}/commands", summary="Commands sent to a station and their outcomes", response_model=CommandPage)
