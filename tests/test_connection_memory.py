@@ -45,12 +45,12 @@ async def test_an_idle_connection_keeps_one_task_and_only_slotted_objects(make_c
             assert (await charger.boot())["status"] == "Accepted"
         for charger in chargers:
             await _answer_until_quiet(charger)
-        assert len(csms.application.gateway.sessions) == STATIONS
+        assert len(csms.application.gateway.connections) == STATIONS
 
         tasks = len(asyncio.all_tasks()) - before
         assert tasks <= STATIONS, f"{tasks} tasks for {STATIONS} idle connections"
 
-        session = csms.application.gateway.sessions["CP-0"]
+        session = csms.application.gateway.connections["CP-0"]
         for obj in (session, session.context, session.endpoint, session.endpoint.protocol):
             assert not hasattr(obj, "__dict__"), f"{type(obj).__name__} has a __dict__ (one per connection)"
         assert session.endpoint.handler.__self__ is session  # a bound method, no partial or closure per connection
@@ -68,7 +68,7 @@ async def test_a_live_idle_station_survives_keepalive_rounds(make_csms) -> None:
         await charger.boot()
         await _answer_until_quiet(charger)
         await asyncio.sleep(1.2)  # several rounds; websockets answers pings without a recv()
-        session = csms.application.gateway.sessions["CP-1"]
+        session = csms.application.gateway.connections["CP-1"]
         assert session.socket.state is State.OPEN
         assert session.socket.latency > 0  # pongs came back
         assert "currentTime" in await charger.call("Heartbeat", {})
@@ -126,7 +126,7 @@ async def test_shared_keepalive_fails_silent_sockets_without_stalling_on_backed_
     gateway = Gateway(Settings(), None, None, {})  # type: ignore[arg-type]
     alive, silent, stuck = _FakeConnection(True), _FakeConnection(False), _FakeConnection(True, backed_up=True)
     for name, connection in (("STUCK", stuck), ("ALIVE", alive), ("SILENT", silent)):  # the stuck one first
-        gateway.sessions[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
+        gateway.connections[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
     task = asyncio.create_task(gateway._keep_alive(0.02, 0.05))
     try:
         await asyncio.sleep(0.4)
@@ -144,7 +144,7 @@ async def test_keepalive_pings_are_spread_over_the_period_and_each_station_is_pi
     gateway = Gateway(Settings(), None, None, {})  # type: ignore[arg-type]
     connections = {f"CP-{n}": _FakeConnection(True) for n in range(200)}
     for name, connection in connections.items():
-        gateway.sessions[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
+        gateway.connections[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
     period_s = 1.0  # 10 slots of 0.1 s
     task = asyncio.create_task(gateway._keep_alive(period_s, 0.2))
     try:

@@ -78,7 +78,7 @@ async def test_a_dead_connection_is_replaced(csms: RunningCsms, charger: TestCha
     charger.socket.transport.pause_reading()  # the old socket stops answering pings, as a dead one would
     async with TestCharger.connect(csms.ocpp_url, "CP-1") as newcomer:
         assert (await newcomer.boot())["status"] == "Accepted"
-        assert csms.application.gateway.sessions["CP-1"].socket.remote_address[1] == newcomer.socket.local_address[1]
+        assert csms.application.gateway.connections["CP-1"].socket.remote_address[1] == newcomer.socket.local_address[1]
         pump = asyncio.create_task(_answer_calls(newcomer))
         try:
             reply = (await csms.application.bus.call_station(CommandEnvelope("CP-1", m.GetConfiguration()))).response
@@ -122,9 +122,9 @@ async def test_dead_socket_is_noticed_by_pings(make_csms) -> None:
         charger.socket.transport.pause_reading()
         for _ in range(40):
             await asyncio.sleep(0.05)
-            if "CP-1" not in csms.application.gateway.sessions:
+            if "CP-1" not in csms.application.gateway.connections:
                 break
-        assert "CP-1" not in csms.application.gateway.sessions
+        assert "CP-1" not in csms.application.gateway.connections
         # The session leaves the map first; the stored state follows once its write is committed.
         for _ in range(40):
             if not (await csms.services.stations.get("CP-1")).station.connected:

@@ -36,17 +36,17 @@ DOCS_ASSETS = "/docs/assets"
 
 def create_api(application: Application) -> FastAPI:
     from kilowatt.api.audit import AuditMiddleware
-    from kilowatt.api.commands import install_command_error_handler
+    from kilowatt.api.command_answers import install_command_error_handler
     from kilowatt.api.errors import install_error_handlers
     from kilowatt.api.routes import (
         api_keys,
         audit_log,
         charging,
-        commands,
         firmware,
         health,
         id_tokens,
         local_list,
+        remote_operations,
         reservations,
         stations,
         transactions,
@@ -80,7 +80,7 @@ def create_api(application: Application) -> FastAPI:
         )
 
     api.include_router(health.router)
-    for module in (stations, id_tokens, transactions, commands, local_list, reservations, charging, firmware, api_keys, audit_log):
+    for module in (stations, id_tokens, transactions, remote_operations, local_list, reservations, charging, firmware, api_keys, audit_log):
         api.include_router(module.router, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

@@ -26,7 +26,7 @@ EventListener = Callable[[Event], Awaitable[None]]
 
 class CommandExecutor(Protocol):
     """Runs a typed command over one station's socket: encodes it for the connection's OCPP
-    version, sends it, decodes the answer (see :func:`kilowatt.ocpp.commands.execute`). Every
+    version, sends it, decodes the answer (see :func:`kilowatt.ocpp.execute.execute`). Every
     failure is a typed error in the outcome, never an exception."""
 
     def __call__(self, command: Command, timeout_s: float | None = None) -> Awaitable[CommandOutcome]: ...

@@ -2,7 +2,7 @@
 
 One frozen dataclass per operation, with the OCPP vocabulary (``evse_id``, ``connector_id``,
 ``id_token``) and units in names (``_s``). Enums carry the domain's names — OCPP 2.0.1's where 2.0.1
-has one — and each ``ocpp/<version>/commands.py`` maps them explicitly onto its own spellings.
+has one — and each ``ocpp/<version>/codec.py`` maps them explicitly onto its own spellings.
 
 A result's ``status`` is the station's status word as it spelled it (``Accepted``, ``Rejected``,
 ``Scheduled``, ``Unlocked``...): the two versions spell the statuses of the operations they share

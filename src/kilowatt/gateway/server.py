@@ -1,4 +1,4 @@
-"""The WebSocket server stations connect to, one session per connection.
+"""The WebSocket server stations connect to, one :class:`StationConnection` per socket.
 
 The handshake decides who gets in: the path names the station, the subprotocol names the OCPP
 version, Basic auth proves the station's identity when it has a password. A second connection for
@@ -29,7 +29,7 @@ from websockets.protocol import State
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import Settings
 from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, station_id_from_path
-from kilowatt.ocpp.commands import CommandCodec, execute
+from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.ocpp.context import StationContext
 from kilowatt.rpc.endpoint import RpcEndpoint
 from kilowatt.rpc.protocol import Dialect, IncomingCall, RpcProtocol
@@ -92,9 +92,9 @@ class StationConnection:
         return self.handlers.handle(self.context, call)
 
     def release(self) -> None:
-        """Break the session <-> endpoint cycle (the endpoint's handler is this session's bound method).
+        """Break the connection <-> endpoint cycle (the endpoint's handler is this object's bound method).
 
-        Called once the connection is over, so that reference counting frees the session at once
+        Called once the connection is over, so that reference counting frees it at once
         instead of leaving it to the cyclic collector, which runs its oldest generation rarely.
         """
         self.endpoint = None  # type: ignore[assignment]
@@ -129,7 +129,7 @@ class Gateway:
         self.stations = stations
         self.bus = bus
         self.adapters = adapters
-        self.sessions: dict[str, StationConnection] = {}
+        self.connections: dict[str, StationConnection] = {}
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
         self._keepalive: asyncio.Task[None] | None = None
@@ -190,7 +190,7 @@ class Gateway:
         loop = asyncio.get_running_loop()
         slots = max(1, round(period_s / _SLOT_S))
         self._ping_slots = [set() for _ in range(slots)]
-        for station_id in self.sessions:
+        for station_id in self.connections:
             self._ping_slots[hash(station_id) % slots].add(station_id)
         waiting: deque[tuple[float, ServerConnection, asyncio.Future[Any]]] = deque()
         started = loop.time()
@@ -199,9 +199,9 @@ class Gateway:
             await asyncio.sleep(max(0.0, started + (slot + 1) * period_s / slots - loop.time()))
             try:
                 for station_id in list(self._ping_slots[slot % slots]):
-                    session = self.sessions.get(station_id)
-                    if session is not None and (pong := await self._ping(session)) is not None:
-                        waiting.append((loop.time() + timeout_s, session.socket, pong))
+                    station_connection = self.connections.get(station_id)
+                    if station_connection is not None and (pong := await self._ping(station_connection)) is not None:
+                        waiting.append((loop.time() + timeout_s, station_connection.socket, pong))
                 now = loop.time()
                 while waiting and waiting[0][0] <= now:
                     self._check_pong(*waiting.popleft()[1:])
@@ -222,8 +222,8 @@ class Gateway:
             task.add_done_callback(self._closing.discard)
 
     @staticmethod
-    async def _ping(session: StationConnection) -> asyncio.Future[Any] | None:
-        connection = session.socket
+    async def _ping(station_connection: StationConnection) -> asyncio.Future[Any] | None:
+        connection = station_connection.socket
         if connection.state is not State.OPEN:
             return None
         if connection.transport.get_write_buffer_size():
@@ -233,13 +233,13 @@ class Gateway:
         except ConnectionClosed:
             return None
         except Exception:  # one socket's trouble must not end the keep-alive of all the others
-            log.exception("keep-alive ping failed", station_id=session.context.station_id)
+            log.exception("keep-alive ping failed", station_id=station_connection.context.station_id)
             return None
 
     async def _on_event(self, event: Event) -> None:
         """An operator accepted or rejected a station: its live connection follows at once."""
-        if event.type == "station.registration" and event.station_id in self.sessions:
-            self.sessions[event.station_id].context.registration_status = event.data["registration_status"]
+        if event.type == "station.registration" and event.station_id in self.connections:
+            self.connections[event.station_id].context.registration_status = event.data["registration_status"]
 
     async def stop(self) -> None:
         if self._server is None:
@@ -285,61 +285,61 @@ class Gateway:
                 return response
             authenticated = True
 
-        current = self.sessions.get(station_id)
+        current = self.connections.get(station_id)
         if current is not None and not authenticated and await _is_alive(current, self.settings.duplicate_probe_timeout_s):
             return _refuse(connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected", station_id)
         self._admitted[connection] = _Admitted(admission, authenticated)
         return None
 
-    # --- session ------------------------------------------------------------------------------
+    # --- connection ------------------------------------------------------------------------------
 
-    def _open_session(self, connection: ServerConnection) -> tuple[StationConnection, bool]:
-        """The session of a connection that passed the handshake, and whether it proved the password."""
+    def _open_connection(self, connection: ServerConnection) -> tuple[StationConnection, bool]:
+        """The StationConnection of a socket that passed the handshake, and whether it proved the password."""
         admitted = self._admitted.pop(connection)
         adapter = self.adapters[connection.subprotocol or ""]
         context = StationContext(
             admitted.admission.station_id, adapter.dialect.subprotocol, admitted.admission.registration_status
         )
-        session = StationConnection(connection, adapter.handlers, context)
-        session.endpoint = RpcEndpoint(
+        station_connection = StationConnection(connection, adapter.handlers, context)
+        station_connection.endpoint = RpcEndpoint(
             connection,
             RpcProtocol(adapter.dialect, "csms"),
-            session.handle,
+            station_connection.handle,
             call_timeout_s=self.settings.call_timeout_s,
             queue_size=self.settings.call_queue_size,
         )
         # The command envelope is executed here, where the negotiated version is known: the
         # connection's own codec encodes, its endpoint validates and sends, the codec decodes.
-        session.executor = partial(execute, adapter.commands, session.endpoint.call)
+        station_connection.executor = partial(execute, adapter.commands, station_connection.endpoint.call)
         _forget_handshake(connection)
-        return session, admitted.authenticated
+        return station_connection, admitted.authenticated
 
     async def _handle(self, connection: ServerConnection) -> None:
-        # This coroutine lives as long as the connection: it keeps only the session alive.
-        session, authenticated = self._open_session(connection)
-        context, endpoint = session.context, session.endpoint
+        # This coroutine lives as long as the connection: it keeps only its StationConnection alive.
+        station_connection, authenticated = self._open_connection(connection)
+        context, endpoint = station_connection.context, station_connection.endpoint
         station_id = context.station_id
         structlog.contextvars.bind_contextvars(station_id=station_id)
 
-        previous = self.sessions.get(station_id)
-        self.sessions[station_id] = session
+        previous = self.connections.get(station_id)
+        self.connections[station_id] = station_connection
         self._ping_slots[hash(station_id) % len(self._ping_slots)].add(station_id)
         if previous is not None:
             log.info("replacing previous connection", authenticated=authenticated)
             await previous.socket.close(CLOSE_REPLACED, "replaced by a new connection")
             previous = None  # not kept for this connection's lifetime
-        await self.bus.attach(station_id, session.executor)
+        await self.bus.attach(station_id, station_connection.executor)
         await self.stations.connected(station_id, context.ocpp_version, self.settings.node_id)
         log.info("station connected", subprotocol=connection.subprotocol, remote=_remote(connection))
         try:
             await endpoint.serve()
         finally:
-            if self.sessions.get(station_id) is session:
-                del self.sessions[station_id]
+            if self.connections.get(station_id) is station_connection:
+                del self.connections[station_id]
                 self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
-                await self.bus.detach(station_id, session.executor)
+                await self.bus.detach(station_id, station_connection.executor)
                 await self.stations.disconnected(station_id, self.settings.node_id)
-            session.release()
+            station_connection.release()
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
 
 
@@ -374,15 +374,15 @@ async def _fail_keepalive(connection: ServerConnection) -> None:
         pass
 
 
-async def _is_alive(session: StationConnection, timeout_s: float) -> bool:
+async def _is_alive(station_connection: StationConnection, timeout_s: float) -> bool:
     """Ping the current socket; a dead one is closed so the newcomer can take its place."""
     try:
-        pong = await session.socket.ping()
+        pong = await station_connection.socket.ping()
         await asyncio.wait_for(pong, timeout_s)
         return True
     except Exception:
-        log.info("previous connection did not answer a ping; admitting the new one", station_id=session.context.station_id)
-        session.socket.transport.abort()
+        log.info("previous connection did not answer a ping; admitting the new one", station_id=station_connection.context.station_id)
+        station_connection.socket.transport.abort()
         return False
 
 

@@ -8,7 +8,7 @@ from kilowatt.config import Settings
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
-from kilowatt.services.commands import CommandService
+from kilowatt.services.command_service import CommandService
 from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
 from kilowatt.services.firmware import FirmwareService

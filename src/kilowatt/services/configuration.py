@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
 from kilowatt.commands.model import ChangeConfiguration, GetConfiguration, GetConfigurationResult
-from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
+from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kilowatt.services.commands import CommandService
+from kilowatt.services.command_service import CommandService
 from kilowatt.services.common import MAX_PAGE_SIZE
 from kilowatt.services.stations import StationService
 from kilowatt.storage.models import CommandRecord, StationEvent

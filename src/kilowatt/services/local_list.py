@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.commands.model import AuthorizationStatus, GetLocalListVersion, GetLocalListVersionResult, LocalListEntry, SendLocalList
 from kilowatt.commands.model import UpdateType as ListUpdateType
-from kilowatt.services.commands import CommandAnswer, CommandService
+from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.services.common import Invalid
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, utcnow

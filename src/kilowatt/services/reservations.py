@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.commands.model import CancelReservation, ReserveNow
-from kilowatt.services.commands import CommandAnswer, CommandFailed, CommandService
+from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow

@@ -21,7 +21,7 @@ from kilowatt.commands.model import (
     GetCompositeScheduleResult,
     SetChargingProfile,
 )
-from kilowatt.services.commands import CommandAnswer, CommandService
+from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ChargingProfileRecord
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_fields
+from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
 from kilowatt.commands import model as m
-from kilowatt.api.routes.commands import RequiredTarget, StationId
+from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
 from kilowatt.services.bundle import Services
 

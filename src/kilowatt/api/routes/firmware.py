@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kilowatt.api.auth import Principal, reader
 from kilowatt.api.errors import error_responses
-from kilowatt.api.routes.commands import CommandRecordOut, StationId
+from kilowatt.api.routes.remote_operations import CommandRecordOut, StationId
 from kilowatt.api.schemas import StationEventOut
 from kilowatt.services.common import MAX_PAGE_SIZE
 from kilowatt.services.firmware import Tracking

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_fields
+from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
-from kilowatt.api.routes.commands import Body, StationId
+from kilowatt.api.routes.remote_operations import Body, StationId
 from kilowatt.api.schemas import IdTokenValue, Utc
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services

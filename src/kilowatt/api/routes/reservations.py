@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kilowatt.api.auth import Principal, operator, reader
-from kilowatt.api.commands import CommandResponse, command_fields
+from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import page_out
-from kilowatt.api.routes.commands import RequiredTarget, StationId
+from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
 from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services

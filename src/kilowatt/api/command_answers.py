@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from kilowatt.api.errors import CommandError
 from kilowatt.commands import Result
-from kilowatt.services.commands import (
+from kilowatt.services.command_service import (
     CommandAnswer,
     CommandFailed,
     CommandTimedOut,

@@ -1,7 +1,7 @@
 """Where a typed command meets a socket: encode for the connection's version, send, decode.
 
 The node holding a station's WebSocket runs :func:`execute` for each :class:`CommandEnvelope` the
-bus brings. The version's :class:`CommandCodec` (``ocpp/<version>/commands.py``) is picked from the
+bus brings. The version's :class:`CommandCodec` (``ocpp/<version>/codec.py``) is picked from the
 live connection's negotiated subprotocol, so a station that reconnects with another version gets
 that version's payloads at once. The endpoint validates the CALL against the version's schema
 before it queues, and the answer before it returns. Every failure becomes a typed

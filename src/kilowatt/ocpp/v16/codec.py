@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from kilowatt.commands import model as m
-from kilowatt.ocpp.commands import CannotEncode
+from kilowatt.ocpp.execute import CannotEncode
 from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.services.common import rfc3339
 
@@ -407,7 +407,7 @@ OPERATIONS: dict[type[m.Command], Operation[Any]] = {
 
 
 class V16Commands:
-    """The :class:`~kilowatt.ocpp.commands.CommandCodec` of OCPP 1.6."""
+    """The :class:`~kilowatt.ocpp.execute.CommandCodec` of OCPP 1.6."""
 
     def encode(self, command: m.Command) -> tuple[str, dict[str, Any]]:
         operation = self._operation(command)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
-from kilowatt.api.commands import command_fields, response_model
+from kilowatt.api.command_answers import command_fields, response_model
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.profiles import ChargingProfileBody
@@ -38,7 +38,7 @@ from kilowatt.api.schemas import StationId as StationIdValue
 from kilowatt.commands import model as m
 from kilowatt.refs import TransactionRef
 from kilowatt.services.bundle import Services
-from kilowatt.services.commands import CommandAnswer
+from kilowatt.services.command_service import CommandAnswer
 from kilowatt.services.configuration import STATION_PASSWORD_KEYS, V16_COMPONENT
 from kilowatt.services.data_transfer import DataTransferAnswer
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH

@@ -3,7 +3,7 @@
 A command is a typed, version-neutral object (:mod:`kilowatt.commands.model`). It travels in a
 :class:`~kilowatt.commands.CommandEnvelope` to the node holding the station's socket, which encodes
 it for the connection's OCPP version, sends it and decodes the answer into the command's typed
-result (:mod:`kilowatt.ocpp.commands`). Every command is stored with who asked, what was sent,
+result (:mod:`kilowatt.ocpp.execute`). Every command is stored with who asked, what was sent,
 what came back and how long it took — whatever the outcome.
 """
 
