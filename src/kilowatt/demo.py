@@ -122,16 +122,20 @@ def _outcome(status: int, answer: Any) -> str:
     return f"HTTP {status} {detail}"
 
 
-async def _idle_connector(api: ApiClient, station_ids: list[str]) -> tuple[str, int] | None:
-    """A connector the CSMS last saw Available, on the first station that has one."""
+MAX_REMOTE_START_TRIES = 5
+
+
+async def _idle_connectors(api: ApiClient, station_ids: list[str]) -> list[tuple[str, int]]:
+    """The connectors the CSMS last saw Available, station by station."""
+    idle = []
     for station_id in station_ids:
         status, station = await api.call("GET", f"/api/v1/stations/{station_id}")
         if status != 200:
             continue
         for connector in station.get("connectors", []):
             if connector.get("evse_id", 0) >= 1 and connector.get("status") == "Available":
-                return station_id, connector["evse_id"]
-    return None
+                idle.append((station_id, connector["evse_id"]))
+    return idle
 
 
 async def _wait_for_transaction(api: ApiClient, station_id: str, id_token: str, timeout_s: float) -> dict[str, Any] | None:
@@ -158,17 +162,21 @@ async def show_commands(api: ApiClient, fleet: Fleet, commands: CommandLog, out:
     await fleet.wait_ready(timeout_s=30)
     await asyncio.sleep(2)
     station_ids = [s.station_id for s in fleet.stations]
-    target = await _idle_connector(api, station_ids)
-    if target is None:
-        print("  (no idle connector for a remote start right now)", file=out, flush=True)
-        return
-    station_id, evse_id = target
-    print(f"Sending commands through the API to {station_id}:", file=out, flush=True)
-    status, answer = await api.call(
-        "POST", f"/api/v1/stations/{station_id}/remote-start", {"id_token": REMOTE_TOKEN, "evse_id": evse_id}
-    )
-    commands.add(f"remote-start (connector {evse_id}, id token {REMOTE_TOKEN})", station_id, _outcome(status, answer), out)
-    if status != 200 or answer.get("status") != "Accepted":
+    # A simulated driver may take a connector between the look and the command: the station then
+    # rejects the remote start, and the next idle connector is tried.
+    status, answer, station_id = 0, {}, ""
+    for attempt, (station_id, evse_id) in enumerate((await _idle_connectors(api, station_ids))[:MAX_REMOTE_START_TRIES]):
+        if attempt == 0:
+            print(f"Sending commands through the API to {station_id}:", file=out, flush=True)
+        status, answer = await api.call(
+            "POST", f"/api/v1/stations/{station_id}/remote-start", {"id_token": REMOTE_TOKEN, "evse_id": evse_id}
+        )
+        commands.add(f"remote-start ({station_id} connector {evse_id}, id token {REMOTE_TOKEN})", station_id, _outcome(status, answer), out)
+        if status == 200 and answer.get("status") == "Accepted":
+            break
+    else:
+        if not station_id:
+            print("  (no idle connector for a remote start right now)", file=out, flush=True)
         return
     transaction = await _wait_for_transaction(api, station_id, REMOTE_TOKEN, timeout_s=15)
     if transaction is None:

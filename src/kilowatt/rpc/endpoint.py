@@ -77,6 +77,11 @@ class RpcEndpoint:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def calls_waiting(self) -> int:
+        """Our CALLs on the wire or queued behind it (at most ``queue_size``)."""
+        return self._waiting
+
     async def serve(self) -> None:
         """Read frames until the connection closes."""
         try:
