@@ -100,6 +100,7 @@ class StationRecord:
     firmware_status: str | None
     diagnostics_status: str | None
     connected: bool
+    node_id: str | None  # the gateway node holding its socket while connected
     last_seen: datetime | None
     last_boot_at: datetime | None
     last_heartbeat_at: datetime | None
