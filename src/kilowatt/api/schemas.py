@@ -1,7 +1,7 @@
 """Request and response bodies of the REST API: the public contract, documented in /openapi.json.
 
-Responses are built from storage rows (``from_attributes``), so a column that is not declared here
-never leaves the process — that is what keeps ``password_hash`` out of every answer. Timestamps go
+Responses are built from the services' domain objects (``from_attributes``), so a field that is not
+declared here never leaves the process; secrets such as ``password_hash`` never reach them at all. Timestamps go
 out as ISO 8601 in UTC, always as ``2030-05-01T10:00:00.000000Z`` (microseconds, ``Z``); timestamps coming in must carry a time zone (a naive
 time is ambiguous, so it is refused with 422) and are stored in UTC.
 """

@@ -16,11 +16,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ApiKey, utcnow
 
@@ -43,10 +43,24 @@ class KeyHolder:
 
 
 @dataclass(slots=True, frozen=True)
-class CreatedKey:
-    """A new key's row and the key itself — the only time the key is available."""
+class ApiKeyRecord:
+    """An API key as listed: never the key itself, nor its hash."""
 
-    row: ApiKey
+    id: int
+    name: str
+    role: str
+    prefix: str  # the key's first characters, to tell keys apart
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None  # to the minute
+    revoked_at: datetime | None
+
+
+@dataclass(slots=True, frozen=True)
+class CreatedKey:
+    """A new key's record and the key itself — the only time the key is available."""
+
+    api_key: ApiKeyRecord
     key: str
 
 
@@ -81,16 +95,16 @@ class ApiKeyService:
             if taken is not None:
                 raise Conflict(f"an active API key named {name!r} exists already")
             session.add(row)
-        return CreatedKey(row, key)
+        return CreatedKey(from_row(row, ApiKeyRecord), key)
 
-    async def get(self, key_id: int) -> ApiKey:
+    async def get(self, key_id: int) -> ApiKeyRecord:
         async with self._sessions() as session:
             row = await session.get(ApiKey, key_id)
         if row is None:
             raise NotFound(f"API key {key_id} not found")
-        return row
+        return from_row(row, ApiKeyRecord)
 
-    async def list(self, limit: int = 50, offset: int = 0, revoked: bool | None = None) -> Page[ApiKey]:
+    async def list(self, limit: int = 50, offset: int = 0, revoked: bool | None = None) -> Page[ApiKeyRecord]:
         """Keys oldest first; ``revoked`` True/False keeps only revoked/active ones."""
         query = select(ApiKey)
         if revoked is True:
@@ -98,9 +112,10 @@ class ApiKeyService:
         elif revoked is False:
             query = query.where(ApiKey.revoked_at.is_(None))
         async with self._sessions() as session:
-            return await paginate(session, query, ApiKey.id, limit, offset)
+            page = await paginate(session, query, ApiKey.id, limit, offset)
+        return Page([from_row(row, ApiKeyRecord) for row in page.items], page.total, page.limit, page.offset)
 
-    async def revoke(self, key_id: int) -> ApiKey:
+    async def revoke(self, key_id: int) -> ApiKeyRecord:
         """Revoke a key; it fails from the next request on. Revoking a revoked key changes nothing."""
         async with self._sessions.begin() as session:
             row = await session.get(ApiKey, key_id, with_for_update=True)
@@ -108,7 +123,7 @@ class ApiKeyService:
                 raise NotFound(f"API key {key_id} not found")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
-        return row
+        return from_row(row, ApiKeyRecord)
 
     async def authenticate(self, key: str) -> KeyHolder | None:
         """The holder of an active key, or None for a wrong, unknown or revoked one."""

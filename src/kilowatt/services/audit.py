@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kilowatt.services.common import Page, paginate
+from kilowatt.services.common import Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import AuditEntry, utcnow
 
@@ -28,6 +28,20 @@ class AuditFilter:
     until: datetime | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class AuditRecord:
+    """One write made through the API: who, when, what, and how it ended."""
+
+    id: int
+    at: datetime
+    principal: str
+    role: str
+    method: str
+    path: str
+    status_code: int
+    body: dict[str, Any] | None
+
+
 class AuditService:
     """Owns ``audit_log``."""
 
@@ -36,7 +50,7 @@ class AuditService:
 
     async def record(
         self, principal: str, role: str, method: str, path: str, status_code: int, body: Any, at: datetime | None = None
-    ) -> AuditEntry:
+    ) -> AuditRecord:
         entry = AuditEntry(
             at=at or utcnow(),
             principal=principal[:64],
@@ -48,9 +62,9 @@ class AuditService:
         )
         async with self._sessions.begin() as session:
             session.add(entry)
-        return entry
+        return from_row(entry, AuditRecord)
 
-    async def list(self, limit: int = 50, offset: int = 0, where: AuditFilter | None = None) -> Page[AuditEntry]:
+    async def list(self, limit: int = 50, offset: int = 0, where: AuditFilter | None = None) -> Page[AuditRecord]:
         """Entries newest first. ``since`` is inclusive, ``until`` exclusive."""
         where = where or AuditFilter()
         query = select(AuditEntry)
@@ -65,4 +79,5 @@ class AuditService:
         if where.until is not None:
             query = query.where(AuditEntry.at < where.until)
         async with self._sessions() as session:
-            return await paginate(session, query, [AuditEntry.at.desc(), AuditEntry.id.desc()], limit, offset)
+            page = await paginate(session, query, [AuditEntry.at.desc(), AuditEntry.id.desc()], limit, offset)
+        return Page([from_row(row, AuditRecord) for row in page.items], page.total, page.limit, page.offset)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import IdToken, utcnow
@@ -32,6 +32,19 @@ class AuthorizationResult:
 
 
 UNKNOWN = AuthorizationResult("Invalid")
+
+
+@dataclass(slots=True, frozen=True)
+class IdTokenRecord:
+    """An id token as stored: its own status, not the effective one :meth:`AuthorizationService.authorize` decides."""
+
+    id_token: str
+    status: str
+    type: str
+    expiry_date: datetime | None
+    parent_id_token: str | None  # the group this token belongs to
+    created_at: datetime
+    updated_at: datetime
 
 
 class AuthorizationService:
@@ -74,7 +87,7 @@ class AuthorizationService:
         type: str = "ISO14443",
         expiry_date: datetime | None = None,
         parent_id_token: str | None = None,
-    ) -> IdToken:
+    ) -> IdTokenRecord:
         token = IdToken(id_token=id_token, status=status, type=type, expiry_date=expiry_date, parent_id_token=parent_id_token)
         try:
             async with self._sessions.begin() as session:
@@ -82,27 +95,28 @@ class AuthorizationService:
                 session.add(token)
         except IntegrityError:
             raise Conflict(f"id token {id_token!r} already exists") from None
-        return token
+        return from_row(token, IdTokenRecord)
 
-    async def get(self, id_token: str) -> IdToken:
+    async def get(self, id_token: str) -> IdTokenRecord:
         async with self._sessions() as session:
             token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
         if token is None:
             raise NotFound(f"id token {id_token!r} not found")
-        return token
+        return from_row(token, IdTokenRecord)
 
     async def list(
         self, limit: int = 50, offset: int = 0, status: str | None = None, parent_id_token: str | None = None
-    ) -> Page[IdToken]:
+    ) -> Page[IdTokenRecord]:
         query = select(IdToken)
         if status:
             query = query.where(IdToken.status == status)
         if parent_id_token:
             query = query.where(IdToken.parent_id_token == parent_id_token)
         async with self._sessions() as session:
-            return await paginate(session, query, IdToken.id_token, limit, offset)
+            page = await paginate(session, query, IdToken.id_token, limit, offset)
+        return Page([from_row(row, IdTokenRecord) for row in page.items], page.total, page.limit, page.offset)
 
-    async def update(self, id_token: str, **changes: Any) -> IdToken:
+    async def update(self, id_token: str, **changes: Any) -> IdTokenRecord:
         """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``."""
         async with self._sessions.begin() as session:
             token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
@@ -113,7 +127,7 @@ class AuthorizationService:
             for key in ("status", "type", "expiry_date", "parent_id_token"):
                 if key in changes:
                     setattr(token, key, changes[key])
-        return token
+        return from_row(token, IdTokenRecord)
 
     async def delete(self, id_token: str) -> None:
         async with self._sessions.begin() as session:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -19,7 +20,7 @@ from sqlalchemy import insert, select
 
 from kilowatt.bus.base import Bus
 from kilowatt.commands import Command, CommandEnvelope, CommandErrorKind, CommandOutcome, Result, fields_of
-from kilowatt.services.common import Page, paginate
+from kilowatt.services.common import Page, from_row, paginate
 from kilowatt.services.redaction import redact
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
@@ -32,6 +33,25 @@ _INSERT_RECORD = insert(_COMMANDS).returning(_COMMANDS.c.id)
 _RECORD_COLUMNS = tuple(column.key for column in _COMMANDS.columns if column.key != "id")
 
 R = TypeVar("R", bound=Result)
+
+
+@dataclass(slots=True, frozen=True)
+class CommandLogEntry:
+    """A command as recorded: who asked, what was sent, what came back and how long it took."""
+
+    id: int
+    station_id: str
+    operation: str  # version-agnostic, e.g. "reset"
+    action: str | None  # the OCPP action sent, e.g. "Reset"
+    request: dict[str, Any] | None
+    outcome: str  # answered | call_error | timeout | offline | busy | invalid
+    status: str | None  # the station's "status" field, if its answer has one
+    response: dict[str, Any] | None
+    error_code: str | None
+    error_description: str | None
+    requested_by: str
+    requested_at: datetime
+    duration_ms: float | None
 
 
 class CommandFailed(Exception):
@@ -176,9 +196,10 @@ class CommandService:
         )
         return record.duration_ms
 
-    async def list(self, station_id: str, limit: int = 50, offset: int = 0, operation: str | None = None) -> Page[CommandRecord]:
+    async def list(self, station_id: str, limit: int = 50, offset: int = 0, operation: str | None = None) -> Page[CommandLogEntry]:
         query = select(CommandRecord).where(CommandRecord.station_id == station_id)
         if operation:
             query = query.where(CommandRecord.operation == operation)
         async with self._sessions() as session:
-            return await paginate(session, query, CommandRecord.id.desc(), limit, offset)
+            page = await paginate(session, query, CommandRecord.id.desc(), limit, offset)
+        return Page([from_row(row, CommandLogEntry) for row in page.items], page.total, page.limit, page.offset)

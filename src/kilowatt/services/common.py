@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +29,16 @@ async def paginate(session: AsyncSession, query: Select[Any], order_by: Any, lim
     order = order_by if isinstance(order_by, (list, tuple)) else [order_by]
     rows = (await session.execute(query.order_by(*order).limit(limit).offset(offset))).scalars().all()
     return Page(list(rows), total, limit, offset)
+
+
+def from_row(row: Any, cls: type[T]) -> T:
+    """The domain dataclass ``cls`` from an ORM row or a Core row, field by field (by name).
+
+    Services return these, never ORM rows: nothing outside a service can lazy-load, mutate or
+    depend on its tables.
+    """
+    get = row._mapping.__getitem__ if hasattr(row, "_mapping") else row.__getattribute__
+    return cls(**{f.name: get(f.name) for f in fields(cls)})
 
 
 def rfc3339(value: datetime) -> str:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kilowatt.services.command_service import CommandService
+from kilowatt.services.command_service import CommandLogEntry, CommandService
 from kilowatt.services.common import MAX_PAGE_SIZE
-from kilowatt.services.stations import StationService
-from kilowatt.storage.models import CommandRecord, StationEvent
+from kilowatt.services.stations import StationEventRecord, StationService
 
 # family -> (operations that start the work, event kinds that report on it)
 FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -31,9 +30,9 @@ _ACCEPTING = (None, "Accepted", "AcceptedCanceled")  # UpdateFirmware/GetDiagnos
 
 @dataclass(slots=True)
 class TrackedRequest:
-    command: CommandRecord
+    command: CommandLogEntry
     request_id: int | None
-    notifications: list[StationEvent] = field(default_factory=list)
+    notifications: list[StationEventRecord] = field(default_factory=list)
 
     @property
     def sent(self) -> bool:
@@ -49,7 +48,7 @@ class Tracking:
     station_id: str
     family: str
     requests: list[TrackedRequest]  # newest first
-    unattributed: list[StationEvent]  # notifications no request explains (e.g. before any request), oldest first
+    unattributed: list[StationEventRecord]  # notifications no request explains (e.g. before any request), oldest first
 
 
 class FirmwareService:
@@ -68,14 +67,14 @@ class FirmwareService:
         await self._stations.get(station_id)  # NotFound for an unknown station
         operations, kinds = FAMILIES[family]
         limit = min(limit, MAX_PAGE_SIZE)
-        records: list[CommandRecord] = []
+        records: list[CommandLogEntry] = []
         for operation in operations:
             records += (await self._commands.list(station_id, limit=limit, operation=operation)).items
         records.sort(key=lambda r: (r.requested_at, r.id))
         records = records[-limit:]
         tracked = [TrackedRequest(r, _request_id(r.request)) for r in records]
         since = records[0].requested_at if records else None
-        events: list[StationEvent] = []
+        events: list[StationEventRecord] = []
         for kind in kinds:
             events += await self._events_since(station_id, kind, since)
         events.sort(key=lambda e: (e.received_at, e.id))
@@ -90,9 +89,9 @@ class FirmwareService:
                 owner.notifications.append(event)
         return Tracking(station_id, family, list(reversed(tracked)), unattributed)
 
-    async def _events_since(self, station_id: str, kind: str, since: datetime | None) -> list[StationEvent]:
+    async def _events_since(self, station_id: str, kind: str, since: datetime | None) -> list[StationEventRecord]:
         """Events of ``kind`` received at or after ``since`` (the latest page when there is no request)."""
-        found: list[StationEvent] = []
+        found: list[StationEventRecord] = []
         offset = 0
         while True:
             page = await self._stations.events(station_id, kind=kind, limit=MAX_PAGE_SIZE, offset=offset)
@@ -105,13 +104,13 @@ class FirmwareService:
                 return found
 
 
-def _operation_for(event: StationEvent) -> str:
+def _operation_for(event: StationEventRecord) -> str:
     if event.kind == "firmware":
         return "signed_update_firmware" if (event.details or {}).get("signed") else "update_firmware"
     return "get_log" if event.kind == "log" else "get_diagnostics"
 
 
-def _owner(event: StationEvent, sent: list[TrackedRequest]) -> TrackedRequest | None:
+def _owner(event: StationEventRecord, sent: list[TrackedRequest]) -> TrackedRequest | None:
     operation = _operation_for(event)
     sent = [r for r in sent if r.command.operation == operation]
     if event.request_id is not None:

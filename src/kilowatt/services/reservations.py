@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import structlog
@@ -24,7 +25,7 @@ from kilowatt.bus.base import Bus, Event
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.commands.model import CancelReservation, ReserveNow
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import Reservation, utcnow
 
@@ -37,6 +38,22 @@ _CONSUMABLE = ("Requested", "Accepted", "Expired", "Failed")
 _CANCELLABLE = ("Requested", "Accepted", "Failed")
 
 
+@dataclass(slots=True, frozen=True)
+class ReservationRecord:
+    """A reservation as stored (reads show an Accepted one past its expiry date as Expired)."""
+
+    id: int  # the OCPP reservationId
+    station_id: str
+    evse_id: int  # 0: any connector
+    id_token: str
+    parent_id_token: str | None
+    expiry_date: datetime
+    status: str
+    transaction_id: int | None  # the transaction that used it
+    created_at: datetime
+    updated_at: datetime
+
+
 class ReservationService:
     def __init__(self, sessions: SessionFactory, commands: CommandService, authorization: AuthorizationService, bus: Bus):
         self._sessions = sessions
@@ -47,7 +64,7 @@ class ReservationService:
 
     async def reserve(
         self, station_id: str, evse_id: int, id_token: str, expiry_date: datetime, requested_by: str
-    ) -> tuple[Reservation, CommandAnswer]:
+    ) -> tuple[ReservationRecord, CommandAnswer]:
         """ReserveNow; the station's answer is stored as the reservation's status."""
         if expiry_date.tzinfo is None:
             raise Invalid("expiry_date must carry a time zone")
@@ -70,20 +87,21 @@ class ReservationService:
         try:
             answer = await self._commands.send(station_id, command, requested_by)
         except (CommandFailed, NotFound):
-            await self._set_status(reservation, "Failed", ("Requested",))
+            await self._set_status(reservation.id, "Failed", ("Requested",))
             raise
         status = answer.status if answer.status in STATION_ANSWERS else "Failed"
-        await self._set_status(reservation, status, ("Requested",))
-        return reservation, answer
+        return await self._set_status(reservation.id, status, ("Requested",)), answer
 
-    async def cancel(self, reservation_id: int, requested_by: str, station_id: str | None = None) -> tuple[Reservation, CommandAnswer]:
+    async def cancel(
+        self, reservation_id: int, requested_by: str, station_id: str | None = None
+    ) -> tuple[ReservationRecord, CommandAnswer]:
         """CancelReservation; Accepted makes the reservation Cancelled."""
         reservation = await self.get(reservation_id, station_id)
         if reservation.status not in _CANCELLABLE:
             raise Conflict(f"reservation {reservation_id} is {reservation.status}; only an active reservation can be cancelled")
         answer = await self._commands.send(reservation.station_id, CancelReservation(reservation_id), requested_by)
         if answer.status == "Accepted":
-            await self._set_status(reservation, "Cancelled", _CANCELLABLE)
+            reservation = await self._set_status(reservation_id, "Cancelled", _CANCELLABLE)
         return reservation, answer
 
     async def consume(self, station_id: str, reservation_id: int, transaction_id: int, id_token: str) -> bool:
@@ -138,14 +156,14 @@ class ReservationService:
 
     # --- reads: an Accepted reservation past its expiry reads as Expired before the sweeper runs
 
-    async def get(self, reservation_id: int, station_id: str | None = None) -> Reservation:
+    async def get(self, reservation_id: int, station_id: str | None = None) -> ReservationRecord:
         async with self._sessions() as session:
             reservation = await session.get(Reservation, reservation_id)
         if reservation is None or (station_id is not None and reservation.station_id != station_id):
             raise NotFound(f"reservation {reservation_id} not found")
         return _as_read(reservation, utcnow())
 
-    async def list(self, station_id: str, limit: int = 50, offset: int = 0, status: str | None = None) -> Page[Reservation]:
+    async def list(self, station_id: str, limit: int = 50, offset: int = 0, status: str | None = None) -> Page[ReservationRecord]:
         now = utcnow()
         query = select(Reservation).where(Reservation.station_id == station_id)
         if status == "Expired":
@@ -183,24 +201,21 @@ class ReservationService:
             except Exception:
                 log.exception("reservation sweep failed")
 
-    async def _set_status(self, reservation: Reservation, status: str, from_statuses: tuple[str, ...]) -> None:
-        """Move to ``status`` unless something else moved it meanwhile (e.g. a start consumed it)."""
+    async def _set_status(self, reservation_id: int, status: str, from_statuses: tuple[str, ...]) -> ReservationRecord:
+        """Move to ``status`` unless something else moved it meanwhile (e.g. a start consumed it); returns it as stored."""
         async with self._sessions.begin() as session:
             await session.execute(
                 update(Reservation)
-                .where(Reservation.id == reservation.id, Reservation.status.in_(from_statuses))
+                .where(Reservation.id == reservation_id, Reservation.status.in_(from_statuses))
                 .values(status=status, updated_at=utcnow())
             )
-            current = await session.get(Reservation, reservation.id, populate_existing=True)
+            current = await session.get(Reservation, reservation_id, populate_existing=True)
             assert current is not None
-            reservation.status, reservation.transaction_id, reservation.updated_at = (
-                current.status,
-                current.transaction_id,
-                current.updated_at,
-            )
+            return from_row(current, ReservationRecord)
 
 
-def _as_read(reservation: Reservation, now: datetime) -> Reservation:
-    if reservation.status == "Accepted" and reservation.expiry_date <= now:
-        reservation.status = "Expired"  # a detached row: this changes what is shown, not what is stored
-    return reservation
+def _as_read(reservation: Reservation, now: datetime) -> ReservationRecord:
+    record = from_row(reservation, ReservationRecord)
+    if record.status == "Accepted" and record.expiry_date <= now:
+        return replace(record, status="Expired")  # what is shown, not what is stored
+    return record

@@ -9,6 +9,9 @@ knowledge of what the station holds. Profiles are stored in their typed form's J
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import and_, delete, or_, select
 
 from kilowatt.commands import fields_of
@@ -22,14 +25,29 @@ from kilowatt.commands.model import (
     SetChargingProfile,
 )
 from kilowatt.services.command_service import CommandAnswer, CommandService
+from kilowatt.services.common import from_row
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import ChargingProfileRecord
 
 
 @dataclass(slots=True, frozen=True)
+class StoredProfile:
+    """A charging profile the station accepted, as the CSMS believes the station holds it."""
+
+    station_id: str
+    evse_id: int  # 0: the whole station
+    charging_profile_id: int
+    stack_level: int
+    purpose: str
+    transaction_id: int | None
+    profile: dict[str, Any]  # the typed profile's fields (kilowatt.commands.fields_of), the same for every version
+    created_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
 class ProfileSet:
     answer: CommandAnswer
-    stored: ChargingProfileRecord | None  # None unless Accepted
+    stored: StoredProfile | None  # None unless Accepted
     replaced: int  # stored profiles the new one replaced
 
 
@@ -79,7 +97,7 @@ class SmartChargingService:
             )
             await session.flush()
             session.add(record)
-        return ProfileSet(answer, record, result.rowcount or 0)
+        return ProfileSet(answer, from_row(record, StoredProfile), result.rowcount or 0)
 
     async def clear(
         self,
@@ -127,7 +145,7 @@ class SmartChargingService:
         """GetCompositeSchedule: the station's own computation of the schedule it will follow."""
         return await self._commands.send(station_id, GetCompositeSchedule(evse_id, duration_s, charging_rate_unit), requested_by)
 
-    async def stored(self, station_id: str, evse_id: int | None = None) -> list[ChargingProfileRecord]:
+    async def stored(self, station_id: str, evse_id: int | None = None) -> list[StoredProfile]:
         query = select(ChargingProfileRecord).where(ChargingProfileRecord.station_id == station_id)
         if evse_id is not None:
             query = query.where(ChargingProfileRecord.evse_id == evse_id)
@@ -135,4 +153,4 @@ class SmartChargingService:
             rows = await session.execute(
                 query.order_by(ChargingProfileRecord.evse_id, ChargingProfileRecord.stack_level, ChargingProfileRecord.charging_profile_id)
             )
-            return list(rows.scalars())
+            return [from_row(row, StoredProfile) for row in rows.scalars()]

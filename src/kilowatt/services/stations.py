@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
-from kilowatt.services.common import Conflict, NotFound, Page, paginate
+from kilowatt.services.common import Conflict, NotFound, Page, from_row, paginate
 from kilowatt.services.passwords import hash_password
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
@@ -80,10 +80,84 @@ class ConnectorStatus:
     timestamp: datetime | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
+class StationRecord:
+    """A registered station as stored: identity, registration, boot data, connection state."""
+
+    id: str
+    has_password: bool
+    registration_status: str
+    ocpp_version: str | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    charge_box_serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+    firmware_status: str | None
+    diagnostics_status: str | None
+    connected: bool
+    node_id: str | None  # the gateway node holding its socket while connected
+    last_seen: datetime | None
+    last_boot_at: datetime | None
+    last_heartbeat_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class ConnectorState:
+    """A connector's current status, as last reported."""
+
+    evse_id: int
+    connector_id: int
+    status: str | None
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    status_at: datetime | None  # the station's timestamp of this status
+
+
+@dataclass(slots=True, frozen=True)
+class StatusNotificationRecord:
+    """One entry of a connector's status history."""
+
+    id: int
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: datetime | None  # the station's
+    received_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class StationEventRecord:
+    """A firmware/diagnostics/log/security notification."""
+
+    id: int
+    kind: str
+    status: str
+    request_id: int | None
+    details: dict[str, Any] | None
+    received_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
 class StationView:
-    station: Station
-    connectors: list[Connector] = field(default_factory=list)
+    station: StationRecord
+    connectors: list[ConnectorState] = field(default_factory=list)
+
+
+def _station_record(station: Station) -> StationRecord:
+    values = {f.name: getattr(station, f.name) for f in fields(StationRecord) if f.name != "has_password"}
+    return StationRecord(has_password=station.password_hash is not None, **values)
 
 
 class StationService:
@@ -265,7 +339,7 @@ class StationService:
                 session.add(station)
         except IntegrityError:
             raise Conflict(f"station {station_id!r} already exists") from None
-        return StationView(station)
+        return StationView(_station_record(station))
 
     async def get(self, station_id: str) -> StationView:
         async with self._sessions() as session:
@@ -273,7 +347,7 @@ class StationService:
             if station is None:
                 raise NotFound(f"station {station_id!r} not found")
             connectors = await self._connectors(session, [station_id])
-        return StationView(station, connectors.get(station_id, []))
+        return StationView(_station_record(station), connectors.get(station_id, []))
 
     async def list(self, limit: int = 50, offset: int = 0, connected: bool | None = None) -> Page[StationView]:
         query = select(Station)
@@ -282,7 +356,7 @@ class StationService:
         async with self._sessions() as session:
             page = await paginate(session, query, Station.id, limit, offset)
             connectors = await self._connectors(session, [s.id for s in page.items])
-        return Page([StationView(s, connectors.get(s.id, [])) for s in page.items], page.total, page.limit, page.offset)
+        return Page([StationView(_station_record(s), connectors.get(s.id, [])) for s in page.items], page.total, page.limit, page.offset)
 
     async def update(self, station_id: str, **changes: Any) -> StationView:
         """Change ``password`` (None clears it) and/or ``registration_status``."""
@@ -316,20 +390,22 @@ class StationService:
                 )
             await session.delete(station)
 
-    async def status_history(self, station_id: str, limit: int = 50, offset: int = 0) -> Page[StatusNotification]:
+    async def status_history(self, station_id: str, limit: int = 50, offset: int = 0) -> Page[StatusNotificationRecord]:
         query = select(StatusNotification).where(StatusNotification.station_id == station_id)
         async with self._sessions() as session:
-            return await paginate(session, query, StatusNotification.id.desc(), limit, offset)
+            page = await paginate(session, query, StatusNotification.id.desc(), limit, offset)
+        return Page([from_row(row, StatusNotificationRecord) for row in page.items], page.total, page.limit, page.offset)
 
-    async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEvent]:
+    async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEventRecord]:
         query = select(StationEvent).where(StationEvent.station_id == station_id)
         if kind:
             query = query.where(StationEvent.kind == kind)
         async with self._sessions() as session:
-            return await paginate(session, query, StationEvent.id.desc(), limit, offset)
+            page = await paginate(session, query, StationEvent.id.desc(), limit, offset)
+        return Page([from_row(row, StationEventRecord) for row in page.items], page.total, page.limit, page.offset)
 
     @staticmethod
-    async def _connectors(session: Any, station_ids: list[str]) -> dict[str, list[Connector]]:
+    async def _connectors(session: Any, station_ids: list[str]) -> dict[str, list[ConnectorState]]:
         if not station_ids:
             return {}
         rows = (
@@ -339,7 +415,7 @@ class StationService:
                 .order_by(Connector.station_id, Connector.evse_id, Connector.connector_id)
             )
         ).scalars()
-        grouped: dict[str, list[Connector]] = {}
+        grouped: dict[str, list[ConnectorState]] = {}
         for connector in rows:
-            grouped.setdefault(connector.station_id, []).append(connector)
+            grouped.setdefault(connector.station_id, []).append(from_row(connector, ConnectorState))
         return grouped

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from kilowatt.bus.base import Bus, Event
 from kilowatt.refs import TransactionRef
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
-from kilowatt.services.common import NotFound, Page, paginate
+from kilowatt.services.common import NotFound, Page, from_row, paginate
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import MeterValue, Transaction, TransactionEventRecord
@@ -265,12 +265,6 @@ class TransactionView:
     meter_values: list[MeterReading]
 
 
-def _domain(cls: type[Any], row: Any) -> Any:
-    """A domain object from an ORM row or a Core row, by field name."""
-    get = row._mapping.__getitem__ if hasattr(row, "_mapping") else row.__getattribute__
-    return cls(**{f.name: get(f.name) for f in fields(cls)})
-
-
 class UnknownTransaction(Exception):
     """No transaction with that id was started by that station."""
 
@@ -485,7 +479,7 @@ class TransactionService:
             query = query.where(Transaction.stopped_at.is_(None) if active else Transaction.stopped_at.is_not(None))
         async with self._sessions() as session:
             page = await paginate(session, query, Transaction.id.desc(), limit, offset)
-        return Page([_domain(TransactionRecord, row) for row in page.items], page.total, page.limit, page.offset)
+        return Page([from_row(row, TransactionRecord) for row in page.items], page.total, page.limit, page.offset)
 
     async def get(self, transaction_id: int) -> TransactionView:
         """A transaction by our id, with its samples oldest first."""
@@ -517,7 +511,7 @@ class TransactionService:
                     select(_METER_VALUES).where(_METER_VALUES.c.transaction_id == row.id).order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
                 )
             ).all()
-        return TransactionView(_domain(TransactionRecord, row), [_domain(MeterReading, value) for value in values])
+        return TransactionView(from_row(row, TransactionRecord), [from_row(value, MeterReading) for value in values])
 
     async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterReading]:
         """The latest whole-meter Energy.Active.Import.Register sample of each transaction that has one."""
@@ -537,7 +531,7 @@ class TransactionService:
             rows = (
                 await session.execute(select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1))
             ).all()
-        return {row.transaction_id: _domain(MeterReading, row) for row in rows if row.transaction_id is not None}
+        return {row.transaction_id: from_row(row, MeterReading) for row in rows if row.transaction_id is not None}
 
 
 def _ids(ref: TransactionRef) -> dict[str, Any]:

@@ -39,8 +39,8 @@ Keys = Annotated[ApiKeyService, Depends(_service)]
 )
 async def create_api_key(body: ApiKeyCreate, keys: Keys, who: Admin, response: Response) -> ApiKeyCreated:
     created = await keys.create(body.name, body.role, created_by=who.name)
-    response.headers["Location"] = location("/api/v1/api-keys", created.row.id)
-    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(created.row).model_dump(), "key": created.key})
+    response.headers["Location"] = location("/api/v1/api-keys", created.api_key.id)
+    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(created.api_key).model_dump(), "key": created.key})
 
 
 @router.get(

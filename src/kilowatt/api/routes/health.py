@@ -24,7 +24,7 @@ async def health(request: Request) -> JSONResponse:
         "status": "ok" if database == "ok" else "degraded",
         "version": kilowatt.__version__,
         "database": database,
-        "connected_stations": len(application.gateway.sessions),
+        "connected_stations": len(application.gateway.connections),
         **application.info(),
     }
     return JSONResponse(body, status_code=200 if database == "ok" else 503)

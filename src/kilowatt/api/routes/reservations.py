@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,7 +17,7 @@ from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
 from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
-from kilowatt.storage.models import Reservation, utcnow
+from kilowatt.services.reservations import ReservationRecord
 
 router = APIRouter(tags=["reservations"], responses=error_responses(403, 404, 413, command=True))
 
@@ -33,7 +34,7 @@ class ReservationBody(RequiredTarget):
     @field_validator("expiry_date")
     @classmethod
     def _future(cls, value):  # noqa: ANN001, ANN206 - pydantic validator
-        if value <= utcnow():
+        if value <= datetime.now(timezone.utc):
             raise ValueError("expiry_date must be in the future")
         return value
 
@@ -68,7 +69,7 @@ def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _out(reservation: Reservation) -> ReservationOut:
+def _out(reservation: ReservationRecord) -> ReservationOut:
     return ReservationOut.model_validate(reservation)
 
 

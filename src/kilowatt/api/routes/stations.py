@@ -46,7 +46,7 @@ def station_out(view: StationView) -> StationOut:
     return StationOut.model_validate(
         {
             **{name: getattr(station, name) for name in StationOut.model_fields if name not in ("has_password", "connectors")},
-            "has_password": station.password_hash is not None,
+            "has_password": station.has_password,
             "connectors": [ConnectorOut.model_validate(c) for c in view.connectors],
         }
     )
