@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from kilowatt.commands.model import ChangeConfiguration, GetConfiguration, GetConfigurationResult
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
+from kilowatt.services.common import from_row
 from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
@@ -135,21 +136,7 @@ class ConfigurationService:
         order = [getattr(DeviceModelVariable, name) for name in _KEY_ORDER]
         async with self._sessions() as session:
             rows = (await session.execute(query.order_by(*order))).scalars()
-            return [
-                VariableAttribute(
-                    component=row.component,
-                    variable=row.variable,
-                    value=row.value,
-                    mutability=row.mutability,
-                    attribute_type=row.attribute_type,
-                    component_instance=row.component_instance,
-                    variable_instance=row.variable_instance,
-                    evse_id=row.evse_id,
-                    connector_id=row.connector_id,
-                    updated_at=row.updated_at,
-                )
-                for row in rows
-            ]
+            return [from_row(row, VariableAttribute) for row in rows]
 
     async def fetch(
         self, station_id: str, requested_by: str = SYSTEM, keys: list[str] | None = None
