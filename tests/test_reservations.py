@@ -118,11 +118,12 @@ async def test_expiry_by_the_sweeper(make_csms) -> None:
         await charger.boot()
         charger.responder = station({"ReserveNow": {"status": "Accepted"}})
         async with charger.answering():
-            response = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(1)})
+            # 3 s: far enough ahead that a loaded machine still gets the request in before it passes
+            response = await api.post("/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "id_token": "TAG-1", "expiry_date": in_(3)})
         assert response.status_code == 200, response.text
         reservation_id = response.json()["reservation"]["id"]
         assert (await api.get(f"/api/v1/reservations/{reservation_id}")).json()["status"] == "Accepted"
-        for _ in range(50):  # stored as Expired by the sweeper, not only shown so
+        for _ in range(100):  # stored as Expired by the sweeper, not only shown so
             await asyncio.sleep(0.1)
             if await stored_status(csms, reservation_id) == "Expired":
                 break
