@@ -113,7 +113,7 @@ class ApiKeyService:
             query = query.where(ApiKey.revoked_at.is_(None))
         async with self._sessions() as session:
             page = await paginate(session, query, ApiKey.id, limit, offset)
-        return Page([from_row(row, ApiKeyRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, ApiKeyRecord))
 
     async def revoke(self, key_id: int) -> ApiKeyRecord:
         """Revoke a key; it fails from the next request on. Revoking a revoked key changes nothing."""

@@ -80,4 +80,4 @@ class AuditService:
             query = query.where(AuditEntry.at < where.until)
         async with self._sessions() as session:
             page = await paginate(session, query, [AuditEntry.at.desc(), AuditEntry.id.desc()], limit, offset)
-        return Page([from_row(row, AuditRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, AuditRecord))

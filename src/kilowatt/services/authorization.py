@@ -114,7 +114,7 @@ class AuthorizationService:
             query = query.where(IdToken.parent_id_token == parent_id_token)
         async with self._sessions() as session:
             page = await paginate(session, query, IdToken.id_token, limit, offset)
-        return Page([from_row(row, IdTokenRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, IdTokenRecord))
 
     async def update(self, id_token: str, **changes: Any) -> IdTokenRecord:
         """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``."""

@@ -202,4 +202,4 @@ class CommandService:
             query = query.where(CommandRecord.operation == operation)
         async with self._sessions() as session:
             page = await paginate(session, query, CommandRecord.id.desc(), limit, offset)
-        return Page([from_row(row, CommandLogEntry) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, CommandLogEntry))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
@@ -10,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PAGE_SIZE = 500
 
@@ -20,6 +22,10 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page with each item converted (rows into the service's domain objects)."""
+        return Page([convert(item) for item in self.items], self.total, self.limit, self.offset)
 
 
 async def paginate(session: AsyncSession, query: Select[Any], order_by: Any, limit: int, offset: int) -> Page[Any]:

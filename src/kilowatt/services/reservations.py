@@ -176,7 +176,7 @@ class ReservationService:
             query = query.where(Reservation.status == status)
         async with self._sessions() as session:
             page = await paginate(session, query, Reservation.id.desc(), limit, offset)
-        return Page([_as_read(row, now) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: _as_read(row, now))
 
     # --- the sweeper ------------------------------------------------------------------------------
 

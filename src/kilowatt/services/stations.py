@@ -356,7 +356,7 @@ class StationService:
         async with self._sessions() as session:
             page = await paginate(session, query, Station.id, limit, offset)
             connectors = await self._connectors(session, [s.id for s in page.items])
-        return Page([StationView(_station_record(s), connectors.get(s.id, [])) for s in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda s: StationView(_station_record(s), connectors.get(s.id, [])))
 
     async def update(self, station_id: str, **changes: Any) -> StationView:
         """Change ``password`` (None clears it) and/or ``registration_status``."""
@@ -394,7 +394,7 @@ class StationService:
         query = select(StatusNotification).where(StatusNotification.station_id == station_id)
         async with self._sessions() as session:
             page = await paginate(session, query, StatusNotification.id.desc(), limit, offset)
-        return Page([from_row(row, StatusNotificationRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, StatusNotificationRecord))
 
     async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEventRecord]:
         query = select(StationEvent).where(StationEvent.station_id == station_id)
@@ -402,7 +402,7 @@ class StationService:
             query = query.where(StationEvent.kind == kind)
         async with self._sessions() as session:
             page = await paginate(session, query, StationEvent.id.desc(), limit, offset)
-        return Page([from_row(row, StationEventRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, StationEventRecord))
 
     @staticmethod
     async def _connectors(session: Any, station_ids: list[str]) -> dict[str, list[ConnectorState]]:

@@ -479,7 +479,7 @@ class TransactionService:
             query = query.where(Transaction.stopped_at.is_(None) if active else Transaction.stopped_at.is_not(None))
         async with self._sessions() as session:
             page = await paginate(session, query, Transaction.id.desc(), limit, offset)
-        return Page([from_row(row, TransactionRecord) for row in page.items], page.total, page.limit, page.offset)
+        return page.map(lambda row: from_row(row, TransactionRecord))
 
     async def get(self, transaction_id: int) -> TransactionView:
         """A transaction by our id, with its samples oldest first."""
