@@ -262,6 +262,19 @@ async def test_execute_turns_every_failure_into_a_typed_error() -> None:
     assert refused.error is not None and refused.error.kind is CommandErrorKind.INVALID and refused.action is None
 
 
+async def test_an_answer_whose_values_cannot_be_read_is_a_call_error_not_an_exception() -> None:
+    """Schema-valid, but a time outside 1970-2099: the station's fault, reported as such (the API's
+    502), never an exception that would end in HTTP 500 with no command record."""
+
+    async def answer(action: str, payload: dict, timeout_s: float | None) -> dict:
+        return {"status": "Accepted", "connectorId": 1, "scheduleStart": "2200-01-01T00:00:00Z"}
+
+    outcome = await execute(CODEC, answer, m.GetCompositeSchedule(1, 600))
+    assert outcome.error is not None and outcome.error.kind is CommandErrorKind.CALL_ERROR and outcome.result is None
+    assert outcome.error.description.startswith("invalid response:") and "2200-01-01T00:00:00Z" in outcome.error.description
+    assert outcome.response == {"status": "Accepted", "connectorId": 1, "scheduleStart": "2200-01-01T00:00:00Z"}
+
+
 async def test_the_serialising_bus_carries_what_a_bus_between_processes_would() -> None:
     bus = InProcessBus(serialise=True)
     seen: list[m.Command] = []

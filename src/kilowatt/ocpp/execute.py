@@ -53,4 +53,8 @@ async def execute(codec: CommandCodec, call: Call, command: Command, timeout_s: 
         return CommandOutcome.failed(CommandErrorKind.TIMEOUT, str(exc), **sent)
     except CallError as exc:
         return CommandOutcome.failed(CommandErrorKind.CALL_ERROR, exc.description, code=exc.code, details=exc.details, **sent)
-    return CommandOutcome(result=codec.decode(command, response), response=response, **sent)
+    try:
+        result = codec.decode(command, response)
+    except OcppError as exc:  # schema-valid, but not a value we can read (e.g. a time outside 1970-2099)
+        return CommandOutcome.failed(CommandErrorKind.CALL_ERROR, f"invalid response: {exc.description}", response=response, **sent)
+    return CommandOutcome(result=result, response=response, **sent)
