@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from charger import TestCharger, now
-from conftest import RunningCsms
+from conftest import ADMIN_TOKEN, RunningCsms
 from kilowatt.services.transactions import delivered_wh
 
 
@@ -26,3 +28,23 @@ def test_a_less_precise_reading_is_not_a_meter_reset() -> None:
     # a kWh register (1234.5 kWh) read against a Wh meterStart: a dip, not a reset
     assert delivered_wh(1_234_567, [1_234_500, 1_240_000], 1_240_100) == 5_533
     assert delivered_wh(100_000, [101_000, 102_000, 0, 1_500], 1_800) == 3_800  # a real reset
+
+
+async def test_a_register_reading_beyond_any_meter_does_not_block_the_stop(csms: RunningCsms, charger: TestCharger) -> None:
+    """``1e300`` is a finite number but no register reading: counted as energy it overflows the
+    64-bit columns, and every retry of the StopTransaction would fail. It is stored as sent and
+    counts nothing."""
+    await csms.services.authorization.create("TAG-1")
+    await charger.boot()
+    started = await charger.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 1000, "timestamp": now()})
+    stop = {
+        "transactionId": started["transactionId"],
+        "meterStop": 1500,
+        "timestamp": now(),
+        "transactionData": [{"timestamp": now(), "sampledValue": [{"value": "1e300", "unit": "kWh"}]}],
+    }
+    assert (await charger.call_frame("StopTransaction", stop))[0] == 3
+    async with httpx.AsyncClient(base_url=csms.api_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api:
+        transaction = (await api.get(f"/api/v1/transactions/{started['transactionId']}")).json()
+    assert transaction["energy_wh"] == 500
+    assert [v["value"] for v in transaction["meter_values"]] == ["1e300"]

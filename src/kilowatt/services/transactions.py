@@ -539,6 +539,9 @@ def _ids(ref: TransactionRef) -> dict[str, Any]:
 
 
 _WH_PER_UNIT = {"Wh": 1, "kWh": 1000}
+# No energy register holds more (1 TWh: 350 kW without a pause for three centuries); a reading
+# beyond it (a finite "1e300") is not a reading, and would overflow the 64-bit energy columns.
+MAX_ENERGY_WH = 10**12
 _DB_ID_MAX = 2**63 - 1
 
 _TRANSACTIONS = Transaction.__table__
@@ -802,7 +805,7 @@ def _merged_readings(
     if until is not None:
         query = query.where(MeterValue.timestamp <= until)
     rows = connection.execute(query.order_by(MeterValue.timestamp, MeterValue.id))
-    stored = [(t, round(value * _WH_PER_UNIT[unit or "Wh"])) for t, value, unit in rows if (unit or "Wh") in _WH_PER_UNIT]
+    stored = [(t, wh) for t, value, unit in rows if (wh := _wh(value, unit)) is not None]
     extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _register_wh(sample)) is not None]
     readings = list(dict.fromkeys([*stored, *extra]))  # first occurrence of each, in arrival order
     readings.sort(key=lambda reading: reading[0])  # stable: equal times keep their arrival order
@@ -820,11 +823,18 @@ _WHOLE_METER_REGISTER = (
 
 
 def _register_wh(sample: MeterSample) -> int | None:
-    unit = sample.unit or "Wh"
+    unit = sample.unit
     if sample.measurand != ENERGY_REGISTER or sample.phase is not None or sample.location not in (None, "Outlet"):
         return None
-    value = sample.value_numeric
-    return None if value is None or unit not in _WH_PER_UNIT else round(value * _WH_PER_UNIT[unit])
+    return None if sample.value_numeric is None else _wh(sample.value_numeric, unit)
+
+
+def _wh(value: float, unit: str | None) -> int | None:
+    """A register reading in Wh, or None when its unit is not an energy unit or it is beyond any meter."""
+    per_unit = _WH_PER_UNIT.get(unit or "Wh")
+    if per_unit is None or abs(value * per_unit) > MAX_ENERGY_WH:
+        return None
+    return round(value * per_unit)
 
 
 def _first_register_wh(samples: tuple[MeterSample, ...]) -> int | None:

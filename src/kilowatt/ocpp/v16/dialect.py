@@ -6,6 +6,7 @@ from kilowatt.rpc.bounds import IntegerBounds
 from kilowatt.rpc.errors import ErrorKind
 from kilowatt.rpc.protocol import Dialect
 from kilowatt.rpc.schemas import SchemaSet
+from kilowatt.services.transactions import MAX_ENERGY_WH
 
 SUBPROTOCOL = "ocpp1.6"
 
@@ -83,7 +84,7 @@ ERROR_CODES = {
 # outgrow 32 bits (2.1 GWh: a busy DC charger's lifetime), stored as 64-bit. Out of range is
 # PropertyConstraintViolation; docs/ocpp16.md lists the bounds.
 MAX_CONNECTOR_ID = 1000
-MAX_METER_WH = 10**12  # 1 TWh: 350 kW without a pause for three centuries
+MAX_METER_WH = MAX_ENERGY_WH  # what the transaction service counts as a register reading
 INTEGER_BOUNDS = IntegerBounds(
     fields={
         "connectorId": (0, MAX_CONNECTOR_ID),
