@@ -243,3 +243,10 @@ async def test_refused_bodies_with_nul_or_scalars_are_recorded_and_readable(api:
         ("/api/v1/id-tokens", 422, {"id_token": "A\u0000B"}),
         ("/api/v1/stations", 422, {"json": 7}),
     ]
+
+
+async def test_a_path_with_a_nul_is_recorded(api: httpx.AsyncClient) -> None:
+    """``%00`` decodes to NUL, which PostgreSQL cannot store: the entry keeps it escaped instead of
+    failing to save (the write is refused either way)."""
+    assert (await api.patch("/api/v1/id-tokens/nul%00", json={"status": "Blocked"})).status_code == 422
+    assert [(e["method"], e["path"], e["status_code"]) for e in await entries(api)] == [("PATCH", "/api/v1/id-tokens/nul%00", 422)]

@@ -90,6 +90,7 @@ class AuditMiddleware:
 
     async def _record(self, scope: Scope, raw: bytes, status_code: int) -> None:
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
+        path = path.replace("\x00", "%00")  # a decoded %00: PostgreSQL cannot store NUL, so it stays escaped
         try:
             request = Request(scope)
             who, refusal = await identify(request, bearer_token(request.headers.get("authorization")))
