@@ -62,10 +62,6 @@ def command_fields(answer: CommandAnswer[Any]) -> dict[str, Any]:
     }
 
 
-def command_response(answer: CommandAnswer[Any], model: type[CommandResponse[Any]] | None = None) -> CommandResponse[Any]:
-    return (model or CommandResponse[type(answer.result)])(**command_fields(answer))  # type: ignore[misc]
-
-
 def response_model(result: type[Result]) -> type[CommandResponse[Any]]:
     return CommandResponse[result]  # type: ignore[valid-type]
 

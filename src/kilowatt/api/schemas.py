@@ -125,7 +125,6 @@ def PrintableText(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - 
 
 StationId = _string(1, MAX_STATION_ID_LENGTH, STATION_ID_PATTERN, f"a station id is {_STATION_ID_RULE}")
 IdTokenValue = _string(1, MAX_ID_TOKEN_LENGTH, ID_TOKEN_PATTERN, f"an id token is {_ID_TOKEN_RULE}")
-Printable = PrintableText(255)
 
 
 

@@ -1,7 +1,7 @@
 """CSMS->station commands as typed, version-neutral objects, and the envelope that carries them.
 
 ``model`` holds one dataclass per operation and its result; ``envelope`` what the bus carries to
-the node holding the station's socket and back. Each ``kilowatt.ocpp.<version>.commands`` encodes
+the node holding the station's socket and back. Each ``kilowatt.ocpp.<version>.codec`` encodes
 these commands for its version and decodes the answers; nothing outside ``ocpp/`` sees a payload
 except as the raw copy a result keeps alongside.
 """

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from kilowatt.ocpp.context import StationContext
-from kilowatt.ocpp.services import Services
+from kilowatt.services.bundle import Services
 from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import IncomingCall
