@@ -54,6 +54,7 @@ __all__ = [
     "TransactionView",
     "UnknownTransaction",
     "delivered_wh",
+    "register_wh",
 ]
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -805,8 +806,8 @@ def _merged_readings(
     if until is not None:
         query = query.where(MeterValue.timestamp <= until)
     rows = connection.execute(query.order_by(MeterValue.timestamp, MeterValue.id))
-    stored = [(t, wh) for t, value, unit in rows if (wh := _wh(value, unit)) is not None]
-    extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _register_wh(sample)) is not None]
+    stored = [(t, wh) for t, value, unit in rows if (wh := register_wh(value, unit)) is not None]
+    extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _sample_wh(sample)) is not None]
     readings = list(dict.fromkeys([*stored, *extra]))  # first occurrence of each, in arrival order
     readings.sort(key=lambda reading: reading[0])  # stable: equal times keep their arrival order
     return [wh for _, wh in readings]
@@ -822,14 +823,14 @@ _WHOLE_METER_REGISTER = (
 )
 
 
-def _register_wh(sample: MeterSample) -> int | None:
+def _sample_wh(sample: MeterSample) -> int | None:
     unit = sample.unit
     if sample.measurand != ENERGY_REGISTER or sample.phase is not None or sample.location not in (None, "Outlet"):
         return None
-    return None if sample.value_numeric is None else _wh(sample.value_numeric, unit)
+    return None if sample.value_numeric is None else register_wh(sample.value_numeric, unit)
 
 
-def _wh(value: float, unit: str | None) -> int | None:
+def register_wh(value: float, unit: str | None) -> int | None:
     """A register reading in Wh, or None when its unit is not an energy unit or it is beyond any meter."""
     per_unit = _WH_PER_UNIT.get(unit or "Wh")
     if per_unit is None or abs(value * per_unit) > MAX_ENERGY_WH:
@@ -838,12 +839,12 @@ def _wh(value: float, unit: str | None) -> int | None:
 
 
 def _first_register_wh(samples: tuple[MeterSample, ...]) -> int | None:
-    readings = [wh for sample in samples if (wh := _register_wh(sample)) is not None]
+    readings = [wh for sample in samples if (wh := _sample_wh(sample)) is not None]
     return readings[0] if readings else None
 
 
 def _last_register_wh(samples: tuple[MeterSample, ...]) -> int | None:
-    readings = [wh for sample in samples if (wh := _register_wh(sample)) is not None]
+    readings = [wh for sample in samples if (wh := _sample_wh(sample)) is not None]
     return readings[-1] if readings else None
 
 

@@ -14,7 +14,7 @@ from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import page_out
 from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
-from kilowatt.api.schemas import IdTokenValue, PageOut, Utc, UtcInput
+from kilowatt.api.schemas import IdTokenValue, PageOut, PositiveInt32, Utc, UtcInput
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
 from kilowatt.services.reservations import ReservationRecord
@@ -24,7 +24,7 @@ router = APIRouter(tags=["reservations"], responses=error_responses(403, 404, 41
 ReservationStatus = Literal[
     "Requested", "Accepted", "Faulted", "Occupied", "Rejected", "Unavailable", "Failed", "Used", "Cancelled", "Expired"
 ]
-ReservationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The reservation id (the OCPP reservationId)")]
+ReservationId = Annotated[PositiveInt32, Path(description="The reservation id (the OCPP reservationId)")]
 
 
 class ReservationBody(RequiredTarget):

@@ -25,15 +25,11 @@ from kilowatt.api.schemas import (
     TransactionOut,
     TransactionPage,
 )
-from kilowatt.services.transactions import MeterReading, TransactionRecord, TransactionService, TransactionView
+from kilowatt.services.transactions import MeterReading, TransactionRecord, TransactionService, TransactionView, register_wh
 
 router = APIRouter(tags=["transactions"])
 
 READ = [Depends(reader)]
-
-# How many Wh one unit of an energy register reading is; OCPP's default unit is Wh.
-_WH_PER_UNIT = {None: 1, "Wh": 1, "kWh": 1000}
-
 
 def _service(request: Request) -> TransactionService:
     return request.app.state.services.transactions
@@ -50,10 +46,10 @@ def energy_wh(transaction: TransactionRecord, register: MeterReading | None) -> 
         return transaction.energy_wh
     if register is None or register.value_numeric is None or transaction.meter_start_wh is None:
         return None
-    per_unit = _WH_PER_UNIT.get(register.unit)
-    if per_unit is None:
+    reading_wh = register_wh(register.value_numeric, register.unit)
+    if reading_wh is None:
         return None
-    delivered = round(register.value_numeric * per_unit) - transaction.meter_start_wh
+    delivered = reading_wh - transaction.meter_start_wh
     return delivered if delivered >= 0 else None
 
 
