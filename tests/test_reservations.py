@@ -202,3 +202,14 @@ async def test_a_viewer_reads_but_cannot_reserve_or_cancel(csms: RunningCsms, ap
     finally:
         fastapi_app.dependency_overrides.clear()
     assert sent(booted, "ReserveNow") == []
+
+
+async def test_a_reservation_names_an_evse_not_a_connector(api: httpx.AsyncClient, booted: TestCharger) -> None:
+    """A reservation, like a charging profile, holds an EVSE as a whole: a connector_id would be
+    silently dropped, so it is refused as an unknown field."""
+    await api.post("/api/v1/id-tokens", json={"id_token": "TAG-9"})
+    response = await api.post(
+        "/api/v1/stations/CP-1/reservations", json={"evse_id": 1, "connector_id": 2, "id_token": "TAG-9", "expiry_date": in_(3600)}
+    )
+    assert response.status_code == 422 and "connector_id" in response.text
+    assert sent(booted, "ReserveNow") == []

@@ -12,17 +12,17 @@ from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
 from kilowatt.commands import model as m
-from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
+from kilowatt.api.routes.remote_operations import EvseTarget, StationId
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
 from kilowatt.services.bundle import Services
 
 router = APIRouter(tags=["smart charging"], responses=error_responses(403, 404, 413, command=True))
 
-class SetChargingProfileBody(RequiredTarget):
+class SetChargingProfileBody(EvseTarget):
     charging_profile: ChargingProfileBody
 
 
-class CompositeScheduleBody(RequiredTarget):
+class CompositeScheduleBody(EvseTarget):
     duration: PositiveInt32 = Field(description="Seconds from now the schedule should cover")
     charging_rate_unit: RateUnit | None = None
 
@@ -57,10 +57,6 @@ def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _target(body: RequiredTarget) -> int:
-    return body.evse_id
-
-
 @router.post(
     "/stations/{station_id}/charging-profiles",
     summary="Set a charging profile (SetChargingProfile)",
@@ -73,7 +69,7 @@ async def set_charging_profile(
 ) -> SetProfileOut:
     services = _services(request)
     await services.stations.get(station_id)
-    result = await services.smart_charging.set(station_id, _target(body), body.charging_profile.to_domain(), who.name)
+    result = await services.smart_charging.set(station_id, body.evse_id, body.charging_profile.to_domain(), who.name)
     return SetProfileOut(**command_fields(result.answer), stored=result.stored is not None, replaced=result.replaced)
 
 
@@ -139,7 +135,7 @@ async def composite_schedule(
     await services.stations.get(station_id)
     answer = await services.smart_charging.composite_schedule(
         station_id,
-        _target(body),
+        body.evse_id,
         body.duration,
         m.ChargingRateUnit(body.charging_rate_unit) if body.charging_rate_unit else None,
         requested_by=who.name,

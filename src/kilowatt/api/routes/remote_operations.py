@@ -72,10 +72,15 @@ class Target(Body):
     )
 
 
-class RequiredTarget(Body):
-    """A command aimed at one EVSE."""
+class EvseTarget(Body):
+    """A command aimed at one EVSE as a whole (reservations, charging profiles, schedules)."""
 
     evse_id: NonNegativeInt32 = Field(description="EVSE (OCPP 1.6: the connectorId)")
+
+
+class RequiredTarget(EvseTarget):
+    """A command aimed at one EVSE, or one connector of it."""
+
     connector_id: NonNegativeInt32 | None = Field(
         None, description="A connector of that EVSE (OCPP 2.0.1; a 1.6 EVSE has one connector, so omit it)"
     )

@@ -13,7 +13,7 @@ from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import page_out
-from kilowatt.api.routes.remote_operations import RequiredTarget, StationId
+from kilowatt.api.routes.remote_operations import EvseTarget, StationId
 from kilowatt.api.schemas import IdTokenValue, PageOut, PositiveInt32, Utc, UtcInput
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
@@ -27,7 +27,7 @@ ReservationStatus = Literal[
 ReservationId = Annotated[PositiveInt32, Path(description="The reservation id (the OCPP reservationId)")]
 
 
-class ReservationBody(RequiredTarget):
+class ReservationBody(EvseTarget):
     id_token: IdTokenValue = Field(description="The id token the connector is held for; it must exist and be Accepted")
     expiry_date: UtcInput = Field(description="When the reservation ends; in the future, with a time zone")
 
