@@ -25,6 +25,7 @@ from kilowatt.services.redaction import REDACTED, secret_setting
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import DeviceModelVariable, utcnow
+from kilowatt.storage.upsert import upsert
 
 log = structlog.get_logger("kilowatt.configuration")
 
@@ -41,7 +42,8 @@ V16_COMPONENT = "OCPP16Configuration"
 STATION_PASSWORD_KEYS = frozenset({"AuthorizationKey", "BasicAuthPassword"})
 
 
-_KEY_ORDER = ("component", "component_instance", "evse_id", "connector_id", "variable", "variable_instance", "attribute_type")
+_PRIMARY_KEY = ("station_id", "component", "component_instance", "evse_id", "connector_id", "variable", "variable_instance", "attribute_type")
+_KEY_ORDER = _PRIMARY_KEY[1:]  # within one station
 
 
 def _stored_value(key: str, value: str | None) -> str | None:
@@ -186,12 +188,7 @@ class ConfigurationService:
         status = answer.status or ""
         if status in ("Accepted", "RebootRequired"):
             row = _v16_row(station_id, key, value, False, utcnow())  # it accepted a change: not read-only
-
-            def store(connection: Connection) -> None:
-                connection.execute(delete(_VARIABLES).where(_v16_keys(station_id, [key])))
-                connection.execute(_INSERT_VARIABLES, [row])
-
-            await self._writes.run(store)
+            await self._writes.run(lambda connection: upsert(connection, _VARIABLES, row, _PRIMARY_KEY))
             if key in STATION_PASSWORD_KEYS and self._on_password_changed is not None:
                 # The station now logs in with the new key: the CSMS must accept it at the next handshake.
                 await self._on_password_changed(station_id, value)
