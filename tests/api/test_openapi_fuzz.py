@@ -23,11 +23,9 @@ EXAMPLES = int(os.environ.get("KILOWATT_FUZZ_EXAMPLES", "5"))
 MAX_TIME_S = os.environ.get("KILOWATT_FUZZ_MAX_TIME_S")  # a time budget instead: fuzzing repeats until it is spent
 SEED = os.environ.get("KILOWATT_FUZZ_SEED", "1")
 
-# Every check schemathesis has, bar those that cannot hold for a legitimate reason:
-# - ignored_auth sends requests without the token and expects 401; it holds, but on routes it
-#   cannot tell apart it also probes "auth" on /health-like public routes; we keep it on.
-# - use_after_free and ensure_resource_availability need a create/delete pair linked in the
-#   schema (OpenAPI links), which this API does not declare; they stay on and do nothing harmful.
+# Every check schemathesis has. Two of them do little here: use_after_free and
+# ensure_resource_availability need create/delete pairs linked in the schema (OpenAPI links), which
+# this API does not declare. The one exception made is positive_data_acceptance's, below.
 CHECKS = "all"
 
 # Schema-valid requests the API refuses with 422 for a reason a JSON schema cannot state
