@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from kilowatt.bus.memory import InProcessBus
-from kilowatt.refs import TransactionRef
 from kilowatt.commands import COMMAND_TYPES, RESULT_TYPES, CommandEnvelope, CommandError, CommandErrorKind, CommandOutcome
 from kilowatt.commands import model as m
 from kilowatt.ocpp import v16
 from kilowatt.ocpp.execute import CannotEncode, execute
 from kilowatt.ocpp.v16 import codec as c16
+from kilowatt.refs import TransactionRef
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
 from kilowatt.rpc.protocol import RpcProtocol
 

@@ -25,8 +25,8 @@ from kilowatt.ocpp.v16.codec import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
-from kilowatt.services.bundle import Services
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.bundle import Services
 from kilowatt.services.command_service import CommandService
 from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService

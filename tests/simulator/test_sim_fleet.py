@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sim_csms import FAST, FakeCsms, fake_csms  # noqa: F401  (fixture)
 
 from kilowatt.simulator import Fleet, FleetConfig, cli
-from sim_csms import FAST, FakeCsms, fake_csms  # noqa: F401  (fixture)
 
 
 def fleet_config(url: str, stations: int = 3) -> FleetConfig:

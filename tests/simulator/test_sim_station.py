@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sim_csms import FAST, FakeCsms, fake_csms, make_station  # noqa: F401  (fixtures)
+
 from kilowatt.simulator.model import ConnectorStatus
 from kilowatt.simulator.station import SimulatedStation
-from sim_csms import FAST, FakeCsms, fake_csms, make_station  # noqa: F401  (fixtures)
 
 MakeStation = Callable[..., SimulatedStation]
 

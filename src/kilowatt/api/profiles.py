@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from kilowatt.commands import model as m
 from kilowatt.api.schemas import BoundedInt, Float, Int32, NonNegativeInt32, RequestBody, UtcInput
+from kilowatt.commands import model as m
 
 Purpose = Literal["ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"]
 RateUnit = Literal["A", "W"]

@@ -13,9 +13,9 @@ import asyncio
 import http
 import weakref
 from collections import deque
-from functools import partial
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import structlog
@@ -29,8 +29,8 @@ from websockets.protocol import State
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import Settings
 from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, station_id_from_path
-from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.ocpp.context import StationContext
+from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.rpc.endpoint import RpcEndpoint
 from kilowatt.rpc.protocol import Dialect, IncomingCall, RpcProtocol
 from kilowatt.services.passwords import verify_password

@@ -15,9 +15,15 @@ from typing import Literal
 
 from sqlalchemy import delete, select
 
-from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
-from kilowatt.commands.model import AuthorizationStatus, GetLocalListVersion, GetLocalListVersionResult, LocalListEntry, SendLocalList
+from kilowatt.commands.model import (
+    AuthorizationStatus,
+    GetLocalListVersion,
+    GetLocalListVersionResult,
+    LocalListEntry,
+    SendLocalList,
+)
 from kilowatt.commands.model import UpdateType as ListUpdateType
+from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.services.common import Invalid
 from kilowatt.storage.database import SessionFactory

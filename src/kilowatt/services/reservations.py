@@ -22,8 +22,8 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 
 from kilowatt.bus.base import Bus, Event
-from kilowatt.services.authorization import AuthorizationService
 from kilowatt.commands.model import CancelReservation, ReserveNow
+from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory

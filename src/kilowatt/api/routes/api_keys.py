@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from kilowatt.api.auth import Principal, admin
-from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import page_out
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
-from kilowatt.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage, DbId
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage, DbId, page_out
 from kilowatt.services.api_keys import ApiKeyService
 
 router = APIRouter(prefix="/api-keys", tags=["API keys"])

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from kilowatt.api.auth import operator
-from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import page_out
 from kilowatt.api.errors import error_responses
-from kilowatt.api.schemas import AuditEntryOut, AuditPage, PrintableText, Text, UtcInput
+from kilowatt.api.pagination import Paginated
+from kilowatt.api.schemas import AuditEntryOut, AuditPage, PrintableText, Text, UtcInput, page_out
 from kilowatt.services.audit import AuditFilter, AuditService
 
 PrincipalName = PrintableText(64)

@@ -11,9 +11,9 @@ from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
-from kilowatt.commands import model as m
 from kilowatt.api.routes.remote_operations import EvseTarget, StationId
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
+from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
 
 router = APIRouter(tags=["smart charging"], responses=error_responses(403, 404, 413, command=True))

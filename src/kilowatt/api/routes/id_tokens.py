@@ -10,7 +10,6 @@ from kilowatt.api.auth import operator, reader
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import page_out
 from kilowatt.api.schemas import (
     IdTokenCreate,
     IdTokenOut,
@@ -18,6 +17,7 @@ from kilowatt.api.schemas import (
     IdTokenStatus,
     IdTokenUpdate,
     IdTokenValue,
+    page_out,
 )
 from kilowatt.services.authorization import AuthorizationService
 

@@ -12,9 +12,8 @@ from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import page_out
 from kilowatt.api.routes.remote_operations import EvseTarget, StationId
-from kilowatt.api.schemas import IdTokenValue, PageOut, PositiveInt32, Utc, UtcInput
+from kilowatt.api.schemas import IdTokenValue, PageOut, PositiveInt32, Utc, UtcInput, page_out
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
 from kilowatt.services.reservations import ReservationRecord

@@ -10,19 +10,19 @@ from kilowatt.api.auth import admin, reader
 from kilowatt.api.errors import error_responses
 from kilowatt.api.links import location
 from kilowatt.api.pagination import Paginated
-from kilowatt.api.schemas import page_out
 from kilowatt.api.schemas import (
     ConnectorOut,
     PrintableText,
-    StationId,
     StationCreate,
     StationEventOut,
     StationEventPage,
+    StationId,
     StationOut,
     StationPage,
     StationUpdate,
     StatusNotificationOut,
     StatusNotificationPage,
+    page_out,
 )
 from kilowatt.services.stations import StationService, StationView
 

@@ -13,11 +13,11 @@ from typing import Any
 import structlog
 
 from kilowatt.ocpp.context import StationContext
-from kilowatt.services.bundle import Services
 from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import IncomingCall
 from kilowatt.services.authorization import AuthorizationResult
+from kilowatt.services.bundle import Services
 from kilowatt.services.common import rfc3339
 from kilowatt.services.stations import BootInfo, ConnectorStatus
 from kilowatt.services.transactions import (
