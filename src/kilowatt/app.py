@@ -20,9 +20,14 @@ from kilowatt.bus.base import Bus
 from kilowatt.bus.memory import InProcessBus
 from kilowatt.config import Role, Settings
 from kilowatt.gateway.server import Gateway, OcppAdapter
-from kilowatt.ocpp import v16
+from kilowatt.ocpp import v16, v21, v201
 from kilowatt.ocpp.v16.codec import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
+from kilowatt.ocpp.v21 import handlers as v21_handlers
+from kilowatt.ocpp.v21.codec import V21Commands
+from kilowatt.ocpp.v201 import handlers as v201_handlers
+from kilowatt.ocpp.v201.codec import V201Commands
+from kilowatt.ocpp.v201.handlers import StationHandlers
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
@@ -132,7 +137,14 @@ class Application:
             settings,
             stations,
             self.bus,
-            {v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services), V16Commands())},
+            # In the server's order of preference: a station offering several gets the newest.
+            {
+                v21.SUBPROTOCOL: OcppAdapter(v21.DIALECT, StationHandlers(self.services, v21_handlers.routes()), V21Commands()),
+                v201.SUBPROTOCOL: OcppAdapter(
+                    v201.DIALECT, StationHandlers(self.services, v201_handlers.routes()), V201Commands()
+                ),
+                v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services), V16Commands()),
+            },
         )
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None

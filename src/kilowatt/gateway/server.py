@@ -13,7 +13,7 @@ import asyncio
 import http
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -71,6 +71,7 @@ class _Admitted:
 
     admission: Admission
     authenticated: bool
+    subprotocol: str  # the version chosen for it (see Gateway.negotiate)
 
 
 @dataclass(slots=True, eq=False)
@@ -150,6 +151,7 @@ class Gateway:
         options: dict[str, Any] = {
             "process_request": self._process_request,
             "subprotocols": list(self.adapters),
+            "select_subprotocol": self._select_subprotocol,
             "max_size": self.settings.max_frame_bytes,
             "max_queue": MAX_QUEUED_FRAMES,
             # websockets closes a socket whose handshake is not done in 10 s. After a CSMS restart
@@ -271,6 +273,15 @@ class Gateway:
         admission = await self.stations.admission(station_id)
         if admission is None:
             return _refuse(connection, http.HTTPStatus.NOT_FOUND, f"unknown station {station_id!r}", station_id)
+        subprotocol = self.negotiate(offered, admission.pinned_ocpp_version)
+        if subprotocol is None:
+            return _refuse(
+                connection,
+                http.HTTPStatus.BAD_REQUEST,
+                f"station {station_id!r} is pinned to {admission.pinned_ocpp_version}, which it did not offer "
+                f"({', '.join(offered)})",
+                station_id,
+            )
 
         authenticated = False
         if admission.password_hash is not None:
@@ -288,8 +299,20 @@ class Gateway:
         current = self.connections.get(station_id)
         if current is not None and not authenticated and await _is_alive(current, self.settings.duplicate_probe_timeout_s):
             return _refuse(connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected", station_id)
-        self._admitted[connection] = _Admitted(admission, authenticated)
+        self._admitted[connection] = _Admitted(admission, authenticated, subprotocol)
         return None
+
+    def negotiate(self, offered: list[str], pinned: str | None) -> str | None:
+        """The version a station gets: the newest this CSMS speaks among those offered — the
+        server's order of preference, not the client's — or, for a station an operator pinned
+        to a version, that version if offered."""
+        if pinned is not None:
+            return pinned if pinned in offered and pinned in self.adapters else None
+        return next((version for version in self.adapters if version in offered), None)
+
+    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[str]) -> str | None:
+        admitted = self._admitted.get(connection)
+        return admitted.subprotocol if admitted is not None else None
 
     # --- connection ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ dominate the cost of a frame on the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -44,13 +44,17 @@ class SchemaSet:
         request_file: str,
         response_file: str,
         integer_bounds: IntegerBounds | None = None,
+        request_files: Mapping[str, str] | None = None,
     ):
         """``request_file``/``response_file`` are format strings taking ``action``;
-        ``integer_bounds`` are written into every schema (see :mod:`kilowatt.rpc.bounds`)."""
+        ``integer_bounds`` are written into every schema (see :mod:`kilowatt.rpc.bounds`);
+        ``request_files`` names the request schema of an action that breaks the pattern (2.1's
+        SEND messages have no ``Request`` suffix)."""
         self._root = resources.files(package).joinpath(folder)
         self._request_file = request_file
         self._response_file = response_file
         self._integer_bounds = integer_bounds or IntegerBounds()
+        self._request_files = dict(request_files or {})
         self._cache: dict[str, Validator | None] = {}
 
     def _validator(self, filename: str) -> Validator | None:
@@ -79,7 +83,8 @@ class SchemaSet:
         return check_and_normalise
 
     def validate_request(self, action: str, payload: dict[str, Any]) -> None:
-        self._validate(self._request_file.format(action=action), action, payload)
+        filename = self._request_files.get(action) or self._request_file.format(action=action)
+        self._validate(filename, action, payload)
 
     def validate_response(self, action: str, payload: dict[str, Any]) -> None:
         self._validate(self._response_file.format(action=action), action, payload)

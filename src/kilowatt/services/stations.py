@@ -49,6 +49,7 @@ class Admission:
     station_id: str
     password_hash: str | None
     registration_status: str
+    pinned_ocpp_version: str | None = None  # the only version it may connect with, when set
 
 
 @dataclass(slots=True)
