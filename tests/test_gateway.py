@@ -47,10 +47,18 @@ async def test_no_common_subprotocol_is_a_clear_error(csms: RunningCsms, subprot
     assert "ocpp1.6" in body and "subprotocol" in body
 
 
-async def test_subprotocol_is_negotiated_from_a_list(csms: RunningCsms) -> None:
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (["ocpp1.6", "ocpp2.0.1"], "ocpp2.0.1"),  # the server's preference, not the client's order
+        (["ocpp1.6", "ocpp2.1", "ocpp2.0.1"], "ocpp2.1"),
+        (["chat", "ocpp1.6"], "ocpp1.6"),
+    ],
+)
+async def test_the_newest_offered_version_is_chosen(csms: RunningCsms, offered: list[str], chosen: str) -> None:
     await csms.services.stations.create("CP-1")
-    async with connect(f"{csms.ocpp_url}/CP-1", subprotocols=["ocpp2.0.1", "ocpp1.6"]) as socket:
-        assert socket.subprotocol == "ocpp1.6"
+    async with connect(f"{csms.ocpp_url}/CP-1", subprotocols=offered) as socket:
+        assert socket.subprotocol == chosen
 
 
 async def test_station_password_is_required_and_checked(csms: RunningCsms) -> None:
