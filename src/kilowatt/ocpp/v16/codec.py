@@ -8,14 +8,14 @@ and never a silent pass-through. Targets: 1.6 connector N is EVSE N (0: the stat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from kilowatt.commands import model as m
 from kilowatt.ocpp.execute import CannotEncode
+from kilowatt.ocpp.operations import Operation
 from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.services.common import rfc3339
 
@@ -175,12 +175,13 @@ def encode_change_availability(c: m.ChangeAvailability) -> dict[str, Any]:
 
 
 def encode_trigger(c: m.TriggerMessage) -> dict[str, Any]:
-    return _optional({"requestedMessage": _spell(MESSAGE_TRIGGER, c.requested_message, "TriggerMessage for")}, connectorId=c.evse_id)
+    requested = _spell(MESSAGE_TRIGGER, c.requested_message, "TriggerMessage for")
+    return _optional({"requestedMessage": requested}, connectorId=_connector(c.evse_id, c.connector_id))
 
 
 def encode_extended_trigger(c: m.ExtendedTriggerMessage) -> dict[str, Any]:
     requested = _spell(EXTENDED_MESSAGE_TRIGGER, c.requested_message, "ExtendedTriggerMessage for")
-    return _optional({"requestedMessage": requested}, connectorId=c.evse_id)
+    return _optional({"requestedMessage": requested}, connectorId=_connector(c.evse_id, c.connector_id))
 
 
 def encode_nothing(c: m.Command) -> dict[str, Any]:
@@ -363,16 +364,6 @@ def _decode_schedule(data: dict[str, Any]) -> m.ChargingSchedule:
 
 
 # --- the registry -------------------------------------------------------------------------------
-
-C = TypeVar("C", bound=m.Command)
-
-
-@dataclass(slots=True, frozen=True)
-class Operation(Generic[C]):
-    action: str
-    encode: Callable[[C], dict[str, Any]]
-    decode: Callable[[dict[str, Any]], m.Result]
-
 
 OPERATIONS: dict[type[m.Command], Operation[Any]] = {
     m.Reset: Operation("Reset", encode_reset, decode_status),
