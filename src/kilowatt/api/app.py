@@ -46,10 +46,12 @@ def create_api(application: Application) -> FastAPI:
         health,
         id_tokens,
         local_list,
+        management,
         remote_operations,
         reservations,
         stations,
         transactions,
+        variables,
     )
 
     api = FastAPI(
@@ -80,7 +82,20 @@ def create_api(application: Application) -> FastAPI:
         )
 
     api.include_router(health.router)
-    for module in (stations, id_tokens, transactions, remote_operations, local_list, reservations, charging, firmware, api_keys, audit_log):
+    for module in (
+        stations,
+        id_tokens,
+        transactions,
+        remote_operations,
+        variables,
+        management,
+        local_list,
+        reservations,
+        charging,
+        firmware,
+        api_keys,
+        audit_log,
+    ):
         api.include_router(module.router, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

@@ -4,6 +4,12 @@ accepted boot.
 The storage is the OCPP 2.0.1 device model (components, variables, attributes — see
 :class:`~kilowatt.storage.models.DeviceModelVariable`); OCPP 1.6 configuration keys are the
 variables of one component, :data:`V16_COMPONENT`, so one API reads both.
+
+Reads and writes go through typed commands: ``GetConfiguration``/``ChangeConfiguration`` for 1.6
+keys, ``GetVariables``/``SetVariables`` for device-model variables (OCPP 2.0.1 on). What the
+station answers Accepted (read) or Accepted/RebootRequired (set) is stored at once; credentials are
+stored as ``***``. A full report (``GetBaseReport``) arrives later in NotifyReport messages, which
+the station handlers store.
 """
 
 from __future__ import annotations
@@ -18,7 +24,22 @@ import structlog
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
-from kilowatt.commands.model import ChangeConfiguration, GetConfiguration, GetConfigurationResult
+from kilowatt.commands.model import (
+    AttributeType,
+    ChangeConfiguration,
+    ComponentRef,
+    GetBaseReport,
+    GetConfiguration,
+    GetConfigurationResult,
+    GetVariables,
+    GetVariablesResult,
+    ReportBase,
+    SetVariables,
+    SetVariablesResult,
+    VariableRef,
+    VariableRequest,
+    VariableSetting,
+)
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.services.redaction import REDACTED, secret_setting
@@ -31,6 +52,9 @@ log = structlog.get_logger("kilowatt.configuration")
 
 SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
 
+# The 2.0.1 variable whose value is the password the station uses for HTTP Basic auth.
+PASSWORD_COMPONENT, PASSWORD_VARIABLE = "SecurityCtrlr", "BasicAuthPassword"
+
 _VARIABLES = DeviceModelVariable.__table__
 _INSERT_VARIABLES = insert(_VARIABLES)
 
@@ -42,7 +66,16 @@ V16_COMPONENT = "OCPP16Configuration"
 STATION_PASSWORD_KEYS = frozenset({"AuthorizationKey", "BasicAuthPassword"})
 
 
-_PRIMARY_KEY = ("station_id", "component", "component_instance", "evse_id", "connector_id", "variable", "variable_instance", "attribute_type")
+_PRIMARY_KEY = (
+    "station_id",
+    "component",
+    "component_instance",
+    "evse_id",
+    "connector_id",
+    "variable",
+    "variable_instance",
+    "attribute_type",
+)
 _KEY_ORDER = _PRIMARY_KEY[1:]  # within one station
 
 
@@ -97,6 +130,34 @@ def _v16_keys(station_id: str, keys: list[str] | None = None) -> object:
     """The rows of ``station_id``'s 1.6 configuration (only ``keys`` when given)."""
     where = (_VARIABLES.c.station_id == station_id) & (_VARIABLES.c.component == V16_COMPONENT)
     return where & _VARIABLES.c.variable.in_(keys) if keys is not None else where
+
+
+def _variable_row(
+    station_id: str,
+    component: ComponentRef,
+    variable: VariableRef,
+    attribute_type: AttributeType | None,
+    value: str | None,
+    now: datetime,
+) -> dict[str, object]:
+    """A device-model row for one attribute (mutability left as reported: the upsert does not touch it)."""
+    return {
+        "station_id": station_id,
+        "component": component.name,
+        "component_instance": component.instance or "",
+        "evse_id": component.evse_id or 0,
+        "connector_id": component.connector_id or 0,
+        "variable": variable.name,
+        "variable_instance": variable.instance or "",
+        "attribute_type": (attribute_type or AttributeType.ACTUAL).value,
+        "value": _stored_value(variable.name, value),
+        "updated_at": now,
+    }
+
+
+def new_request_id() -> int:
+    """A requestId for a report the station sends later (NotifyReport and friends tag their parts with it)."""
+    return random.randint(1, 2**31 - 1)
 
 
 @dataclass(slots=True, frozen=True)
@@ -194,7 +255,108 @@ class ConfigurationService:
                 await self._on_password_changed(station_id, value)
         return ConfigurationChange(key, value, status, answer)
 
+    async def variables(
+        self, station_id: str, component: str | None = None, variable: str | None = None, evse_id: int | None = None
+    ) -> list[VariableAttribute]:
+        """The stored device model, filtered by component name, variable name and EVSE (no round trip)."""
+        return [
+            v
+            for v in await self.device_model(station_id, component)
+            if (variable is None or v.variable == variable) and (evse_id is None or v.evse_id == evse_id)
+        ]
+
+    async def get_variables(
+        self, station_id: str, requests: list[VariableRequest], requested_by: str = SYSTEM
+    ) -> CommandAnswer[GetVariablesResult]:
+        """GetVariables; every attribute the station read out (Accepted) is stored."""
+        answer: CommandAnswer[GetVariablesResult] = await self._commands.send(
+            station_id, GetVariables(tuple(requests)), requested_by
+        )
+        now = utcnow()
+        rows = [
+            _variable_row(station_id, r.component, r.variable, r.attribute_type, r.value, now)
+            for r in answer.result.readings
+            if r.attribute_status == "Accepted"
+        ]
+        await self._store_rows(rows)
+        return answer
+
+    async def set_variables(
+        self, station_id: str, settings: list[VariableSetting], requested_by: str
+    ) -> CommandAnswer[SetVariablesResult]:
+        """SetVariables; every attribute the station took (Accepted, RebootRequired) is stored with the value sent.
+
+        The station answers per attribute, naming it; an answer is matched to the setting that names
+        the same component, variable and attribute type. A new BasicAuthPassword it took is what it
+        logs in with next, so the CSMS accepts it from then on.
+        """
+        answer: CommandAnswer[SetVariablesResult] = await self._commands.send(
+            station_id, SetVariables(tuple(settings)), requested_by
+        )
+        sent = {_identity(s.component, s.variable, s.attribute_type): s for s in settings}
+        taken = [
+            sent[key]
+            for change in answer.result.changes
+            if change.attribute_status in ("Accepted", "RebootRequired")
+            and (key := _identity(change.component, change.variable, change.attribute_type)) in sent
+        ]
+        now = utcnow()
+        await self._store_rows(
+            [_variable_row(station_id, s.component, s.variable, s.attribute_type, s.value, now) for s in taken]
+        )
+        for setting in taken:
+            is_password = (setting.component.name, setting.variable.name) == (PASSWORD_COMPONENT, PASSWORD_VARIABLE)
+            if is_password and self._on_password_changed is not None:
+                await self._on_password_changed(station_id, setting.value)
+        return answer
+
+    async def request_report(
+        self, station_id: str, report_base: ReportBase = ReportBase.FULL_INVENTORY, requested_by: str = SYSTEM
+    ) -> CommandAnswer:
+        """GetBaseReport with a fresh requestId; the report itself arrives in NotifyReport messages."""
+        return await self._commands.send(station_id, GetBaseReport(new_request_id(), report_base), requested_by)
+
+    def request_report_in_background(self, station_id: str) -> None:
+        """After an accepted 2.0.1 boot: ask for the full device model without holding up the answer
+        (spread over ``fetch_delay_s`` like the 1.6 configuration fetch)."""
+        task = asyncio.get_running_loop().create_task(self._report_quietly(station_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _report_quietly(self, station_id: str) -> None:
+        try:
+            if self._fetch_delay_s:
+                await asyncio.sleep(random.uniform(0, self._fetch_delay_s))
+            await self.request_report(station_id)
+        except CommandFailed as exc:
+            log.info("device model report not requested after boot", station_id=station_id, error=str(exc))
+        except Exception:
+            log.exception("device model report request failed", station_id=station_id)
+
+    async def _store_rows(self, rows: list[dict[str, object]]) -> None:
+        if not rows:
+            return
+
+        def store(connection: Connection) -> None:
+            for row in rows:
+                upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+
+        await self._writes.run(store)
+
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _identity(component: ComponentRef, variable: VariableRef, attribute_type: AttributeType | None) -> tuple[object, ...]:
+    """What names one attribute: absent instances, EVSE and attribute type in their stored spelling."""
+    return (
+        component.name.casefold(),  # 2.0.1 names are case-insensitive (CiString)
+        (component.instance or "").casefold(),
+        component.evse_id or 0,
+        component.connector_id or 0,
+        variable.name.casefold(),
+        (variable.instance or "").casefold(),
+        attribute_type or AttributeType.ACTUAL,
+    )

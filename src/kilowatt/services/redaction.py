@@ -36,18 +36,37 @@ def secret_setting(name: object) -> bool:
     return "password" in lowered or "secret" in lowered or lowered.endswith("key")
 
 
+# The fields holding a variable's value: a 1.6 {"key", "value"} pair, a device-model variable
+# {"variable", "value"} (the API and the typed command) and an OCPP 2.0.1 SetVariableData
+# {"variable": {"name"}, "attributeValue"}.
+_VALUE_FIELDS = frozenset({"value", "attributeValue", "attribute_value"})
+
+
+def _variable_name(variable: Any) -> Any:
+    """A variable's name, whether spelled as a string or as a 2.0.1 VariableType object."""
+    return variable.get("name") if isinstance(variable, dict) else variable
+
+
 def redact(value: Any) -> Any:
     """``value`` with every secret replaced by ``"***"``, at any depth.
 
-    Secret: a field named like a credential or key material (see ``_SECRET_PARTS``), and the
+    Secret: a field named like a credential or key material (see ``_SECRET_PARTS``), the
     ``value`` of a ``{"key": ..., "value": ...}`` pair whose key names a credential (a configuration
-    change of AuthorizationKey). ``key`` alone is not secret: in this API it names a configuration
+    change of AuthorizationKey), the value beside a ``variable`` naming a credential (a SetVariables
+    of BasicAuthPassword) and a ``key`` beside a ``password`` (a VPN's shared key). ``key`` alone is not secret: in this API it names a configuration
     key, which the audit trail should show. Nulls stay null (removing a password is not a secret).
     """
     if isinstance(value, dict):
-        hide_value = secret_setting(value.get("key"))
+        hide_value = secret_setting(value.get("key")) or secret_setting(_variable_name(value.get("variable")))
+        # A "key" beside a "password" is key material (OCPP 2.0.1 VPNType), not a configuration key's name.
+        hide_key = "password" in value
         return {
-            k: (REDACTED if v is not None and (_secret_field(str(k)) or (hide_value and k == "value")) else redact(v))
+            k: (
+                REDACTED
+                if v is not None
+                and (_secret_field(str(k)) or (hide_value and k in _VALUE_FIELDS) or (hide_key and k == "key"))
+                else redact(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):

@@ -13,13 +13,13 @@ endpoints annotate their body with the row's model, which must be a real class w
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kilowatt.api.auth import ROLE_RANK, Principal, operator, reader
-from kilowatt.api.command_answers import command_fields, response_model
+from kilowatt.api.command_answers import CommandResponse, command_fields, response_model
 from kilowatt.api.errors import error_responses
 from kilowatt.api.pagination import Paginated
 from kilowatt.api.profiles import ChargingProfileBody
@@ -39,6 +39,7 @@ from kilowatt.commands import model as m
 from kilowatt.refs import TransactionRef
 from kilowatt.services.bundle import Services
 from kilowatt.services.command_service import CommandAnswer
+from kilowatt.services.common import Invalid, NotFound
 from kilowatt.services.configuration import STATION_PASSWORD_KEYS, V16_COMPONENT
 from kilowatt.services.data_transfer import DataTransferAnswer
 from kilowatt.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -55,6 +56,7 @@ Name = PrintableText(50, min_length=1)
 ResetModeName = Literal["Immediate", "OnIdle"]
 MessageTriggerName = Literal[tuple(t.value for t in m.MessageTrigger)]  # type: ignore[valid-type]
 CertificateUseName = Literal[tuple(u.value for u in m.CertificateUse)]  # type: ignore[valid-type]
+IdTokenTypeName = Literal[tuple(t.value for t in m.IdTokenType)]  # type: ignore[valid-type]
 
 
 def _station_id(station_id: Annotated[StationIdValue, Path(description="Station id")]) -> str:
@@ -96,13 +98,20 @@ class ResetBody(Body):
 
 class RemoteStartBody(Body):
     id_token: IdTokenValue
+    id_token_type: IdTokenTypeName | None = Field(  # type: ignore[valid-type]
+        None,
+        description="How the token is presented (OCPP 2.0.1; 1.6 has no type). Default: the registered token's type,"
+        " Central for a token Kilowatt does not know",
+    )
     evse_id: NonNegativeInt32 | None = Field(None, description="EVSE to start on; the station chooses when omitted")
     charging_profile: ChargingProfileBody | None = Field(None, description="A TxProfile charging profile")
 
 
 class RemoteStopBody(Body):
     transaction_id: Int32 = Field(
-        ge=1, description="Kilowatt's transaction id (`GET /transactions`; for OCPP 1.6 it is the transactionId the station was given)"
+        ge=1,
+        description="Kilowatt's transaction id (`GET /transactions`; for OCPP 1.6 it is the transactionId the station was given;"
+        " an OCPP 2.0.1 station is sent its own transactionId for it)",
     )
 
 
@@ -280,10 +289,51 @@ class Operation:
     description: str | None = None
     run: Run | None = None  # instead of a plain send: a domain service that also stores what the station accepted
     optional_body: bool = False
+    response: Any = None  # the reply model when it is not CommandResponse[result]
+    extra: Callable[[CommandAnswer[Any]], dict[str, Any]] | None = None  # reply fields beyond CommandResponse's
+    role: Callable[..., Any] = operator  # who may send it
 
 
 def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
     return m.CertificateHashData(m.HashAlgorithm(data.hash_algorithm), data.issuer_name_hash, data.issuer_key_hash, data.serial_number)
+
+
+async def transaction_ref(services: Services, station_id: str, transaction_id: int | None) -> TransactionRef | None:
+    """Our transaction id as both sides name it, so a 2.0.1 station is sent its own transactionId.
+
+    A transaction we do not know is passed on by our id alone (1.6 stations use it; a 2.0.1 station
+    cannot be sent it, which its codec refuses as 422). One on another station is refused here."""
+    if transaction_id is None:
+        return None
+    try:
+        found = (await services.transactions.get(transaction_id)).transaction
+    except NotFound:
+        return TransactionRef(transaction_id)
+    if found.station_id != station_id:
+        raise Invalid(f"transaction {transaction_id} is on station {found.station_id!r}, not {station_id!r}")
+    return found.ref
+
+
+async def _remote_start(services: Services, station_id: str, body: RemoteStartBody, who: Principal) -> CommandAnswer[Any]:
+    kind = body.id_token_type
+    if kind is None:
+        try:
+            kind = (await services.authorization.get(body.id_token)).type
+        except NotFound:
+            kind = None  # the codec presents an unknown token as Central
+    command = m.RemoteStart(
+        body.id_token,
+        body.evse_id,
+        body.charging_profile.to_domain() if body.charging_profile else None,
+        m.IdTokenType(kind) if kind else None,
+    )
+    return await services.commands.send(station_id, command, who.name)
+
+
+async def _remote_stop(services: Services, station_id: str, body: RemoteStopBody, who: Principal) -> CommandAnswer[Any]:
+    ref = await transaction_ref(services, station_id, body.transaction_id)
+    assert ref is not None
+    return await services.commands.send(station_id, m.RemoteStop(ref), who.name)
 
 
 async def _data_transfer(services: Services, station_id: str, body: DataTransferBody, who: Principal) -> CommandAnswer[Any]:
@@ -314,11 +364,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "remote_start",
         "remote-start",
-        "Start a transaction remotely",
+        "Start a transaction remotely (1.6 RemoteStartTransaction; 2.0.1 RequestStartTransaction)",
         RemoteStartBody,
-        lambda b: m.RemoteStart(b.id_token, b.evse_id, b.charging_profile.to_domain() if b.charging_profile else None),
+        None,
+        m.RemoteStartResult,
+        description="OCPP 2.0.1 on: the result carries the `remote_start_id` sent, which the transaction the station"
+        " starts reports back (TransactionEvent remoteStartId), and the station's `station_transaction_id` when a"
+        " transaction was already running. OCPP 1.6 has no such id: the result is the status alone.",
+        run=_remote_start,
+        response=CommandResponse[Union[m.RemoteStartResult, m.StatusResult]],  # noqa: UP007 - a runtime union
     ),
-    Operation("remote_stop", "remote-stop", "Stop a transaction remotely", RemoteStopBody, lambda b: m.RemoteStop(TransactionRef(b.transaction_id))),
+    Operation("remote_stop", "remote-stop", "Stop a transaction remotely", RemoteStopBody, None, run=_remote_stop),
     Operation("unlock", "unlock", "Unlock a connector", RequiredTarget, lambda b: m.UnlockConnector(b.evse_id, b.connector_id)),
     Operation(
         "availability",
@@ -332,14 +388,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "trigger",
         "Ask the station to send a message now (TriggerMessage)",
         TriggerBody,
-        lambda b: m.TriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id),
+        lambda b: m.TriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id, b.connector_id),
     ),
     Operation(
         "extended_trigger",
         "extended-trigger",
         "Ask the station to send a message now (OCPP 1.6 security extension's ExtendedTriggerMessage)",
         TriggerBody,
-        lambda b: m.ExtendedTriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id),
+        lambda b: m.ExtendedTriggerMessage(m.MessageTrigger(b.requested_message), b.evse_id, b.connector_id),
     ),
     Operation("clear_cache", "clear-cache", "Clear the station's authorization cache", None, lambda b: m.ClearCache()),
     Operation(
@@ -461,14 +517,24 @@ async def _run(request: Request, operation: Operation, station_id: str, body: An
     else:
         assert operation.build is not None
         answer = await services.commands.send(station_id, operation.build(body), who.name)
-    return command_fields(answer)
+    fields = command_fields(answer)
+    if operation.extra is not None:
+        fields.update(operation.extra(answer))
+    return fields
 
 
-def _route(operation: Operation) -> None:
+def add_routes(target: APIRouter, operations: tuple[Operation, ...]) -> None:
+    """Add a route per operation to ``target`` (this module's router, or another resource's)."""
+    for operation in operations:
+        _route(target, operation)
+
+
+def _route(target: APIRouter, operation: Operation) -> None:
     """Add ``operation``'s route; the endpoint's signature tells FastAPI where its input comes from."""
+    role = operation.role
     if operation.body is None:
 
-        async def endpoint(request: Request, station_id: str = StationId, who: Principal = Depends(operator)) -> Any:
+        async def endpoint(request: Request, station_id: str = StationId, who: Principal = Depends(role)) -> Any:
             return await _run(request, operation, station_id, None, who)
 
     elif operation.method == "GET":
@@ -477,7 +543,7 @@ def _route(operation: Operation) -> None:
             request: Request,
             query: Annotated[operation.body, Query()],  # type: ignore[name-defined]
             station_id: str = StationId,
-            who: Principal = Depends(operator),
+            who: Principal = Depends(role),
         ) -> Any:
             return await _run(request, operation, station_id, query, who)
 
@@ -487,7 +553,7 @@ def _route(operation: Operation) -> None:
             request: Request,
             body: Optional[operation.body] = None,  # type: ignore[name-defined]  # noqa: UP007
             station_id: str = StationId,
-            who: Principal = Depends(operator),
+            who: Principal = Depends(role),
         ) -> Any:
             return await _run(request, operation, station_id, body, who)
 
@@ -497,24 +563,23 @@ def _route(operation: Operation) -> None:
             request: Request,
             body: operation.body,  # type: ignore[name-defined]
             station_id: str = StationId,
-            who: Principal = Depends(operator),
+            who: Principal = Depends(role),
         ) -> Any:
             return await _run(request, operation, station_id, body, who)
 
     endpoint.__name__ = operation.name
-    router.add_api_route(
+    target.add_api_route(
         f"/stations/{{station_id}}/{operation.path}",
         endpoint,
         methods=[operation.method],
         summary=operation.summary,
         description=operation.description or "",
-        response_model=response_model(operation.result),
+        response_model=operation.response or response_model(operation.result),
         name=operation.name,
     )
 
 
-for _operation in OPERATIONS:
-    _route(_operation)
+add_routes(router, OPERATIONS)
 
 
 @router.get(

@@ -253,7 +253,9 @@ def _non_empty(items: list[Any]) -> list[Any] | None:
 
 
 def _schedule(schedule: m.ChargingSchedule, schedule_id: int) -> dict[str, Any]:
-    periods = [_optional({"startPeriod": p.start_period_s, "limit": p.limit}, numberPhases=p.number_phases) for p in schedule.periods]
+    periods = [
+        _optional({"startPeriod": p.start_period_s, "limit": p.limit}, numberPhases=p.number_phases) for p in schedule.periods
+    ]
     return _optional(
         {"id": schedule_id, "chargingRateUnit": RATE_UNIT[schedule.charging_rate_unit], "chargingSchedulePeriod": periods},
         duration=schedule.duration_s,
@@ -350,15 +352,22 @@ def encode_update_firmware(c: m.SignedUpdateFirmware) -> dict[str, Any]:
 
 def encode_get_log(c: m.GetLog) -> dict[str, Any]:
     log = _optional(
-        {"remoteLocation": c.remote_location}, oldestTimestamp=_time(c.oldest_timestamp), latestTimestamp=_time(c.latest_timestamp)
+        {"remoteLocation": c.remote_location},
+        oldestTimestamp=_time(c.oldest_timestamp),
+        latestTimestamp=_time(c.latest_timestamp),
     )
     return _optional(
-        {"logType": LOG_TYPE[c.log_type], "requestId": c.request_id, "log": log}, retries=c.retries, retryInterval=c.retry_interval_s
+        {"logType": LOG_TYPE[c.log_type], "requestId": c.request_id, "log": log},
+        retries=c.retries,
+        retryInterval=c.retry_interval_s,
     )
 
 
 def encode_install_certificate(c: m.InstallCertificate) -> dict[str, Any]:
-    return {"certificateType": _spell(INSTALL_CERTIFICATE_USE, c.certificate_type, "certificate type to install"), "certificate": c.certificate}
+    return {
+        "certificateType": _spell(INSTALL_CERTIFICATE_USE, c.certificate_type, "certificate type to install"),
+        "certificate": c.certificate,
+    }
 
 
 def encode_get_installed_certificate_ids(c: m.GetInstalledCertificateIds) -> dict[str, Any]:
@@ -515,7 +524,9 @@ def encode_get_charging_profiles(c: m.GetChargingProfiles) -> dict[str, Any]:
 
 def encode_publish_firmware(c: m.PublishFirmware) -> dict[str, Any]:
     return _optional(
-        {"location": c.location, "checksum": c.checksum, "requestId": c.request_id}, retries=c.retries, retryInterval=c.retry_interval_s
+        {"location": c.location, "checksum": c.checksum, "requestId": c.request_id},
+        retries=c.retries,
+        retryInterval=c.retry_interval_s,
     )
 
 
@@ -539,7 +550,13 @@ def encode_set_network_profile(c: m.SetNetworkProfile) -> dict[str, Any]:
     )
     vpn = (
         _optional(
-            {"server": p.vpn.server, "user": p.vpn.user, "password": p.vpn.password, "key": p.vpn.key, "type": VPN_TYPE[p.vpn.kind]},
+            {
+                "server": p.vpn.server,
+                "user": p.vpn.user,
+                "password": p.vpn.password,
+                "key": p.vpn.key,
+                "type": VPN_TYPE[p.vpn.kind],
+            },
             group=p.vpn.group,
         )
         if p.vpn
@@ -563,7 +580,9 @@ def encode_set_network_profile(c: m.SetNetworkProfile) -> dict[str, Any]:
 def encode_customer_information(c: m.CustomerInformation) -> dict[str, Any]:
     named = [x for x in (c.customer_identifier, c.id_token, c.customer_certificate) if x is not None]
     if len(named) != 1:
-        raise CannotEncode("CustomerInformation names the customer by exactly one of customer_identifier, id_token, customer_certificate")
+        raise CannotEncode(
+            "CustomerInformation names the customer by exactly one of customer_identifier, id_token, customer_certificate"
+        )
     return _optional(
         {"requestId": c.request_id, "report": c.report, "clear": c.clear},
         customerIdentifier=c.customer_identifier,
@@ -648,13 +667,17 @@ def decode_get_log(payload: dict[str, Any]) -> m.GetLogResult:
 
 
 def _decode_hash(h: dict[str, Any]) -> m.CertificateHashData:
-    return m.CertificateHashData(HASH_ALGORITHM_OF[h["hashAlgorithm"]], h["issuerNameHash"], h["issuerKeyHash"], h["serialNumber"])
+    return m.CertificateHashData(
+        HASH_ALGORITHM_OF[h["hashAlgorithm"]], h["issuerNameHash"], h["issuerKeyHash"], h["serialNumber"]
+    )
 
 
 def decode_get_installed_certificate_ids(payload: dict[str, Any]) -> m.GetInstalledCertificateIdsResult:
     """Each chain's own certificate; its children (the chain's sub-CAs) are in the raw answer."""
     chains = payload.get("certificateHashDataChain") or ()
-    return m.GetInstalledCertificateIdsResult(payload["status"], tuple(_decode_hash(chain["certificateHashData"]) for chain in chains))
+    return m.GetInstalledCertificateIdsResult(
+        payload["status"], tuple(_decode_hash(chain["certificateHashData"]) for chain in chains)
+    )
 
 
 def decode_get_local_list_version(payload: dict[str, Any]) -> m.GetLocalListVersionResult:
@@ -671,7 +694,10 @@ def decode_get_composite_schedule(payload: dict[str, Any]) -> m.GetCompositeSche
         parse_time(schedule["scheduleStart"], "scheduleStart"),
         m.ChargingSchedule(
             RATE_UNIT_OF[schedule["chargingRateUnit"]],
-            tuple(m.ChargingSchedulePeriod(p["startPeriod"], p["limit"], p.get("numberPhases")) for p in schedule["chargingSchedulePeriod"]),
+            tuple(
+                m.ChargingSchedulePeriod(p["startPeriod"], p["limit"], p.get("numberPhases"))
+                for p in schedule["chargingSchedulePeriod"]
+            ),
             schedule["duration"],
         ),
     )
@@ -744,7 +770,9 @@ def decode_set_variable_monitoring(payload: dict[str, Any]) -> m.SetVariableMoni
 
 
 def decode_clear_variable_monitoring(payload: dict[str, Any]) -> m.ClearVariableMonitoringResult:
-    return m.ClearVariableMonitoringResult(tuple(m.ClearedMonitor(item["id"], item["status"]) for item in payload["clearMonitoringResult"]))
+    return m.ClearVariableMonitoringResult(
+        tuple(m.ClearedMonitor(item["id"], item["status"]) for item in payload["clearMonitoringResult"])
+    )
 
 
 def decode_get_transaction_status(payload: dict[str, Any]) -> m.GetTransactionStatusResult:
@@ -775,7 +803,9 @@ OPERATIONS: dict[type[m.Command], Operation[Any]] = {
         "UpdateFirmware", cannot("2.0.1 firmware updates carry a requestId and a signature: use firmware/signed"), decode_status
     ),
     m.SignedUpdateFirmware: Operation("UpdateFirmware", encode_update_firmware, decode_status),
-    m.GetDiagnostics: Operation("GetLog", cannot("2.0.1 uploads diagnostics with GetLog (DiagnosticsLog): use logs"), decode_status),
+    m.GetDiagnostics: Operation(
+        "GetLog", cannot("2.0.1 uploads diagnostics with GetLog (DiagnosticsLog): use logs"), decode_status
+    ),
     m.GetLog: Operation("GetLog", encode_get_log, decode_get_log),
     m.InstallCertificate: Operation("InstallCertificate", encode_install_certificate, decode_status),
     m.GetInstalledCertificateIds: Operation(
@@ -795,7 +825,9 @@ OPERATIONS: dict[type[m.Command], Operation[Any]] = {
     m.GetBaseReport: Operation("GetBaseReport", encode_get_base_report, decode_status),
     m.GetReport: Operation("GetReport", encode_get_report, decode_status),
     m.SetVariableMonitoring: Operation("SetVariableMonitoring", encode_set_variable_monitoring, decode_set_variable_monitoring),
-    m.ClearVariableMonitoring: Operation("ClearVariableMonitoring", encode_clear_variable_monitoring, decode_clear_variable_monitoring),
+    m.ClearVariableMonitoring: Operation(
+        "ClearVariableMonitoring", encode_clear_variable_monitoring, decode_clear_variable_monitoring
+    ),
     m.SetMonitoringBase: Operation("SetMonitoringBase", encode_set_monitoring_base, decode_status),
     m.SetMonitoringLevel: Operation("SetMonitoringLevel", encode_set_monitoring_level, decode_status),
     m.GetMonitoringReport: Operation("GetMonitoringReport", encode_get_monitoring_report, decode_status),
