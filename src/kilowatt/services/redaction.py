@@ -21,11 +21,7 @@ _SECRET_NAMES = frozenset({"token", "access_token", "auth_token", "bearer_token"
 
 def _secret_field(name: str) -> bool:
     lowered = name.lower()
-    return (
-        lowered in _SECRET_NAMES
-        or lowered.endswith(_SECRET_ENDINGS)
-        or any(part in lowered for part in _SECRET_PARTS)
-    )
+    return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_ENDINGS) or any(part in lowered for part in _SECRET_PARTS)
 
 
 def secret_setting(name: object) -> bool:
@@ -53,18 +49,18 @@ def redact(value: Any) -> Any:
     Secret: a field named like a credential or key material (see ``_SECRET_PARTS``), the
     ``value`` of a ``{"key": ..., "value": ...}`` pair whose key names a credential (a configuration
     change of AuthorizationKey), the value beside a ``variable`` naming a credential (a SetVariables
-    of BasicAuthPassword) and a ``key`` beside a ``password`` (a VPN's shared key). ``key`` alone is not secret: in this API it names a configuration
+    of BasicAuthPassword) and a VPN's shared ``key`` (beside its ``server`` and ``password``). ``key`` alone is not secret: in this API it names a configuration
     key, which the audit trail should show. Nulls stay null (removing a password is not a secret).
     """
     if isinstance(value, dict):
         hide_value = secret_setting(value.get("key")) or secret_setting(_variable_name(value.get("variable")))
-        # A "key" beside a "password" is key material (OCPP 2.0.1 VPNType), not a configuration key's name.
-        hide_key = "password" in value
+        # A "key" beside a VPN's "server" and "password" is its shared secret (OCPP 2.0.1 VPNType), not a
+        # configuration key's name.
+        hide_key = "server" in value and "password" in value
         return {
             k: (
                 REDACTED
-                if v is not None
-                and (_secret_field(str(k)) or (hide_value and k in _VALUE_FIELDS) or (hide_key and k == "key"))
+                if v is not None and (_secret_field(str(k)) or (hide_value and k in _VALUE_FIELDS) or (hide_key and k == "key"))
                 else redact(v)
             )
             for k, v in value.items()

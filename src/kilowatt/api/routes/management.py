@@ -16,10 +16,10 @@ import random
 from enum import Enum
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from pydantic import Field, model_validator
+from fastapi import APIRouter, HTTPException
+from pydantic import ConfigDict, Field, model_validator
 
-from kilowatt.api.auth import Principal, admin
+from kilowatt.api.auth import ROLE_RANK, Principal
 from kilowatt.api.command_answers import CommandResponse
 from kilowatt.api.errors import error_responses
 from kilowatt.api.routes.remote_operations import (
@@ -33,7 +33,17 @@ from kilowatt.api.routes.remote_operations import (
     transaction_ref,
 )
 from kilowatt.api.routes.remote_operations import _hash_data as hash_data
-from kilowatt.api.schemas import BoundedInt, DbId, Float, IdTokenValue, Int32, NonNegativeInt32, PrintableText, Text, UtcInput
+from kilowatt.api.schemas import (
+    BoundedInt,
+    Float,
+    IdTokenValue,
+    Int32,
+    NonNegativeInt32,
+    PositiveInt32,
+    PrintableText,
+    Text,
+    UtcInput,
+)
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
 from kilowatt.services.command_service import CommandAnswer
@@ -236,17 +246,26 @@ class NetworkProfileBody(Body):
 
 # --- customers, transactions, display messages, cost ---------------------------------------------------
 
+_ONE = "Exactly one of customer_identifier, id_token and customer_certificate; omit the others"
+
 
 class CustomerInformationBody(Body):
-    """Exactly one of ``customer_identifier``, ``id_token`` and ``customer_certificate`` names the customer."""
+    """Exactly one of ``customer_identifier``, ``id_token`` and ``customer_certificate`` names the
+    customer (stated in the JSON schema too: omit the others rather than sending null)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["customer_identifier"]}, {"required": ["id_token"]}, {"required": ["customer_certificate"]}]
+        }
+    )
 
     request_id: Int32 | None = RequestId
     report: bool = Field(description="Send what the station keeps about the customer (NotifyCustomerInformation)")
     clear: bool = Field(description="Delete it")
-    customer_identifier: PrintableText(64, min_length=1) | None = None  # type: ignore[valid-type]
-    id_token: IdTokenValue | None = None
-    id_token_type: IdTokenTypeName | None = Field(None, description="ISO14443 when omitted")  # type: ignore[valid-type]
-    customer_certificate: CertificateHashDataBody | None = None
+    customer_identifier: PrintableText(64, min_length=1) = Field(None, description=_ONE)  # type: ignore[valid-type]
+    id_token: IdTokenValue = Field(None, description=_ONE)  # type: ignore[assignment]
+    id_token_type: IdTokenTypeName = Field(None, description="ISO14443 when omitted")  # type: ignore[valid-type]
+    customer_certificate: CertificateHashDataBody = Field(None, description=_ONE)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_customer(self) -> "CustomerInformationBody":
@@ -257,7 +276,9 @@ class CustomerInformationBody(Body):
 
 
 class TransactionStatusBody(Body):
-    transaction_id: DbId | None = Field(None, description="Kilowatt's transaction id; omitted: whether any message is queued")  # type: ignore[valid-type]
+    transaction_id: PositiveInt32 | None = Field(
+        None, description="Kilowatt's transaction id; omitted: whether any message is queued"
+    )  # type: ignore[valid-type]
 
 
 class MessageContentBody(Body):
@@ -273,7 +294,7 @@ class DisplayMessageBody(Body):
     state: _names(m.MessageState) | None = Field(None, description="Only show it in this state")  # type: ignore[valid-type]
     start_date_time: UtcInput | None = None
     end_date_time: UtcInput | None = None
-    transaction_id: DbId | None = Field(None, description="Only show it during this transaction (Kilowatt's id)")  # type: ignore[valid-type]
+    transaction_id: PositiveInt32 | None = Field(None, description="Only show it during this transaction (Kilowatt's id)")  # type: ignore[valid-type]
     display: ComponentBody | None = Field(None, description="Which display (a Display component), when the station has several")
 
 
@@ -289,11 +310,18 @@ class ClearDisplayMessageBody(Body):
 
 
 class CostUpdateBody(Body):
-    transaction_id: DbId = Field(description="Kilowatt's transaction id")  # type: ignore[valid-type]
+    transaction_id: PositiveInt32 = Field(description="Kilowatt's transaction id")  # type: ignore[valid-type]
     total_cost: Float = Field(ge=-1e12, le=1e12, description="The running total, in the station's configured currency")
 
 
 # --- commands needing a transaction looked up ------------------------------------------------------------
+
+
+async def _network_profile(services: Services, station_id: str, body: NetworkProfileBody, who: Principal) -> CommandAnswer[Any]:
+    if ROLE_RANK[who.role] < ROLE_RANK["admin"]:  # as for a credential: checked after the body, like PATCH configuration
+        raise HTTPException(403, "setting a network profile (where the station connects, with credentials) needs the admin role")
+    command = m.SetNetworkProfile(body.configuration_slot, body.connection_data.to_domain())
+    return await services.commands.send(station_id, command, who.name)
 
 
 async def _transaction_status(
@@ -431,10 +459,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "network-profile",
         "Store a network connection profile on the station (SetNetworkProfile; admin role)",
         NetworkProfileBody,
-        lambda b: m.SetNetworkProfile(b.configuration_slot, b.connection_data.to_domain()),
+        None,
         description="It can point the station at another CSMS and carries credentials (APN, VPN), hence the admin"
         " role; the command log keeps them as ***.",
-        role=admin,
+        run=_network_profile,
     ),
     Operation(
         "customer_information",

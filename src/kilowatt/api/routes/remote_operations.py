@@ -291,7 +291,6 @@ class Operation:
     optional_body: bool = False
     response: Any = None  # the reply model when it is not CommandResponse[result]
     extra: Callable[[CommandAnswer[Any]], dict[str, Any]] | None = None  # reply fields beyond CommandResponse's
-    role: Callable[..., Any] = operator  # who may send it
 
 
 def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
@@ -531,10 +530,9 @@ def add_routes(target: APIRouter, operations: tuple[Operation, ...]) -> None:
 
 def _route(target: APIRouter, operation: Operation) -> None:
     """Add ``operation``'s route; the endpoint's signature tells FastAPI where its input comes from."""
-    role = operation.role
     if operation.body is None:
 
-        async def endpoint(request: Request, station_id: str = StationId, who: Principal = Depends(role)) -> Any:
+        async def endpoint(request: Request, station_id: str = StationId, who: Principal = Depends(operator)) -> Any:
             return await _run(request, operation, station_id, None, who)
 
     elif operation.method == "GET":
@@ -543,7 +541,7 @@ def _route(target: APIRouter, operation: Operation) -> None:
             request: Request,
             query: Annotated[operation.body, Query()],  # type: ignore[name-defined]
             station_id: str = StationId,
-            who: Principal = Depends(role),
+            who: Principal = Depends(operator),
         ) -> Any:
             return await _run(request, operation, station_id, query, who)
 
@@ -553,7 +551,7 @@ def _route(target: APIRouter, operation: Operation) -> None:
             request: Request,
             body: Optional[operation.body] = None,  # type: ignore[name-defined]  # noqa: UP007
             station_id: str = StationId,
-            who: Principal = Depends(role),
+            who: Principal = Depends(operator),
         ) -> Any:
             return await _run(request, operation, station_id, body, who)
 
@@ -563,7 +561,7 @@ def _route(target: APIRouter, operation: Operation) -> None:
             request: Request,
             body: operation.body,  # type: ignore[name-defined]
             station_id: str = StationId,
-            who: Principal = Depends(role),
+            who: Principal = Depends(operator),
         ) -> Any:
             return await _run(request, operation, station_id, body, who)
 
