@@ -4,4 +4,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-BLOCKS: tuple[ModuleType, ...] = ()
+from kilowatt.ocpp.v201.handlers import diagnostics, display, firmware, iso15118, reservations, security, smart_charging
+
+BLOCKS: tuple[ModuleType, ...] = (
+    security,
+    iso15118,
+    firmware,
+    diagnostics,
+    reservations,
+    smart_charging,
+    display,
+)
