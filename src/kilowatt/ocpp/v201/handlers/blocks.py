@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kilowatt.ocpp.v201.handlers import diagnostics, display, firmware, iso15118, reservations, security, smart_charging
+from kilowatt.ocpp.v201.handlers import (
+    authorization,
+    availability,
+    data_transfer,
+    diagnostics,
+    display,
+    firmware,
+    iso15118,
+    metering,
+    provisioning,
+    reservations,
+    security,
+    smart_charging,
+    transactions,
+)
 
 BLOCKS: tuple[ModuleType, ...] = (
+    provisioning,
+    authorization,
+    availability,
+    transactions,
+    metering,
+    data_transfer,
     security,
     iso15118,
     firmware,
