@@ -409,6 +409,21 @@ async def test_device_model_report_in_several_parts(csms: RunningCsms, api: http
                 "reportData": [variable({"name": "OCPPCommCtrlr"}, "HeartbeatInterval", "600", mutability="ReadWrite")],
             },
         )
+        # a replayed part is answered and stores nothing, not even its older value
+        await call(
+            cp,
+            version,
+            "NotifyReport",
+            {
+                "requestId": 7,
+                "generatedAt": generated,
+                "tbc": True,
+                "seqNo": 0,
+                "reportData": [variable({"name": "OCPPCommCtrlr"}, "HeartbeatInterval", "300", mutability="ReadWrite")],
+            },
+        )
+    reports = (await api.get("/api/v1/stations/CS-1/reports", params={"kind": "device_model"})).json()["items"]
+    assert sorted((r["request_id"], r["part_count"], r["complete"]) for r in reports) == [(7, 2, True), (8, 1, True)]
     model = (await api.get("/api/v1/stations/CS-1/device-model")).json()["variables"]
     values = {(v["component"], v["evse_id"], v["variable"]): v["value"] for v in model}
     assert values == {

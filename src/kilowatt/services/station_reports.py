@@ -37,7 +37,8 @@ MONITORING = "monitoring"
 CHARGING_PROFILES = "charging_profiles"
 DISPLAY_MESSAGES = "display_messages"
 CUSTOMER_INFORMATION = "customer_information"
-KINDS = (MONITORING, CHARGING_PROFILES, DISPLAY_MESSAGES, CUSTOMER_INFORMATION)
+DEVICE_MODEL = "device_model"
+KINDS = (MONITORING, CHARGING_PROFILES, DISPLAY_MESSAGES, CUSTOMER_INFORMATION, DEVICE_MODEL)
 
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
