@@ -556,15 +556,18 @@ class TransactionService:
             event.station_id, running.evse_id, running.connector_id, transaction_id, event.samples, "TransactionEvent"
         )
 
-        def write(connection: Connection) -> None:
-            connection.execute(_INSERT_EVENT, event_row)
-            if samples:
-                connection.execute(_INSERT_METER_VALUE, samples)
-            if changes:
-                connection.execute(update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id).values(**changes))
-
         try:
-            await self._writes.run(write)
+            if changes:
+
+                def write(connection: Connection) -> None:
+                    connection.execute(_INSERT_EVENT, event_row)
+                    if samples:
+                        connection.execute(_INSERT_METER_VALUE, samples)
+                    connection.execute(update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id).values(**changes))
+
+                await self._writes.run(write)
+            else:  # the usual case: inserts only, which merge with the other stations' in one executemany
+                await self._writes.insert_together((_INSERT_EVENT, [event_row]), (_INSERT_METER_VALUE, samples))
         except IntegrityError:
             return None
         running.applied(event.key.seq_no, changes)
