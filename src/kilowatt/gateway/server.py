@@ -405,9 +405,7 @@ async def _is_alive(station_connection: StationConnection, timeout_s: float) -> 
         await asyncio.wait_for(pong, timeout_s)
         return True
     except Exception:
-        log.info(
-            "previous connection did not answer a ping; admitting the new one", station_id=station_connection.context.station_id
-        )
+        log.info("previous connection did not answer a ping; admitting the new one", station_id=station_connection.context.station_id)
         station_connection.socket.transport.abort()
         return False
 
