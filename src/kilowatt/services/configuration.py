@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, insert, select
@@ -42,8 +43,18 @@ V16_COMPONENT = "OCPP16Configuration"
 STATION_PASSWORD_KEYS = frozenset({"AuthorizationKey", "BasicAuthPassword"})
 
 
-_PRIMARY_KEY = ("station_id", "component", "component_instance", "evse_id", "connector_id", "variable", "variable_instance", "attribute_type")
+_PRIMARY_KEY = (
+    "station_id",
+    "component",
+    "component_instance",
+    "evse_id",
+    "connector_id",
+    "variable",
+    "variable_instance",
+    "attribute_type",
+)
 _KEY_ORDER = _PRIMARY_KEY[1:]  # within one station
+_REPORTED = (*_KEY_ORDER, "value", "mutability", "persistent", "constant", "characteristics")
 
 
 def _stored_value(key: str, value: str | None) -> str | None:
@@ -65,6 +76,11 @@ class VariableAttribute:
     evse_id: int = 0  # 0: not on an EVSE
     connector_id: int = 0
     updated_at: datetime | None = None
+    persistent: bool | None = None  # 2.0.1: the value survives a reboot
+    constant: bool | None = None  # 2.0.1: the value never changes at runtime
+    characteristics: dict[str, Any] | None = (
+        None  # 2.0.1 VariableCharacteristicsType, as reported (unit, dataType, limits, valuesList, supportsMonitoring)
+    )
 
 
 @dataclass(slots=True, frozen=True)
@@ -193,6 +209,23 @@ class ConfigurationService:
                 # The station now logs in with the new key: the CSMS must accept it at the next handshake.
                 await self._on_password_changed(station_id, value)
         return ConfigurationChange(key, value, status, answer)
+
+    async def report(self, station_id: str, attributes: list[VariableAttribute]) -> None:
+        """Store what one part of a device model report (2.0.1 NotifyReport) says, replacing what
+        earlier reports said of the same attributes; returns after the commit."""
+        now = utcnow()
+        rows = {}
+        for attribute in attributes:  # an attribute reported twice in one part: the last one
+            row = {name: getattr(attribute, name) for name in _REPORTED}
+            row["value"] = _stored_value(attribute.variable, attribute.value)
+            rows[tuple(row[name] for name in _KEY_ORDER)] = {"station_id": station_id, **row, "updated_at": now}
+
+        def store(connection: Connection) -> None:
+            for row in rows.values():
+                upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+
+        if rows:
+            await self._writes.run(store)
 
     async def close(self) -> None:
         for task in list(self._background):

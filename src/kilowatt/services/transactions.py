@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,14 +72,19 @@ class MeterSample:
     phase: str | None = None
     location: str | None = None
     format: str | None = None
+    multiplier: int | None = None  # 2.0.1 unitOfMeasure.multiplier: the reading is value × 10^multiplier unit
+    signed_meter_value: dict[str, Any] | None = None  # 2.0.1 signedMeterValue, kept as sent
 
     @property
     def value_numeric(self) -> float | None:
+        """The reading in ``unit`` (the multiplier applied); None for signed data or a non-number."""
         if self.format == "SignedData":
             return None
         try:
             value = float(self.value)
-        except ValueError:
+            if self.multiplier:
+                value *= 10.0**self.multiplier
+        except (ValueError, OverflowError):
             return None
         return value if math.isfinite(value) else None  # "NaN", "Infinity", "1e999" are not readings
 
@@ -109,6 +114,19 @@ class SeqNoKey:
 IdempotencyKey = StartKey | SeqNoKey
 
 
+@dataclass(slots=True, frozen=True)
+class TransactionDetails:
+    """What an event may tell about its transaction beyond 1.6's fields (2.0.1 transactionInfo,
+    idToken type, the station's limits), each None when not said."""
+
+    trigger_reason: str | None = None  # TriggerReasonEnum: why this event was sent
+    charging_state: str | None = None  # ChargingStateEnum: EVConnected, Charging, SuspendedEV, SuspendedEVSE, Idle
+    remote_start_id: int | None = None  # the RequestStartTransaction that caused it
+    number_of_phases_used: int | None = None
+    cable_max_current_a: int | None = None
+    id_token_type: str | None = None  # IdTokenEnumType of the event's id token
+
+
 # --- the canonical events -------------------------------------------------------------------------
 # A Started never names our id (we assign it). An Updated or Ended names the transaction by our id
 # (``transaction_id``: 1.6, where only we assign ids, so an id we never gave is refused) or by the
@@ -130,6 +148,7 @@ class TransactionStarted:
     station_transaction_id: str | None = None
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_key(self)
@@ -148,6 +167,7 @@ class TransactionUpdated:
     reason: str | None = None
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_names(self)
@@ -168,6 +188,7 @@ class TransactionEnded:
     reason: str | None = None  # 1.6 reason, 2.0.1 stoppedReason
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_names(self)
@@ -230,6 +251,13 @@ class TransactionRecord:
     start_reason: str | None
     stop_reason: str | None
     stop_id_token: str | None
+    charging_state: str | None
+    trigger_reason: str | None
+    remote_start_id: int | None
+    number_of_phases_used: int | None
+    cable_max_current_a: int | None
+    id_token_type: str | None
+    offline: bool
 
     @property
     def ref(self) -> TransactionRef:
@@ -257,13 +285,37 @@ class MeterReading:
     phase: str | None
     location: str | None
     format: str | None
+    unit_multiplier: int | None
+    signed_meter_value: dict[str, Any] | None
     source: str  # the message that carried it: MeterValues, StopTransaction or TransactionEvent
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionEventInfo:
+    """One stored 2.0.1 TransactionEvent, as its key and what it said."""
+
+    seq_no: int
+    event_type: str  # Started | Updated | Ended
+    timestamp: datetime
+    reason: str | None
+    offline: bool
+    received_at: datetime
 
 
 @dataclass(slots=True, frozen=True)
 class TransactionView:
     transaction: TransactionRecord
     meter_values: list[MeterReading]
+    events: list[TransactionEventInfo] = field(default_factory=list)  # 2.0.1 only, by seqNo
+
+    @property
+    def missing_seq_nos(self) -> list[int]:
+        """seqNos below the highest stored that never arrived (a station counts from 0): events a
+        charger lost, or that are still in its offline queue."""
+        if not self.events:
+            return []
+        stored = {event.seq_no for event in self.events}
+        return [seq_no for seq_no in range(max(stored)) if seq_no not in stored][:1000]
 
 
 class UnknownTransaction(Exception):
@@ -305,7 +357,9 @@ class TransactionService:
             return await self._start(event)
         if isinstance(event, TransactionUpdated):
             assert event.transaction_id is not None
-            return await self._samples(event.station_id, event.evse_id or 0, event.connector_id or 0, event.transaction_id, list(event.samples))
+            return await self._samples(
+                event.station_id, event.evse_id or 0, event.connector_id or 0, event.transaction_id, list(event.samples)
+            )
         return await self._end(event)
 
     async def record_meter_values(self, station_id: str, evse_id: int, connector_id: int, samples: list[MeterSample]) -> None:
@@ -337,10 +391,16 @@ class TransactionService:
                 "meter_start_wh": start.meter_start_wh if start.meter_start_wh is not None else _first_register_wh(start.samples),
                 "started_at": start.timestamp,
                 "start_reason": start.reason,
+                **_detail_columns(start.details, start.offline),
             }
             transaction_id = connection.execute(_INSERT_TRANSACTION, row).scalar_one()  # the id is the answer
             if start.samples:
-                connection.execute(_INSERT_METER_VALUE, _meter_rows(start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"))
+                connection.execute(
+                    _INSERT_METER_VALUE,
+                    _meter_rows(
+                        start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"
+                    ),
+                )
             return TransactionOutcome(TransactionRef(transaction_id), status)
 
         try:
@@ -373,14 +433,18 @@ class TransactionService:
                 if owner != station_id:
                     linked_id = None
             if samples:
-                connection.execute(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
+                connection.execute(
+                    _INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues")
+                )
             return linked_id, owner
 
         if transaction_id is None or self._owners.get(transaction_id) == station_id:
             # The busy fleet's case: nothing to look up, a pure insert that merges with its neighbours.
             linked_id = transaction_id
             if samples:
-                await self._writes.insert(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
+                await self._writes.insert(
+                    _INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues")
+                )
         else:
             linked_id, owner = await self._writes.run(store)
             if owner is not None:
@@ -437,10 +501,16 @@ class TransactionService:
             await self._publish_started(event, outcome)
         elif isinstance(event, TransactionUpdated):
             await self._bus.publish(
-                Event("transaction.updated", event.station_id, {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)})
+                Event(
+                    "transaction.updated",
+                    event.station_id,
+                    {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)},
+                )
             )
         if applied.newly_ended:
-            await self._bus.publish(Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh}))
+            await self._bus.publish(
+                Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh})
+            )
         return outcome
 
     # --- shared ---------------------------------------------------------------------------------
@@ -451,7 +521,11 @@ class TransactionService:
     async def _publish_started(self, event: TransactionStarted, outcome: TransactionOutcome) -> None:
         assert outcome.ref is not None
         await self._bus.publish(
-            Event("transaction.started", event.station_id, {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token})
+            Event(
+                "transaction.started",
+                event.station_id,
+                {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token},
+            )
         )
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
@@ -470,8 +544,11 @@ class TransactionService:
         station_id: str | None = None,
         id_token: str | None = None,
         active: bool | None = None,
+        remote_start_id: int | None = None,
     ) -> Page[TransactionRecord]:
         query = select(Transaction)
+        if remote_start_id is not None:
+            query = query.where(Transaction.remote_start_id == remote_start_id)
         if station_id is not None:
             query = query.where(Transaction.station_id == station_id)
         if id_token is not None:
@@ -493,7 +570,11 @@ class TransactionService:
         by_station_id = (columns.station_id == station_id) & (columns.station_transaction_id == station_transaction_id)
         condition = by_station_id
         if station_transaction_id.isascii() and station_transaction_id.isdigit() and int(station_transaction_id) <= _DB_ID_MAX:
-            ours = (columns.station_id == station_id) & columns.station_transaction_id.is_(None) & (columns.id == int(station_transaction_id))
+            ours = (
+                (columns.station_id == station_id)
+                & columns.station_transaction_id.is_(None)
+                & (columns.id == int(station_transaction_id))
+            )
             condition = by_station_id | ours
         return await self._view(
             condition, f"station {station_id!r} has no transaction {station_transaction_id!r}", prefer=by_station_id
@@ -509,10 +590,21 @@ class TransactionService:
                 raise NotFound(missing)
             values = (
                 await session.execute(
-                    select(_METER_VALUES).where(_METER_VALUES.c.transaction_id == row.id).order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
+                    select(_METER_VALUES)
+                    .where(_METER_VALUES.c.transaction_id == row.id)
+                    .order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
                 )
             ).all()
-        return TransactionView(from_row(row, TransactionRecord), [from_row(value, MeterReading) for value in values])
+            events = (
+                await session.execute(
+                    select(_EVENTS).where(_EVENTS.c.transaction_id == row.id).order_by(_EVENTS.c.seq_no, _EVENTS.c.id)
+                )
+            ).all()
+        return TransactionView(
+            from_row(row, TransactionRecord),
+            [from_row(value, MeterReading) for value in values],
+            [from_row(event, TransactionEventInfo) for event in events],
+        )
 
     async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterReading]:
         """The latest whole-meter Energy.Active.Import.Register sample of each transaction that has one."""
@@ -530,7 +622,9 @@ class TransactionService:
         )
         async with self._sessions() as session:
             rows = (
-                await session.execute(select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1))
+                await session.execute(
+                    select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1)
+                )
             ).all()
         return {row.transaction_id: from_row(row, MeterReading) for row in rows if row.transaction_id is not None}
 
@@ -566,7 +660,12 @@ def _close(connection: Connection, end: TransactionEnded) -> int | None | _Stopp
     columns = _TRANSACTIONS.c
     transaction = connection.execute(
         select(
-            columns.station_id, columns.evse_id, columns.connector_id, columns.meter_start_wh, columns.stopped_at, columns.energy_wh
+            columns.station_id,
+            columns.evse_id,
+            columns.connector_id,
+            columns.meter_start_wh,
+            columns.stopped_at,
+            columns.energy_wh,
         ).where(columns.id == end.transaction_id)
     ).first()
     if transaction is None or transaction.station_id != end.station_id:
@@ -589,7 +688,9 @@ def _close(connection: Connection, end: TransactionEnded) -> int | None | _Stopp
     if end.samples:
         connection.execute(
             _INSERT_METER_VALUE,
-            _meter_rows(end.station_id, transaction.evse_id, transaction.connector_id, end.transaction_id, end.samples, "StopTransaction"),
+            _meter_rows(
+                end.station_id, transaction.evse_id, transaction.connector_id, end.transaction_id, end.samples, "StopTransaction"
+            ),
         )
     return energy_wh
 
@@ -645,10 +746,19 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     if seen is not None:
         tx = connection.execute(select(_TRANSACTIONS).where(columns.id == seen)).one()
         if event.id_token is not None and event.id_token == tx.id_token and tx.id_token_status is not None:
-            authorization = AuthorizationResult(tx.id_token_status, authorization.expiry_date if authorization else None,
-                                                authorization.parent_id_token if authorization else None)
+            authorization = AuthorizationResult(
+                tx.id_token_status,
+                authorization.expiry_date if authorization else None,
+                authorization.parent_id_token if authorization else None,
+            )
         return _Applied(
-            TransactionRef(tx.id, tx.station_transaction_id), authorization, True, tx.stopped_at is not None, False, tx.energy_wh, tx.evse_id
+            TransactionRef(tx.id, tx.station_transaction_id),
+            authorization,
+            True,
+            tx.stopped_at is not None,
+            False,
+            tx.energy_wh,
+            tx.evse_id,
         )
 
     tx = connection.execute(
@@ -676,6 +786,13 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
             "start_reason": None,
             "stop_reason": None,
             "stop_id_token": None,
+            "charging_state": None,
+            "trigger_reason": None,
+            "remote_start_id": None,
+            "number_of_phases_used": None,
+            "cable_max_current_a": None,
+            "id_token_type": None,
+            "offline": False,
         }
     )
     changes: dict[str, Any] = {}
@@ -698,6 +815,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
                 changes["meter_start_wh"] = meter_start_wh
     elif not started_seen and event.timestamp < state["started_at"]:
         changes["started_at"] = event.timestamp  # the earliest known time, until the Started comes
+    changes.update(_latest_details(connection, event, tx))
     status = authorization
     if not isinstance(event, TransactionEnded) and event.id_token is not None and state["id_token"] is None:
         status = _concurrent(
@@ -705,6 +823,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
         )
         changes["id_token"] = event.id_token
         changes["id_token_status"] = None if status is None else status.status
+        changes["id_token_type"] = event.details.id_token_type
     newly_ended = False
     if isinstance(event, TransactionEnded) and state["stopped_at"] is None:
         newly_ended = True
@@ -724,7 +843,9 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     if event.samples:
         connection.execute(
             _INSERT_METER_VALUE,
-            _meter_rows(event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"),
+            _meter_rows(
+                event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"
+            ),
         )
     connection.execute(
         _INSERT_EVENT,
@@ -742,15 +863,64 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     energy_wh = state["energy_wh"]
     ended = state["stopped_at"] is not None
     if ended:
-        energy_wh = _energy(state["meter_start_wh"], _merged_readings(connection, transaction_id, [], until=state["stopped_at"]), state["meter_stop_wh"])
+        energy_wh = _energy(
+            state["meter_start_wh"],
+            _merged_readings(connection, transaction_id, [], until=state["stopped_at"]),
+            state["meter_stop_wh"],
+        )
         if energy_wh != state["energy_wh"]:
             connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
     return _Applied(
-        TransactionRef(transaction_id, event.station_transaction_id), status, False, ended, newly_ended, energy_wh, state["evse_id"]
+        TransactionRef(transaction_id, event.station_transaction_id),
+        status,
+        False,
+        ended,
+        newly_ended,
+        energy_wh,
+        state["evse_id"],
     )
 
 
 _EVENT_TYPES = {TransactionStarted: "Started", TransactionUpdated: "Updated", TransactionEnded: "Ended"}
+
+
+def _detail_columns(details: TransactionDetails, offline: bool) -> dict[str, Any]:
+    return {
+        "trigger_reason": details.trigger_reason,
+        "charging_state": details.charging_state,
+        "remote_start_id": details.remote_start_id,
+        "number_of_phases_used": details.number_of_phases_used,
+        "cable_max_current_a": details.cable_max_current_a,
+        "id_token_type": details.id_token_type,
+        "offline": offline,
+    }
+
+
+def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) -> dict[str, Any]:
+    """The columns ``event`` changes. What describes the session now (charging state, trigger
+    reason, phases, cable current) follows the event with the highest seqNo, so a late-delivered
+    older event does not overwrite it; the remoteStartId is kept from whichever event brings it;
+    ``offline`` records that any event was queued."""
+    assert isinstance(event.key, SeqNoKey)
+    details = event.details
+    changes: dict[str, Any] = {}
+    if tx is None or not tx.offline:
+        if event.offline:
+            changes["offline"] = True
+    if details.remote_start_id is not None and (tx is None or tx.remote_start_id is None):
+        changes["remote_start_id"] = details.remote_start_id
+    newest = tx is None or event.key.seq_no >= (
+        connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar() or 0
+    )
+    if newest:
+        current = {
+            "charging_state": details.charging_state,
+            "trigger_reason": details.trigger_reason,
+            "number_of_phases_used": details.number_of_phases_used,
+            "cable_max_current_a": details.cable_max_current_a,
+        }
+        changes.update({name: value for name, value in current.items() if value is not None})
+    return changes
 
 
 def _concurrent(
@@ -770,7 +940,9 @@ def _concurrent(
     return authorization
 
 
-def _busy_elsewhere(connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None) -> bool:
+def _busy_elsewhere(
+    connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None
+) -> bool:
     """Whether the token holds an active transaction on another station or EVSE (other than ``transaction_id``)."""
     query = (
         select(Transaction.id)
@@ -908,5 +1080,7 @@ def _meter_row(
         "phase": sample.phase,
         "location": sample.location,
         "format": sample.format,
+        "unit_multiplier": sample.multiplier,
+        "signed_meter_value": sample.signed_meter_value,
         "source": source,
     }

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,6 +89,7 @@ class Station(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Pending | Rejected
     ocpp_version: Mapped[str | None] = mapped_column(String(16))
+    pinned_ocpp_version: Mapped[str | None] = mapped_column(String(16))  # set by the operator: the only version admitted
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
     serial_number: Mapped[str | None] = mapped_column(String(50))  # chargePointSerialNumber
@@ -116,7 +118,9 @@ class Connector(Base):
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
     evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32))  # the station's own word (1.6 ChargePointStatus, 2.0.1 ConnectorStatus)
+    connector_status: Mapped[str | None] = mapped_column(String(16))  # version-neutral: 2.0.1 ConnectorStatusEnum
+    charging_state: Mapped[str | None] = mapped_column(String(16))  # version-neutral: 2.0.1 ChargingStateEnum, None when idle
     error_code: Mapped[str | None] = mapped_column(String(32))
     info: Mapped[str | None] = mapped_column(String(50))
     vendor_id: Mapped[str | None] = mapped_column(String(255))
@@ -200,6 +204,7 @@ class Transaction(Base):
         UniqueConstraint("station_id", "station_transaction_id", name="uq_transactions_station_tx"),
         Index("ix_transactions_active", "station_id", "stopped_at"),
         Index("ix_transactions_id_token", "id_token"),
+        Index("ix_transactions_remote_start", "station_id", "remote_start_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
@@ -220,6 +225,14 @@ class Transaction(Base):
     start_reason: Mapped[str | None] = mapped_column(String(32))  # 2.0.1 triggerReason of the Started event
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_token: Mapped[str | None] = mapped_column(String(36))
+    # What 2.0.1 TransactionEvents tell beyond 1.6 (1.6: charging_state follows StatusNotification).
+    charging_state: Mapped[str | None] = mapped_column(String(16))  # ChargingStateEnum, as last reported
+    trigger_reason: Mapped[str | None] = mapped_column(String(32))  # of the last event
+    remote_start_id: Mapped[int | None] = mapped_column(Integer)  # links the RequestStartTransaction that caused it
+    number_of_phases_used: Mapped[int | None] = mapped_column(Integer)
+    cable_max_current_a: Mapped[int | None] = mapped_column(Integer)
+    id_token_type: Mapped[str | None] = mapped_column(String(20))  # IdTokenEnumType of id_token
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # any event sent while offline
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -272,6 +285,8 @@ class MeterValue(Base):
     phase: Mapped[str | None] = mapped_column(String(8))
     location: Mapped[str | None] = mapped_column(String(8))
     format: Mapped[str | None] = mapped_column(String(16))
+    unit_multiplier: Mapped[int | None] = mapped_column(Integer)  # 2.0.1 unitOfMeasure.multiplier: value × 10^multiplier
+    signed_meter_value: Mapped[dict[str, Any] | None] = mapped_column(JSONObject)  # 2.0.1 signedMeterValue, as sent
     source: Mapped[str] = mapped_column(String(16), default="MeterValues")  # or StopTransaction
 
 
@@ -318,6 +333,9 @@ class DeviceModelVariable(Base):
     attribute_type: Mapped[str] = mapped_column(String(8), primary_key=True, default="Actual")
     value: Mapped[str | None] = mapped_column(Text)
     mutability: Mapped[str | None] = mapped_column(String(10))  # ReadOnly | WriteOnly | ReadWrite
+    persistent: Mapped[bool | None] = mapped_column(Boolean)
+    constant: Mapped[bool | None] = mapped_column(Boolean)
+    characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSONObject)  # VariableCharacteristicsType
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -4,4 +4,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-BLOCKS: tuple[ModuleType, ...] = ()
+from kilowatt.ocpp.v201.handlers import (
+    authorization,
+    availability,
+    data_transfer,
+    metering,
+    provisioning,
+    transactions,
+)
+
+BLOCKS: tuple[ModuleType, ...] = (
+    provisioning,
+    authorization,
+    availability,
+    transactions,
+    metering,
+    data_transfer,
+)
