@@ -31,15 +31,21 @@ from kilowatt.ocpp.v201.handlers import StationHandlers
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.battery_swaps import BatterySwapService
 from kilowatt.services.bundle import Services
 from kilowatt.services.command_service import CommandService
 from kilowatt.services.configuration import ConfigurationService
 from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.der import DerService
+from kilowatt.services.dynamic_charging import DynamicChargingService
+from kilowatt.services.event_streams import EventStreamService
 from kilowatt.services.firmware import FirmwareService
 from kilowatt.services.local_list import LocalListService
+from kilowatt.services.payments import PaymentService
 from kilowatt.services.reservations import ReservationService
 from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.stations import StationService
+from kilowatt.services.tariffs import TariffService
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.checkpoint import WalCheckpointer
@@ -132,6 +138,12 @@ class Application:
             firmware=FirmwareService(commands, stations),
             api_keys=ApiKeyService(self.sessions),
             audit=AuditService(self.sessions),
+            payments=PaymentService(self.sessions),
+            tariffs=TariffService(self.sessions, commands),
+            der=DerService(self.sessions, commands),
+            event_streams=EventStreamService(self.sessions),
+            battery_swaps=BatterySwapService(self.sessions),
+            dynamic_charging=DynamicChargingService(self.sessions, commands),
         )
         self.gateway = Gateway(
             settings,

@@ -42,6 +42,7 @@ def create_api(application: Application) -> FastAPI:
         api_keys,
         audit_log,
         charging,
+        energy_operations,
         firmware,
         health,
         id_tokens,
@@ -82,5 +83,7 @@ def create_api(application: Application) -> FastAPI:
     api.include_router(health.router)
     for module in (stations, id_tokens, transactions, remote_operations, local_list, reservations, charging, firmware, api_keys, audit_log):
         api.include_router(module.router, prefix="/api/v1")
+    api.include_router(energy_operations.router, prefix="/api/v1")
+    api.include_router(energy_operations.reads, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api
