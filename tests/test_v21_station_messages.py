@@ -63,37 +63,58 @@ async def test_every_station_message_is_answered_and_stored(csms: RunningCsms, a
     async with await station21(csms) as cp:
         await call(cp, "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}})
 
-        assert await call(
-            cp,
-            "NotifySettlement",
-            {
-                "transactionId": "TX-9",
-                "pspRef": "psp-1",
-                "status": "Settled",
-                "settlementAmount": 12.34,
-                "settlementTime": "2025-03-01T10:00:00Z",
-                "receiptId": "R-1",
-                "vatNumber": "NL123",
-                "vatCompany": COMPANY,
-            },
-        ) == {}
+        assert (
+            await call(
+                cp,
+                "NotifySettlement",
+                {
+                    "transactionId": "TX-9",
+                    "pspRef": "psp-1",
+                    "status": "Settled",
+                    "settlementAmount": 12.34,
+                    "settlementTime": "2025-03-01T10:00:00Z",
+                    "receiptId": "R-1",
+                    "vatNumber": "NL123",
+                    "vatCompany": COMPANY,
+                },
+            )
+            == {}
+        )
         vat = await call(cp, "VatNumberValidation", {"vatNumber": "NL123", "evseId": 1})
-        assert (vat["status"], vat["vatNumber"], vat["evseId"], vat["statusInfo"]["reasonCode"]) == ("Rejected", "NL123", 1, "NoVatRegistry")
+        assert (vat["status"], vat["vatNumber"], vat["evseId"], vat["statusInfo"]["reasonCode"]) == (
+            "Rejected",
+            "NL123",
+            1,
+            "NoVatRegistry",
+        )
 
         await call(
             cp,
             "NotifyDERAlarm",
-            {"controlType": "HVMustTrip", "gridEventFault": "OverVoltage", "alarmEnded": False, "timestamp": "2025-03-01T10:00:00Z"},
+            {
+                "controlType": "HVMustTrip",
+                "gridEventFault": "OverVoltage",
+                "alarmEnded": False,
+                "timestamp": "2025-03-01T10:00:00Z",
+            },
         )
         await call(cp, "NotifyDERStartStop", {"controlId": "c-1", "started": True, "timestamp": now(), "supersededIds": ["c-0"]})
         curve = {"priority": 1, "yUnit": "PctMaxVar", "curveData": [{"x": 0.9, "y": 30}, {"x": 1.1, "y": -30}]}
         await call(
             cp,
             "ReportDERControl",
-            {"requestId": 5, "tbc": False, "curve": [{"id": "c-1", "curveType": "VoltVar", "isDefault": True, "isSuperseded": False, "curve": curve}]},
+            {
+                "requestId": 5,
+                "tbc": False,
+                "curve": [{"id": "c-1", "curveType": "VoltVar", "isDefault": True, "isSuperseded": False, "curve": curve}],
+            },
         )
 
-        opened = await call(cp, "OpenPeriodicEventStream", {"constantStreamData": {"id": 7, "variableMonitoringId": 3, "params": {"interval": 60}}})
+        opened = await call(
+            cp,
+            "OpenPeriodicEventStream",
+            {"constantStreamData": {"id": 7, "variableMonitoringId": 3, "params": {"interval": 60}}},
+        )
         assert opened["status"] == "Accepted"
         await cp.send_raw(json.dumps([6, "s-1", "NotifyPeriodicEventStream", stream_data()]))
         await no_frame(cp)
@@ -105,25 +126,41 @@ async def test_every_station_message_is_answered_and_stored(csms: RunningCsms, a
                 "eventType": "BatteryIn",
                 "requestId": 11,
                 "idToken": {"idToken": "TOKEN-1", "type": "ISO14443"},
-                "batteryData": [{"evseId": 1, "serialNumber": "B-1", "soC": 12.5, "soH": 97, "productionDate": "2024-01-01T00:00:00Z"}],
+                "batteryData": [
+                    {"evseId": 1, "serialNumber": "B-1", "soC": 12.5, "soH": 97, "productionDate": "2024-01-01T00:00:00Z"}
+                ],
             },
         )
         await call(cp, "NotifyPriorityCharging", {"transactionId": "TX-9", "activated": True})
         pulled = await call(cp, "PullDynamicScheduleUpdate", {"chargingProfileId": 44})
         assert pulled["status"] == "Rejected" and pulled["statusInfo"]["reasonCode"] == "UnknownProfile"
         chain = await call(
-            cp, "GetCertificateChainStatus", {"certificateStatusRequests": [{"certificateHashData": HASH, "source": "OCSP", "urls": ["http://ocsp"]}]}
+            cp,
+            "GetCertificateChainStatus",
+            {"certificateStatusRequests": [{"certificateHashData": HASH, "source": "OCSP", "urls": ["http://ocsp"]}]},
         )
-        assert [(c["status"], c["source"], c["certificateHashData"]) for c in chain["certificateStatus"]] == [("Failed", "OCSP", HASH)]
+        assert [(c["status"], c["source"], c["certificateHashData"]) for c in chain["certificateStatus"]] == [
+            ("Failed", "OCSP", HASH)
+        ]
 
         assert await call(cp, "ClosePeriodicEventStream", {"id": 7}) == {}
 
     [settlement] = await get(api, "settlements")
-    assert (settlement["psp_ref"], settlement["amount"], settlement["station_transaction_id"], settlement["status"]) == ("psp-1", 12.34, "TX-9", "Settled")
+    assert (settlement["psp_ref"], settlement["amount"], settlement["station_transaction_id"], settlement["status"]) == (
+        "psp-1",
+        12.34,
+        "TX-9",
+        "Settled",
+    )
     assert settlement["vat_company"] == {"name": "ACME BV", "address1": "Main 1", "city": "Utrecht", "country": "NL"}
     assert await get(api, "settlements", station_transaction_id="other") == []
     alarm, start_stop = await get(api, "der-notifications")
-    assert (alarm["kind"], alarm["control_type"], alarm["grid_event_fault"], alarm["alarm_ended"]) == ("alarm", "HVMustTrip", "OverVoltage", False)
+    assert (alarm["kind"], alarm["control_type"], alarm["grid_event_fault"], alarm["alarm_ended"]) == (
+        "alarm",
+        "HVMustTrip",
+        "OverVoltage",
+        False,
+    )
     assert (start_stop["kind"], start_stop["control_id"], start_stop["started"], start_stop["superseded_ids"]) == (
         "start_stop",
         "c-1",
@@ -138,12 +175,19 @@ async def test_every_station_message_is_answered_and_stored(csms: RunningCsms, a
     [batch] = await get(api, "event-streams/7/data")
     assert batch["values"] == [{"t": 0, "v": "230.1"}, {"t": 1.5, "v": "229.8"}]
     [swap] = await get(api, "battery-swaps")
-    assert (swap["event_type"], swap["request_id"], swap["id_token"], swap["batteries"][0]["soc_pct"]) == ("BatteryIn", 11, "TOKEN-1", 12.5)
+    assert (swap["event_type"], swap["request_id"], swap["id_token"], swap["batteries"][0]["soc_pct"]) == (
+        "BatteryIn",
+        11,
+        "TOKEN-1",
+        12.5,
+    )
     [priority] = await get(api, "priority-charging")
     assert (priority["station_transaction_id"], priority["activated"]) == ("TX-9", True)
 
 
-async def test_a_replayed_settlement_is_stored_once_and_a_later_status_updates_it(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+async def test_a_replayed_settlement_is_stored_once_and_a_later_status_updates_it(
+    csms: RunningCsms, api: httpx.AsyncClient
+) -> None:
     settlement = {"pspRef": "psp-2", "status": "Failed", "settlementAmount": 5, "settlementTime": now()}
     async with await station21(csms) as cp:
         await call(cp, "NotifySettlement", settlement)
@@ -156,26 +200,63 @@ async def test_a_replayed_settlement_is_stored_once_and_a_later_status_updates_i
 @pytest.mark.parametrize(
     ("action", "payload", "code"),
     [
-        ("NotifySettlement", {"status": "Settled", "settlementAmount": 1, "settlementTime": "2025-01-01T00:00:00Z"}, "OccurrenceConstraintViolation"),
-        ("NotifySettlement", {"pspRef": "p", "status": "Paid", "settlementAmount": 1, "settlementTime": "2025-01-01T00:00:00Z"}, "PropertyConstraintViolation"),
-        ("NotifySettlement", {"pspRef": "p", "status": "Settled", "settlementAmount": "1", "settlementTime": "2025-01-01T00:00:00Z"}, "TypeConstraintViolation"),
-        ("NotifySettlement", {"pspRef": "p", "status": "Settled", "settlementAmount": 1, "settlementTime": "1066-01-01T00:00:00Z"}, "PropertyConstraintViolation"),
+        (
+            "NotifySettlement",
+            {"status": "Settled", "settlementAmount": 1, "settlementTime": "2025-01-01T00:00:00Z"},
+            "OccurrenceConstraintViolation",
+        ),
+        (
+            "NotifySettlement",
+            {"pspRef": "p", "status": "Paid", "settlementAmount": 1, "settlementTime": "2025-01-01T00:00:00Z"},
+            "PropertyConstraintViolation",
+        ),
+        (
+            "NotifySettlement",
+            {"pspRef": "p", "status": "Settled", "settlementAmount": "1", "settlementTime": "2025-01-01T00:00:00Z"},
+            "TypeConstraintViolation",
+        ),
+        (
+            "NotifySettlement",
+            {"pspRef": "p", "status": "Settled", "settlementAmount": 1, "settlementTime": "1066-01-01T00:00:00Z"},
+            "PropertyConstraintViolation",
+        ),
         ("VatNumberValidation", {"vatNumber": "X" * 21}, "PropertyConstraintViolation"),
         ("VatNumberValidation", {"vatNumber": "NL1", "evseId": -1}, "PropertyConstraintViolation"),
         (
             "BatterySwap",
-            {"eventType": "BatteryIn", "requestId": 1, "idToken": {"idToken": "T", "type": "Local"}, "batteryData": [{"evseId": 1, "serialNumber": "B", "soC": 101, "soH": 90}]},
+            {
+                "eventType": "BatteryIn",
+                "requestId": 1,
+                "idToken": {"idToken": "T", "type": "Local"},
+                "batteryData": [{"evseId": 1, "serialNumber": "B", "soC": 101, "soH": 90}],
+            },
             "PropertyConstraintViolation",
         ),
-        ("BatterySwap", {"eventType": "BatteryIn", "requestId": 1, "idToken": {"idToken": "T", "type": "Local"}, "batteryData": []}, "OccurrenceConstraintViolation"),
+        (
+            "BatterySwap",
+            {"eventType": "BatteryIn", "requestId": 1, "idToken": {"idToken": "T", "type": "Local"}, "batteryData": []},
+            "OccurrenceConstraintViolation",
+        ),
         ("NotifyDERAlarm", {"controlType": "Bogus", "timestamp": "2025-01-01T00:00:00Z"}, "PropertyConstraintViolation"),
-        ("NotifyDERStartStop", {"controlId": "c", "started": "yes", "timestamp": "2025-01-01T00:00:00Z"}, "TypeConstraintViolation"),
+        (
+            "NotifyDERStartStop",
+            {"controlId": "c", "started": "yes", "timestamp": "2025-01-01T00:00:00Z"},
+            "TypeConstraintViolation",
+        ),
         ("ReportDERControl", {"requestId": 2**31}, "PropertyConstraintViolation"),
-        ("OpenPeriodicEventStream", {"constantStreamData": {"id": 1, "variableMonitoringId": 1, "params": {}, "extra": 1}}, "FormatViolation"),
+        (
+            "OpenPeriodicEventStream",
+            {"constantStreamData": {"id": 1, "variableMonitoringId": 1, "params": {}, "extra": 1}},
+            "FormatViolation",
+        ),
         ("PullDynamicScheduleUpdate", {"chargingProfileId": 1.5}, "TypeConstraintViolation"),
         ("NotifyPriorityCharging", {"transactionId": "T" * 37, "activated": True}, "PropertyConstraintViolation"),
         ("GetCertificateChainStatus", {"certificateStatusRequests": []}, "OccurrenceConstraintViolation"),
-        ("NotifyPeriodicEventStream", {"id": 1, "pending": 0, "basetime": "2025-01-01T00:00:00Z", "data": [{"t": 0, "v": "1"}]}, "NotSupported"),
+        (
+            "NotifyPeriodicEventStream",
+            {"id": 1, "pending": 0, "basetime": "2025-01-01T00:00:00Z", "data": [{"t": 0, "v": "1"}]},
+            "NotSupported",
+        ),
     ],
 )
 async def test_bad_input_gets_the_right_callerror_and_stores_nothing(
@@ -191,7 +272,9 @@ async def test_bad_input_gets_the_right_callerror_and_stores_nothing(
 
 async def test_a_send_is_never_answered_and_bad_ones_are_dropped(csms: RunningCsms, api: httpx.AsyncClient) -> None:
     async with await station21(csms) as cp:
-        await call(cp, "OpenPeriodicEventStream", {"constantStreamData": {"id": 1, "variableMonitoringId": 2, "params": {"values": 10}}})
+        await call(
+            cp, "OpenPeriodicEventStream", {"constantStreamData": {"id": 1, "variableMonitoringId": 2, "params": {"values": 10}}}
+        )
         before = await row_counts(csms)
         for bad in (
             [6, "s-1", "NotifyPeriodicEventStream", {"id": 1}],  # required fields missing
@@ -259,5 +342,3 @@ def _answers(answers: dict[str, Any]) -> Any:
         return answers.get(action, ("NotImplemented", action))
 
     return responder
-
-

@@ -77,6 +77,15 @@ class BatterySwapService:
         async with self._sessions() as session:
             rows = list((await session.execute(query)).scalars())
         return [
-            BatterySwapRecord(r.id, r.station_id, r.event_type, r.request_id, r.id_token, r.id_token_type, r.batteries["batteries"], r.received_at)
+            BatterySwapRecord(
+                r.id,
+                r.station_id,
+                r.event_type,
+                r.request_id,
+                r.id_token,
+                r.id_token_type,
+                r.batteries["batteries"],
+                r.received_at,
+            )
             for r in reversed(rows)
         ]

@@ -71,7 +71,13 @@ class DerService:
     # --- what stations report ---------------------------------------------------------------------
 
     async def record_alarm(
-        self, station_id: str, control_type: str, grid_event_fault: str | None, alarm_ended: bool | None, timestamp: datetime, extra_info: str | None
+        self,
+        station_id: str,
+        control_type: str,
+        grid_event_fault: str | None,
+        alarm_ended: bool | None,
+        timestamp: datetime,
+        extra_info: str | None,
     ) -> None:
         await self._add(
             DerNotification(
@@ -85,7 +91,9 @@ class DerService:
             )
         )
 
-    async def record_start_stop(self, station_id: str, control_id: str, started: bool, timestamp: datetime, superseded_ids: list[str]) -> None:
+    async def record_start_stop(
+        self, station_id: str, control_id: str, started: bool, timestamp: datetime, superseded_ids: list[str]
+    ) -> None:
         await self._add(
             DerNotification(
                 station_id=station_id,
@@ -113,7 +121,9 @@ class DerService:
             return answer
         setting = getattr(command, setting_of(command.control_type))
         async with self._sessions.begin() as session:
-            await session.execute(delete(DerControl).where(DerControl.station_id == station_id, DerControl.control_id == command.control_id))
+            await session.execute(
+                delete(DerControl).where(DerControl.station_id == station_id, DerControl.control_id == command.control_id)
+            )
             await session.flush()
             session.add(
                 DerControl(
@@ -132,7 +142,9 @@ class DerService:
                 )
         return answer
 
-    async def clear_control(self, station_id: str, command: ClearDerControl, requested_by: str) -> CommandAnswer[StatusInfoResult]:
+    async def clear_control(
+        self, station_id: str, command: ClearDerControl, requested_by: str
+    ) -> CommandAnswer[StatusInfoResult]:
         """ClearDERControl; on Accepted the stored controls it matches are removed."""
         answer: CommandAnswer[StatusInfoResult] = await self._commands.send(station_id, command, requested_by)
         if answer.status != "Accepted":
@@ -154,11 +166,18 @@ class DerService:
 
     async def controls(self, station_id: str) -> list[StoredDerControl]:
         async with self._sessions() as session:
-            rows = await session.execute(select(DerControl).where(DerControl.station_id == station_id).order_by(DerControl.control_id))
+            rows = await session.execute(
+                select(DerControl).where(DerControl.station_id == station_id).order_by(DerControl.control_id)
+            )
             return [from_row(row, StoredDerControl) for row in rows.scalars()]
 
     async def notifications(self, station_id: str) -> list[DerNotificationRecord]:
-        query = select(DerNotification).where(DerNotification.station_id == station_id).order_by(DerNotification.id.desc()).limit(MAX_ROWS)
+        query = (
+            select(DerNotification)
+            .where(DerNotification.station_id == station_id)
+            .order_by(DerNotification.id.desc())
+            .limit(MAX_ROWS)
+        )
         async with self._sessions() as session:
             return [from_row(row, DerNotificationRecord) for row in reversed(list((await session.execute(query)).scalars()))]
 

@@ -41,11 +41,17 @@ class DynamicChargingService:
         self._sessions = sessions
         self._commands = commands
 
-    async def update_schedule(self, station_id: str, command: UpdateDynamicSchedule, requested_by: str) -> CommandAnswer[StatusInfoResult]:
+    async def update_schedule(
+        self, station_id: str, command: UpdateDynamicSchedule, requested_by: str
+    ) -> CommandAnswer[StatusInfoResult]:
         """UpdateDynamicSchedule; on Accepted the update is what the profile is pulled as from now on."""
         answer: CommandAnswer[StatusInfoResult] = await self._commands.send(station_id, command, requested_by)
         if answer.status == "Accepted":
-            row = {"station_id": station_id, "charging_profile_id": command.charging_profile_id, "schedule_update": fields_of(command.update)}
+            row = {
+                "station_id": station_id,
+                "charging_profile_id": command.charging_profile_id,
+                "schedule_update": fields_of(command.update),
+            }
             async with self._sessions.begin() as session:
                 await session.run_sync(
                     lambda s: upsert(s.connection(), DynamicScheduleUpdate.__table__, row, ("station_id", "charging_profile_id"))
@@ -60,7 +66,9 @@ class DynamicChargingService:
 
     async def record_priority_charging(self, station_id: str, station_transaction_id: str, activated: bool) -> None:
         async with self._sessions.begin() as session:
-            session.add(PriorityChargingEvent(station_id=station_id, station_transaction_id=station_transaction_id, activated=activated))
+            session.add(
+                PriorityChargingEvent(station_id=station_id, station_transaction_id=station_transaction_id, activated=activated)
+            )
 
     async def priority_charging(self, station_id: str) -> list[PriorityChargingRecord]:
         query = (

@@ -49,7 +49,9 @@ class EventStreamService:
     def __init__(self, sessions: SessionFactory):
         self._sessions = sessions
 
-    async def open(self, station_id: str, stream_id: int, variable_monitoring_id: int, interval_s: int | None, values: int | None) -> None:
+    async def open(
+        self, station_id: str, stream_id: int, variable_monitoring_id: int, interval_s: int | None, values: int | None
+    ) -> None:
         row = {
             "station_id": station_id,
             "stream_id": stream_id,
@@ -72,19 +74,27 @@ class EventStreamService:
             )
         return bool(result.rowcount)
 
-    async def record_data(self, station_id: str, stream_id: int, basetime: datetime, pending: int, values: list[dict[str, Any]]) -> bool:
+    async def record_data(
+        self, station_id: str, stream_id: int, basetime: datetime, pending: int, values: list[dict[str, Any]]
+    ) -> bool:
         """Store one batch of a stream's values; False (nothing stored) for a stream not open."""
         async with self._sessions.begin() as session:
             stream = await session.get(EventStream, (station_id, stream_id))
             if stream is None or stream.closed_at is not None:
                 log.warning("stream data for a stream that is not open, dropped", station_id=station_id, stream_id=stream_id)
                 return False
-            session.add(EventStreamData(station_id=station_id, stream_id=stream_id, basetime=basetime, pending=pending, data={"values": values}))
+            session.add(
+                EventStreamData(
+                    station_id=station_id, stream_id=stream_id, basetime=basetime, pending=pending, data={"values": values}
+                )
+            )
         return True
 
     async def streams(self, station_id: str) -> list[StreamRecord]:
         async with self._sessions() as session:
-            rows = await session.execute(select(EventStream).where(EventStream.station_id == station_id).order_by(EventStream.stream_id))
+            rows = await session.execute(
+                select(EventStream).where(EventStream.station_id == station_id).order_by(EventStream.stream_id)
+            )
             return [from_row(row, StreamRecord) for row in rows.scalars()]
 
     async def data(self, station_id: str, stream_id: int, limit: int = MAX_DATA_PAGE) -> list[StreamData]:

@@ -68,7 +68,11 @@ class PaymentService:
         async with self._sessions.begin() as session:
             session.add(
                 VatNumberValidation(
-                    station_id=station_id, vat_number=vat_number, evse_id=evse_id, status=answer.status, reason_code=answer.reason_code
+                    station_id=station_id,
+                    vat_number=vat_number,
+                    evse_id=evse_id,
+                    status=answer.status,
+                    reason_code=answer.reason_code,
                 )
             )
         return answer

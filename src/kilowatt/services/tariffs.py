@@ -16,7 +16,14 @@ from sqlalchemy import delete, select
 
 from kilowatt.commands import fields_of
 from kilowatt.commands.status_info import StatusInfoResult
-from kilowatt.commands.tariffs import ChangeTransactionTariff, ClearTariffs, ClearTariffsResult, GetTariffs, GetTariffsResult, SetDefaultTariff
+from kilowatt.commands.tariffs import (
+    ChangeTransactionTariff,
+    ClearTariffs,
+    ClearTariffsResult,
+    GetTariffs,
+    GetTariffsResult,
+    SetDefaultTariff,
+)
 from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.storage.database import SessionFactory
@@ -46,7 +53,11 @@ class TariffService:
     async def set_default(self, station_id: str, command: SetDefaultTariff, requested_by: str) -> CommandAnswer[StatusInfoResult]:
         answer: CommandAnswer[StatusInfoResult] = await self._commands.send(station_id, command, requested_by)
         if answer.status == "Accepted":
-            where = (StationTariff.station_id == station_id, StationTariff.kind == DEFAULT, StationTariff.evse_id == command.evse_id)
+            where = (
+                StationTariff.station_id == station_id,
+                StationTariff.kind == DEFAULT,
+                StationTariff.evse_id == command.evse_id,
+            )
             await self._replace(where, station_id, command.tariff, DEFAULT, evse_id=command.evse_id)
         return answer
 
@@ -68,7 +79,14 @@ class TariffService:
         async with self._sessions.begin() as session:
             await session.execute(delete(StationTariff).where(*where))
             session.add(
-                StationTariff(station_id=station_id, tariff_id=tariff.tariff_id, kind=kind, currency=tariff.currency, tariff=fields_of(tariff), **target)
+                StationTariff(
+                    station_id=station_id,
+                    tariff_id=tariff.tariff_id,
+                    kind=kind,
+                    currency=tariff.currency,
+                    tariff=fields_of(tariff),
+                    **target,
+                )
             )
 
     async def clear(self, station_id: str, command: ClearTariffs, requested_by: str) -> CommandAnswer[ClearTariffsResult]:

@@ -189,5 +189,3 @@ class DynamicScheduleUpdate(Base):
     charging_profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     schedule_update: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-

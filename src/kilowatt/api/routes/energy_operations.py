@@ -63,7 +63,9 @@ def _typed(kind: type, body: RequestBody | None, **extra: Any) -> Any:
 
 Amount = Float
 TimeOfDay = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, the station's local time")]
-LocalDate = Annotated[str, Field(pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="YYYY-MM-DD, local")]
+LocalDate = Annotated[
+    str, Field(pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="YYYY-MM-DD, local")
+]
 
 
 class TaxRateBody(RequestBody):
@@ -142,7 +144,9 @@ class GetTariffsBody(RequestBody):
 
 
 class ClearTariffsBody(RequestBody):
-    tariff_ids: list[PrintableText(60, min_length=1)] = Field(default_factory=list, max_length=100, description="None: every tariff")  # type: ignore[valid-type]
+    tariff_ids: list[PrintableText(60, min_length=1)] = Field(
+        default_factory=list, max_length=100, description="None: every tariff"
+    )  # type: ignore[valid-type]
     evse_id: NonNegativeInt32 | None = None
 
 
@@ -377,7 +381,9 @@ async def _clear_tariffs(services: Services, station_id: str, body: ClearTariffs
     return await services.tariffs.clear(station_id, t.ClearTariffs(tuple(body.tariff_ids), body.evse_id), who.name)
 
 
-async def _transaction_tariff(services: Services, station_id: str, body: TransactionTariffBody, who: Principal) -> CommandAnswer[Any]:
+async def _transaction_tariff(
+    services: Services, station_id: str, body: TransactionTariffBody, who: Principal
+) -> CommandAnswer[Any]:
     transaction = await _transaction(services, station_id, body.transaction_id)
     command = t.ChangeTransactionTariff(transaction, _typed(t.Tariff, body.tariff))
     return await services.tariffs.change_for_transaction(station_id, command, who.name)
@@ -399,21 +405,46 @@ async def _dynamic_schedule(services: Services, station_id: str, body: DynamicSc
     return await services.dynamic_charging.update_schedule(station_id, _typed(e.UpdateDynamicSchedule, body), who.name)
 
 
-async def _priority_charging(services: Services, station_id: str, body: PriorityChargingBody, who: Principal) -> CommandAnswer[Any]:
+async def _priority_charging(
+    services: Services, station_id: str, body: PriorityChargingBody, who: Principal
+) -> CommandAnswer[Any]:
     transaction = await _transaction(services, station_id, body.transaction_id)
     return await services.commands.send(station_id, e.UsePriorityCharging(transaction, body.activate), who.name)
 
 
-async def _allowed_energy(services: Services, station_id: str, body: AllowedEnergyTransferBody, who: Principal) -> CommandAnswer[Any]:
+async def _allowed_energy(
+    services: Services, station_id: str, body: AllowedEnergyTransferBody, who: Principal
+) -> CommandAnswer[Any]:
     transaction = await _transaction(services, station_id, body.transaction_id)
     modes = tuple(e.EnergyTransferMode(mode) for mode in body.modes)
     return await services.commands.send(station_id, e.NotifyAllowedEnergyTransfer(transaction, modes), who.name)
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("set_default_tariff", "tariffs/default", "Set an EVSE's default tariff (SetDefaultTariff)", DefaultTariffBody, StatusInfoResult, _set_default_tariff),
-    Operation("get_tariffs", "get-tariffs", "Ask the station which tariffs it holds (GetTariffs)", GetTariffsBody, t.GetTariffsResult, _get_tariffs),
-    Operation("clear_tariffs", "tariffs/clear", "Clear tariffs from the station (ClearTariffs)", ClearTariffsBody, t.ClearTariffsResult, _clear_tariffs),
+    Operation(
+        "set_default_tariff",
+        "tariffs/default",
+        "Set an EVSE's default tariff (SetDefaultTariff)",
+        DefaultTariffBody,
+        StatusInfoResult,
+        _set_default_tariff,
+    ),
+    Operation(
+        "get_tariffs",
+        "get-tariffs",
+        "Ask the station which tariffs it holds (GetTariffs)",
+        GetTariffsBody,
+        t.GetTariffsResult,
+        _get_tariffs,
+    ),
+    Operation(
+        "clear_tariffs",
+        "tariffs/clear",
+        "Clear tariffs from the station (ClearTariffs)",
+        ClearTariffsBody,
+        t.ClearTariffsResult,
+        _clear_tariffs,
+    ),
     Operation(
         "change_transaction_tariff",
         "transaction-tariff",
@@ -422,9 +453,25 @@ OPERATIONS: tuple[Operation, ...] = (
         StatusInfoResult,
         _transaction_tariff,
     ),
-    Operation("set_der_control", "der-controls", "Set a DER control (SetDERControl)", SetDerControlBody, d.SetDerControlResult, _set_der),
-    Operation("get_der_control", "der-controls/get", "Ask for a report of DER controls (GetDERControl)", GetDerControlBody, StatusInfoResult, _get_der),
-    Operation("clear_der_control", "der-controls/clear", "Clear DER controls (ClearDERControl)", ClearDerControlBody, StatusInfoResult, _clear_der),
+    Operation(
+        "set_der_control", "der-controls", "Set a DER control (SetDERControl)", SetDerControlBody, d.SetDerControlResult, _set_der
+    ),
+    Operation(
+        "get_der_control",
+        "der-controls/get",
+        "Ask for a report of DER controls (GetDERControl)",
+        GetDerControlBody,
+        StatusInfoResult,
+        _get_der,
+    ),
+    Operation(
+        "clear_der_control",
+        "der-controls/clear",
+        "Clear DER controls (ClearDERControl)",
+        ClearDerControlBody,
+        StatusInfoResult,
+        _clear_der,
+    ),
     Operation(
         "afrr_signal",
         "afrr-signal",
@@ -544,7 +591,9 @@ async def _known(request: Request, station_id: str) -> Services:
     return services
 
 
-@reads.get("/stations/{station_id}/settlements", summary="Payments the station's terminal settled", response_model=list[SettlementRecord])
+@reads.get(
+    "/stations/{station_id}/settlements", summary="Payments the station's terminal settled", response_model=list[SettlementRecord]
+)
 async def settlements(
     request: Request,
     station_id: str = StationId,
@@ -559,17 +608,27 @@ async def tariffs(request: Request, station_id: str = StationId, who: Principal 
     return await (await _known(request, station_id)).tariffs.stored(station_id)
 
 
-@reads.get("/stations/{station_id}/der-controls", summary="DER controls the station accepted", response_model=list[StoredDerControl])
+@reads.get(
+    "/stations/{station_id}/der-controls", summary="DER controls the station accepted", response_model=list[StoredDerControl]
+)
 async def der_controls(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).der.controls(station_id)
 
 
-@reads.get("/stations/{station_id}/der-notifications", summary="DER alarms and controls started/stopped", response_model=list[DerNotificationRecord])
+@reads.get(
+    "/stations/{station_id}/der-notifications",
+    summary="DER alarms and controls started/stopped",
+    response_model=list[DerNotificationRecord],
+)
 async def der_notifications(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).der.notifications(station_id)
 
 
-@reads.get("/stations/{station_id}/der-reports", summary="DER control reports (ReportDERControl parts)", response_model=list[DerReportRecord])
+@reads.get(
+    "/stations/{station_id}/der-reports",
+    summary="DER control reports (ReportDERControl parts)",
+    response_model=list[DerReportRecord],
+)
 async def der_reports(
     request: Request,
     station_id: str = StationId,
@@ -579,12 +638,16 @@ async def der_reports(
     return await (await _known(request, station_id)).der.reports(station_id, request_id)
 
 
-@reads.get("/stations/{station_id}/event-streams", summary="Periodic event streams the station opened", response_model=list[StreamRecord])
+@reads.get(
+    "/stations/{station_id}/event-streams", summary="Periodic event streams the station opened", response_model=list[StreamRecord]
+)
 async def event_streams(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).event_streams.streams(station_id)
 
 
-@reads.get("/stations/{station_id}/event-streams/{stream_id}/data", summary="A stream's latest data", response_model=list[StreamData])
+@reads.get(
+    "/stations/{station_id}/event-streams/{stream_id}/data", summary="A stream's latest data", response_model=list[StreamData]
+)
 async def event_stream_data(
     request: Request,
     stream_id: Annotated[NonNegativeInt32, Path()],
@@ -594,13 +657,17 @@ async def event_stream_data(
     return await (await _known(request, station_id)).event_streams.data(station_id, stream_id)
 
 
-@reads.get("/stations/{station_id}/battery-swaps", summary="Batteries swapped at the station", response_model=list[BatterySwapRecord])
+@reads.get(
+    "/stations/{station_id}/battery-swaps", summary="Batteries swapped at the station", response_model=list[BatterySwapRecord]
+)
 async def battery_swaps(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).battery_swaps.swaps(station_id)
 
 
 @reads.get(
-    "/stations/{station_id}/priority-charging", summary="Priority charging switched on/off, as stations reported it", response_model=list[PriorityChargingRecord]
+    "/stations/{station_id}/priority-charging",
+    summary="Priority charging switched on/off, as stations reported it",
+    response_model=list[PriorityChargingRecord],
 )
 async def priority_charging(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).dynamic_charging.priority_charging(station_id)

@@ -46,7 +46,10 @@ MESSAGE_FORMAT: dict[t.MessageFormat, str] = _spelled(t.MessageFormat)
 TARIFF_KIND_OF: dict[str, t.TariffKind] = {"DefaultTariff": t.TariffKind.DEFAULT, "DriverTariff": t.TariffKind.DRIVER}
 DER_CONTROL: dict[d.DerControlType, str] = _spelled(d.DerControlType)
 DER_UNIT: dict[d.DerUnit, str] = _spelled(d.DerUnit)
-CESSATION: dict[d.PowerDuringCessation, str] = {d.PowerDuringCessation.ACTIVE: "Active", d.PowerDuringCessation.REACTIVE: "Reactive"}
+CESSATION: dict[d.PowerDuringCessation, str] = {
+    d.PowerDuringCessation.ACTIVE: "Active",
+    d.PowerDuringCessation.REACTIVE: "Reactive",
+}
 TRANSFER_MODE: dict[e.EnergyTransferMode, str] = _spelled(e.EnergyTransferMode)
 
 
@@ -125,7 +128,9 @@ def _price(price: t.Price | None) -> Payload | None:
 
 def _tariff(tariff: t.Tariff) -> Payload:
     description = [
-        _optional({"format": _spell(MESSAGE_FORMAT, text.format, "message format"), "content": text.content}, language=text.language)
+        _optional(
+            {"format": _spell(MESSAGE_FORMAT, text.format, "message format"), "content": text.content}, language=text.language
+        )
         for text in tariff.description
     ]
     return _optional(
@@ -207,7 +212,13 @@ def _curve(c: d.DerCurve) -> Payload:
 
 def _enter_service(v: d.EnterService) -> Payload:
     return _optional(
-        {"priority": v.priority, "highVoltage": v.high_voltage_v, "lowVoltage": v.low_voltage_v, "highFreq": v.high_freq_hz, "lowFreq": v.low_freq_hz},
+        {
+            "priority": v.priority,
+            "highVoltage": v.high_voltage_v,
+            "lowVoltage": v.low_voltage_v,
+            "highFreq": v.high_freq_hz,
+            "lowFreq": v.low_freq_hz,
+        },
         delay=v.delay_s,
         randomDelay=v.random_delay_s,
         rampRate=v.ramp_rate,
@@ -216,7 +227,9 @@ def _enter_service(v: d.EnterService) -> Payload:
 
 def _fixed_pf(v: d.FixedPowerFactor) -> Payload:
     return _optional(
-        {"priority": v.priority, "displacement": v.displacement, "excitation": v.excitation}, startTime=_time(v.start_time), duration=v.duration_s
+        {"priority": v.priority, "displacement": v.displacement, "excitation": v.excitation},
+        startTime=_time(v.start_time),
+        duration=v.duration_s,
     )
 
 
@@ -281,7 +294,9 @@ def encode_set_der_control(c: d.SetDerControl) -> Payload:
     wanted = d.setting_of(c.control_type)
     given = [name for name in d.SETTINGS if getattr(c, name) is not None]
     if given != [wanted]:
-        raise CannotEncode(f"a {c.control_type.value} control is set with {wanted} alone (given: {', '.join(given) or 'nothing'})")
+        raise CannotEncode(
+            f"a {c.control_type.value} control is set with {wanted} alone (given: {', '.join(given) or 'nothing'})"
+        )
     if wanted == "fixed_power_factor":
         field = "fixedPFAbsorb" if c.control_type is d.DerControlType.FIXED_PF_ABSORB else "fixedPFInject"
     else:
@@ -399,19 +414,26 @@ def decode_get_tariffs(payload: Payload) -> t.GetTariffsResult:
 
 def decode_clear_tariffs(payload: Payload) -> t.ClearTariffsResult:
     return t.ClearTariffsResult(
-        tuple(t.TariffCleared(r["status"], r.get("tariffId"), status_info(r.get("statusInfo"))) for r in payload["clearTariffsResult"])
+        tuple(
+            t.TariffCleared(r["status"], r.get("tariffId"), status_info(r.get("statusInfo")))
+            for r in payload["clearTariffsResult"]
+        )
     )
 
 
 def decode_set_der_control(payload: Payload) -> d.SetDerControlResult:
-    return d.SetDerControlResult(payload["status"], status_info(payload.get("statusInfo")), tuple(payload.get("supersededIds", ())))
+    return d.SetDerControlResult(
+        payload["status"], status_info(payload.get("statusInfo")), tuple(payload.get("supersededIds", ()))
+    )
 
 
 def decode_streams(payload: Payload) -> s.GetPeriodicEventStreamResult:
     return s.GetPeriodicEventStreamResult(
         tuple(
             s.EventStream(
-                stream["id"], stream["variableMonitoringId"], s.StreamParams(stream["params"].get("interval"), stream["params"].get("values"))
+                stream["id"],
+                stream["variableMonitoringId"],
+                s.StreamParams(stream["params"].get("interval"), stream["params"].get("values")),
             )
             for stream in payload.get("constantStreamData", ())
         )

@@ -8,7 +8,16 @@ from kilowatt.ocpp.v201.handlers import Handler, Payload
 from kilowatt.services.bundle import Services
 
 # ReportDERControl's lists of controls, one per kind (curve, enterService, fixedPFAbsorb, ...).
-_REPORT_FIELDS = ("curve", "enterService", "fixedPFAbsorb", "fixedPFInject", "fixedVar", "freqDroop", "gradient", "limitMaxDischarge")
+_REPORT_FIELDS = (
+    "curve",
+    "enterService",
+    "fixedPFAbsorb",
+    "fixedPFInject",
+    "fixedVar",
+    "freqDroop",
+    "gradient",
+    "limitMaxDischarge",
+)
 
 
 async def notify_der_alarm(services: Services, station: StationContext, payload: Payload) -> Payload:
@@ -25,7 +34,11 @@ async def notify_der_alarm(services: Services, station: StationContext, payload:
 
 async def notify_der_start_stop(services: Services, station: StationContext, payload: Payload) -> Payload:
     await services.der.record_start_stop(
-        station.station_id, payload["controlId"], payload["started"], parse_time(payload["timestamp"]), payload.get("supersededIds", [])
+        station.station_id,
+        payload["controlId"],
+        payload["started"],
+        parse_time(payload["timestamp"]),
+        payload.get("supersededIds", []),
     )
     return {}
 

@@ -25,7 +25,9 @@ async def battery_swap(services: Services, station: StationContext, payload: Pay
         for b in payload["batteryData"]
     ]
     token = payload["idToken"]
-    await services.battery_swaps.record(station.station_id, payload["eventType"], payload["requestId"], token["idToken"], token["type"], batteries)
+    await services.battery_swaps.record(
+        station.station_id, payload["eventType"], payload["requestId"], token["idToken"], token["type"], batteries
+    )
     return {}
 
 

@@ -7,7 +7,14 @@ from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.ocpp.v201.handlers import Handler, Payload
 from kilowatt.services.bundle import Services
 
-_ADDRESS_FIELDS = {"name": "name", "address1": "address1", "address2": "address2", "city": "city", "postalCode": "postal_code", "country": "country"}
+_ADDRESS_FIELDS = {
+    "name": "name",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "postalCode": "postal_code",
+    "country": "country",
+}
 
 
 def address(data: Payload) -> dict[str, str]:

@@ -19,7 +19,12 @@ async def get_certificate_chain_status(services: Services, station: StationConte
     now = rfc3339(datetime.now(timezone.utc))
     return {
         "certificateStatus": [
-            {"certificateHashData": request["certificateHashData"], "source": request["source"], "status": "Failed", "nextUpdate": now}
+            {
+                "certificateHashData": request["certificateHashData"],
+                "source": request["source"],
+                "status": "Failed",
+                "nextUpdate": now,
+            }
             for request in payload["certificateStatusRequests"]
         ]
     }

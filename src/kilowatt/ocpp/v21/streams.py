@@ -12,7 +12,9 @@ from kilowatt.services.bundle import Services
 async def open_stream(services: Services, station: StationContext, payload: Payload) -> Payload:
     stream = payload["constantStreamData"]
     params = stream["params"]
-    await services.event_streams.open(station.station_id, stream["id"], stream["variableMonitoringId"], params.get("interval"), params.get("values"))
+    await services.event_streams.open(
+        station.station_id, stream["id"], stream["variableMonitoringId"], params.get("interval"), params.get("values")
+    )
     return {"status": "Accepted"}
 
 
