@@ -45,6 +45,7 @@ def create_api(application: Application) -> FastAPI:
         charging_reports,
         customer_information,
         display_messages,
+        energy_operations,
         firmware,
         health,
         id_tokens,
@@ -90,5 +91,7 @@ def create_api(application: Application) -> FastAPI:
     # What stations report on their own (OCPP 2.0.1 and later).
     for module in (station_reports, monitoring, display_messages, charging_reports, customer_information):
         api.include_router(module.router, prefix="/api/v1")
+    api.include_router(energy_operations.router, prefix="/api/v1")
+    api.include_router(energy_operations.reads, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

@@ -32,7 +32,7 @@ from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, 
 from kilowatt.ocpp.context import StationContext
 from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.rpc.endpoint import RpcEndpoint
-from kilowatt.rpc.protocol import Dialect, IncomingCall, RpcProtocol
+from kilowatt.rpc.protocol import Dialect, IncomingMessage, RpcProtocol
 from kilowatt.services.passwords import verify_password
 from kilowatt.services.stations import Admission, StationService
 
@@ -52,7 +52,8 @@ _SLOT_S = 0.1
 class MessageHandler(Protocol):
     """Answers what a station sends, for one protocol version (e.g. ``ocpp.v16.handlers.ChargePointHandlers``)."""
 
-    async def handle(self, station: StationContext, call: IncomingCall) -> dict[str, Any]: ...
+    async def handle(self, station: StationContext, call: IncomingMessage) -> dict[str, Any]:
+        """The answer to a CALL; for an OCPP 2.1 SEND the same call, whose answer is dropped."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ class StationConnection:
     endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
     executor: Any = None  # runs typed commands on this socket; registered on the bus (identity matters for detach)
 
-    def handle(self, call: IncomingCall) -> Awaitable[dict[str, Any]]:
-        """The endpoint's handler: this station's CALLs go to its version's handlers, with its context."""
+    def handle(self, call: IncomingMessage) -> Awaitable[dict[str, Any]]:
+        """The endpoint's handler: this station's CALLs (and 2.1 SENDs) go to its version's handlers, with its context."""
         return self.handlers.handle(self.context, call)
 
     def release(self) -> None:
