@@ -225,6 +225,48 @@ async def test_offline_queue_replayed_out_of_order_and_twice(csms: RunningCsms, 
     assert len(body["meter_values"]) == 3  # replays stored nothing
 
 
+async def test_running_session_updates_replayed_and_changed(csms: RunningCsms, api: httpx.AsyncClient, version: str) -> None:
+    """Updates of a running session take the path that reads nothing back: a replay of one of
+    them, a token arriving mid-session and a change of EVSE still land right."""
+    tx = str(uuid.uuid4())
+    async with await connect(csms, version) as cp:
+        await call(cp, version, "BootNotification", boot_payload())
+        await call(
+            cp,
+            version,
+            "TransactionEvent",
+            event(
+                "Started", 0, tx, "CablePluggedIn", evse={"id": 1, "connectorId": 1}, meterValue=[energy(10, "Transaction.Begin")]
+            ),
+        )
+        update = event("Updated", 1, tx, "MeterValuePeriodic", meterValue=[energy(20)], info={"chargingState": "Charging"})
+        await call(cp, version, "TransactionEvent", update)
+        await call(cp, version, "TransactionEvent", update)  # replayed: answered, not stored again
+        await call(cp, version, "TransactionEvent", event("Updated", 2, tx, "MeterValuePeriodic", meterValue=[energy(30)]))
+        authorized = await call(
+            cp,
+            version,
+            "TransactionEvent",
+            event("Updated", 3, tx, "Authorized", idToken={"idToken": "LATE-1", "type": "KeyCode"}),
+        )
+        assert authorized["idTokenInfo"]["status"] == "Invalid"  # unknown token, still recorded
+        await call(
+            cp,
+            version,
+            "TransactionEvent",
+            event("Updated", 4, tx, "ChargingStateChanged", info={"chargingState": "SuspendedEV"}, numberOfPhasesUsed=1),
+        )
+        await call(
+            cp, version, "TransactionEvent", event("Ended", 5, tx, "EVDeparted", meterValue=[energy(40, "Transaction.End")])
+        )
+    body = await transaction(api, "CS-1", tx)
+    assert [e["seq_no"] for e in body["events"]] == [0, 1, 2, 3, 4, 5]
+    assert [v["value_numeric"] for v in body["meter_values"]] == [10, 20, 30, 40]
+    assert (body["id_token"], body["id_token_type"], body["id_token_status"]) == ("LATE-1", "KeyCode", "Invalid")
+    assert (body["charging_state"], body["number_of_phases_used"], body["trigger_reason"]) == ("SuspendedEV", 1, "EVDeparted")
+    assert (body["energy_wh"], body["active"]) == (30, False)
+
+
 async def test_ended_without_started_is_a_complete_transaction_with_its_gap(
     csms: RunningCsms, api: httpx.AsyncClient, version: str
 ) -> None:
@@ -367,6 +409,21 @@ async def test_device_model_report_in_several_parts(csms: RunningCsms, api: http
                 "reportData": [variable({"name": "OCPPCommCtrlr"}, "HeartbeatInterval", "600", mutability="ReadWrite")],
             },
         )
+        # a replayed part is answered and stores nothing, not even its older value
+        await call(
+            cp,
+            version,
+            "NotifyReport",
+            {
+                "requestId": 7,
+                "generatedAt": generated,
+                "tbc": True,
+                "seqNo": 0,
+                "reportData": [variable({"name": "OCPPCommCtrlr"}, "HeartbeatInterval", "300", mutability="ReadWrite")],
+            },
+        )
+    reports = (await api.get("/api/v1/stations/CS-1/reports", params={"kind": "device_model"})).json()["items"]
+    assert sorted((r["request_id"], r["part_count"], r["complete"]) for r in reports) == [(7, 2, True), (8, 1, True)]
     model = (await api.get("/api/v1/stations/CS-1/device-model")).json()["variables"]
     values = {(v["component"], v["evse_id"], v["variable"]): v["value"] for v in model}
     assert values == {

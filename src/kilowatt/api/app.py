@@ -42,12 +42,17 @@ def create_api(application: Application) -> FastAPI:
         api_keys,
         audit_log,
         charging,
+        charging_reports,
+        customer_information,
+        display_messages,
         firmware,
         health,
         id_tokens,
         local_list,
+        monitoring,
         remote_operations,
         reservations,
+        station_reports,
         stations,
         transactions,
     )
@@ -81,6 +86,9 @@ def create_api(application: Application) -> FastAPI:
 
     api.include_router(health.router)
     for module in (stations, id_tokens, transactions, remote_operations, local_list, reservations, charging, firmware, api_keys, audit_log):
+        api.include_router(module.router, prefix="/api/v1")
+    # What stations report on their own (OCPP 2.0.1 and later).
+    for module in (station_reports, monitoring, display_messages, charging_reports, customer_information):
         api.include_router(module.router, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

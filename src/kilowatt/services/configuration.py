@@ -23,6 +23,7 @@ from kilowatt.commands.model import ChangeConfiguration, GetConfiguration, GetCo
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.services.redaction import REDACTED, secret_setting
+from kilowatt.services.station_reports import ReportPart, StationReportService
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import DeviceModelVariable, utcnow
@@ -210,9 +211,10 @@ class ConfigurationService:
                 await self._on_password_changed(station_id, value)
         return ConfigurationChange(key, value, status, answer)
 
-    async def report(self, station_id: str, attributes: list[VariableAttribute]) -> None:
+    async def report(self, station_id: str, part: ReportPart, attributes: list[VariableAttribute]) -> None:
         """Store what one part of a device model report (2.0.1 NotifyReport) says, replacing what
-        earlier reports said of the same attributes; returns after the commit."""
+        earlier reports said of the same attributes, and the part itself (so the report's
+        completeness shows); a replayed part stores nothing. Returns after the commit."""
         now = utcnow()
         rows = {}
         for attribute in attributes:  # an attribute reported twice in one part: the last one
@@ -221,11 +223,11 @@ class ConfigurationService:
             rows[tuple(row[name] for name in _KEY_ORDER)] = {"station_id": station_id, **row, "updated_at": now}
 
         def store(connection: Connection) -> None:
-            for row in rows.values():
-                upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+            if StationReportService.record_part(connection, part).new:
+                for row in rows.values():
+                    upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
 
-        if rows:
-            await self._writes.run(store)
+        await self._writes.run(store)
 
     async def close(self) -> None:
         for task in list(self._background):

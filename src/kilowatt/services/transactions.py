@@ -343,6 +343,14 @@ class TransactionService:
         self._authorization = authorization
         self._bus = bus
         self._reservations = reservations
+        # Running 2.0.1 transactions of the stations connected here, by station: what an Updated
+        # needs to be stored without reading anything back (see _update_open).
+        self._open: dict[str, dict[str, _OpenTransaction]] = {}
+        bus.subscribe(self._on_event)
+
+    async def _on_event(self, event: Event) -> None:
+        if event.type == "station.disconnected":  # it may send its next events to another node
+            self._open.pop(event.station_id, None)
 
     async def apply(self, event: TransactionEvent) -> TransactionOutcome:
         """Store ``event`` (idempotently by its key) and say what was stored; returns after the commit.
@@ -481,6 +489,10 @@ class TransactionService:
         """One batched write: the key look-up, the transaction found or created, the event merged
         into it, its samples and its key stored, and the energy computed again once it has ended."""
         authorization = await self._authorize(event.id_token)
+        if isinstance(event, TransactionUpdated):
+            updated = await self._update_open(event, authorization)
+            if updated is not None:
+                return updated
 
         def write(connection: Connection) -> _Applied:
             return _merge(connection, event, authorization)
@@ -494,6 +506,12 @@ class TransactionService:
         )
         if applied.duplicate:
             return outcome
+        station_open = self._open.setdefault(event.station_id, {})
+        assert event.station_transaction_id is not None
+        if applied.open is not None:
+            station_open[event.station_transaction_id] = applied.open
+        else:
+            station_open.pop(event.station_transaction_id, None)
         self._remember_owner(applied.ref.id, event.station_id)
         if isinstance(event, TransactionStarted):
             if event.reservation_id is not None and self._reservations is not None:
@@ -512,6 +530,51 @@ class TransactionService:
                 Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh})
             )
         return outcome
+
+    async def _update_open(
+        self, event: TransactionUpdated, authorization: AuthorizationResult | None
+    ) -> TransactionOutcome | None:
+        """The busy fleet's case: the next Updated of a running transaction this node has seen
+        start, saying nothing new about its token or EVSE. It is stored without reading anything
+        back: the event's key and samples are inserted, and the transaction's columns updated only
+        when the event changes them. A higher seqNo than any stored cannot be a replay, and the
+        unique key still guards it (a clash falls back to the general path). None: not this case."""
+        assert isinstance(event.key, SeqNoKey) and event.station_transaction_id is not None
+        running = self._open.get(event.station_id, {}).get(event.station_transaction_id)
+        if (
+            running is None
+            or event.key.seq_no <= running.last_seq_no
+            or (event.id_token is not None and event.id_token != running.id_token)
+            or (event.evse_id is not None and event.evse_id != running.evse_id)
+            or (event.connector_id is not None and event.connector_id != running.connector_id)
+        ):
+            return None
+        changes = running.changes(event)
+        transaction_id = running.transaction_id
+        event_row = _event_row(event, transaction_id)
+        samples = _meter_rows(
+            event.station_id, running.evse_id, running.connector_id, transaction_id, event.samples, "TransactionEvent"
+        )
+
+        def write(connection: Connection) -> None:
+            connection.execute(_INSERT_EVENT, event_row)
+            if samples:
+                connection.execute(_INSERT_METER_VALUE, samples)
+            if changes:
+                connection.execute(update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id).values(**changes))
+
+        try:
+            await self._writes.run(write)
+        except IntegrityError:
+            return None
+        running.applied(event.key.seq_no, changes)
+        ref = TransactionRef(transaction_id, event.station_transaction_id)
+        await self._bus.publish(
+            Event(
+                "transaction.updated", event.station_id, {**_ids(ref), "evse_id": running.evse_id, "samples": len(event.samples)}
+            )
+        )
+        return TransactionOutcome(ref, authorization)
 
     # --- shared ---------------------------------------------------------------------------------
 
@@ -713,6 +776,46 @@ def _find_start(connection: Connection, key: StartKey) -> TransactionOutcome | N
     return TransactionOutcome(TransactionRef(row.id), status, duplicate=True)
 
 
+# The columns that describe a running session now; each event with a higher seqNo may change them.
+_CURRENT = ("charging_state", "trigger_reason", "number_of_phases_used", "cable_max_current_a")
+
+
+@dataclass(slots=True)
+class _OpenTransaction:
+    """A started, not yet ended 2.0.1 transaction as stored, for :meth:`TransactionService._update_open`."""
+
+    transaction_id: int
+    evse_id: int
+    connector_id: int
+    id_token: str | None
+    last_seq_no: int  # the highest seqNo stored
+    offline: bool
+    remote_start_id: int | None
+    current: dict[str, Any]  # _CURRENT as stored
+
+    def changes(self, event: TransactionEvent) -> dict[str, Any]:
+        """The columns ``event`` (with a higher seqNo than any stored) changes."""
+        details = event.details
+        said = {
+            "charging_state": details.charging_state,
+            "trigger_reason": details.trigger_reason,
+            "number_of_phases_used": details.number_of_phases_used,
+            "cable_max_current_a": details.cable_max_current_a,
+        }
+        changes = {name: value for name, value in said.items() if value is not None and value != self.current[name]}
+        if event.offline and not self.offline:
+            changes["offline"] = True
+        if details.remote_start_id is not None and self.remote_start_id is None:
+            changes["remote_start_id"] = details.remote_start_id
+        return changes
+
+    def applied(self, seq_no: int, changes: dict[str, Any]) -> None:
+        self.last_seq_no = seq_no
+        self.offline = changes.get("offline", self.offline)
+        self.remote_start_id = changes.get("remote_start_id", self.remote_start_id)
+        self.current.update((name, value) for name, value in changes.items() if name in _CURRENT)
+
+
 @dataclass(slots=True, frozen=True)
 class _Applied:
     ref: TransactionRef
@@ -722,6 +825,7 @@ class _Applied:
     newly_ended: bool
     energy_wh: int | None
     evse_id: int
+    open: _OpenTransaction | None = None  # the transaction is started and not ended: what it now is
 
 
 def _merge(connection: Connection, event: TransactionEvent, authorization: AuthorizationResult | None) -> _Applied:
@@ -815,7 +919,8 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
                 changes["meter_start_wh"] = meter_start_wh
     elif not started_seen and event.timestamp < state["started_at"]:
         changes["started_at"] = event.timestamp  # the earliest known time, until the Started comes
-    changes.update(_latest_details(connection, event, tx))
+    details_changed, last_seq_no = _latest_details(connection, event, tx)
+    changes.update(details_changed)
     status = authorization
     if not isinstance(event, TransactionEnded) and event.id_token is not None and state["id_token"] is None:
         status = _concurrent(
@@ -847,19 +952,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
                 event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"
             ),
         )
-    connection.execute(
-        _INSERT_EVENT,
-        {
-            "station_id": key.station_id,
-            "station_transaction_id": key.station_transaction_id,
-            "seq_no": key.seq_no,
-            "transaction_id": transaction_id,
-            "event_type": _EVENT_TYPES[type(event)],
-            "timestamp": event.timestamp,
-            "reason": event.reason,
-            "offline": event.offline,
-        },
-    )
+    connection.execute(_INSERT_EVENT, _event_row(event, transaction_id))
     energy_wh = state["energy_wh"]
     ended = state["stopped_at"] is not None
     if ended:
@@ -870,6 +963,18 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
         )
         if energy_wh != state["energy_wh"]:
             connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
+    running = None
+    if not ended and (started_seen or isinstance(event, TransactionStarted)):
+        running = _OpenTransaction(
+            transaction_id,
+            state["evse_id"],
+            state["connector_id"],
+            state["id_token"],
+            last_seq_no,
+            state["offline"],
+            state["remote_start_id"],
+            {name: state[name] for name in _CURRENT},
+        )
     return _Applied(
         TransactionRef(transaction_id, event.station_transaction_id),
         status,
@@ -878,7 +983,23 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
         newly_ended,
         energy_wh,
         state["evse_id"],
+        running,
     )
+
+
+def _event_row(event: TransactionEvent, transaction_id: int) -> dict[str, Any]:
+    key = event.key
+    assert isinstance(key, SeqNoKey)
+    return {
+        "station_id": key.station_id,
+        "station_transaction_id": key.station_transaction_id,
+        "seq_no": key.seq_no,
+        "transaction_id": transaction_id,
+        "event_type": _EVENT_TYPES[type(event)],
+        "timestamp": event.timestamp,
+        "reason": event.reason,
+        "offline": event.offline,
+    }
 
 
 _EVENT_TYPES = {TransactionStarted: "Started", TransactionUpdated: "Updated", TransactionEnded: "Ended"}
@@ -896,8 +1017,8 @@ def _detail_columns(details: TransactionDetails, offline: bool) -> dict[str, Any
     }
 
 
-def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) -> dict[str, Any]:
-    """The columns ``event`` changes. What describes the session now (charging state, trigger
+def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) -> tuple[dict[str, Any], int]:
+    """The columns ``event`` changes, and the transaction's highest seqNo with it. What describes the session now (charging state, trigger
     reason, phases, cable current) follows the event with the highest seqNo, so a late-delivered
     older event does not overwrite it; the remoteStartId is kept from whichever event brings it;
     ``offline`` records that any event was queued."""
@@ -909,9 +1030,12 @@ def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) ->
             changes["offline"] = True
     if details.remote_start_id is not None and (tx is None or tx.remote_start_id is None):
         changes["remote_start_id"] = details.remote_start_id
-    newest = tx is None or event.key.seq_no >= (
-        connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar() or 0
+    stored = (
+        None
+        if tx is None
+        else connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar()
     )
+    newest = stored is None or event.key.seq_no >= stored
     if newest:
         current = {
             "charging_state": details.charging_state,
@@ -920,7 +1044,7 @@ def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) ->
             "cable_max_current_a": details.cable_max_current_a,
         }
         changes.update({name: value for name, value in current.items() if value is not None})
-    return changes
+    return changes, event.key.seq_no if newest else stored
 
 
 def _concurrent(

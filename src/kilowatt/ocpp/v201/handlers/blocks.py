@@ -8,8 +8,15 @@ from kilowatt.ocpp.v201.handlers import (
     authorization,
     availability,
     data_transfer,
+    diagnostics,
+    display,
+    firmware,
+    iso15118,
     metering,
     provisioning,
+    reservations,
+    security,
+    smart_charging,
     transactions,
 )
 
@@ -20,4 +27,11 @@ BLOCKS: tuple[ModuleType, ...] = (
     transactions,
     metering,
     data_transfer,
+    security,
+    iso15118,
+    firmware,
+    diagnostics,
+    reservations,
+    smart_charging,
+    display,
 )

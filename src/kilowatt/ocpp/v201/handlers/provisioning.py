@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kilowatt.ocpp.context import StationContext
+from kilowatt.ocpp.timestamps import parse_time
 from kilowatt.ocpp.v201.convert import Payload
 from kilowatt.services.bundle import Services
 from kilowatt.services.common import rfc3339
 from kilowatt.services.configuration import VariableAttribute
+from kilowatt.services.station_reports import DEVICE_MODEL, ReportPart
 from kilowatt.services.stations import BootInfo
 
 
@@ -47,7 +49,16 @@ async def notify_report(services: Services, station: StationContext, payload: Pa
     """One part of a device model report. Each part is stored as it comes (a report of thousands
     of variables arrives in many ``tbc`` parts); a later report updates what an earlier one said."""
     attributes = [attribute for data in payload.get("reportData", ()) for attribute in _attributes(data)]
-    await services.configuration.report(station.station_id, attributes)
+    part = ReportPart(
+        station.station_id,
+        DEVICE_MODEL,
+        payload["requestId"],
+        payload.get("tbc", False),
+        payload["seqNo"],
+        parse_time(payload["generatedAt"], "generatedAt"),
+        None,
+    )
+    await services.configuration.report(station.station_id, part, attributes)
     return {}
 
 
