@@ -112,6 +112,10 @@ class ChargePointHandlers:
             "SignCertificate": self.sign_certificate,
         }
 
+    def actions(self) -> frozenset[str]:
+        """The station actions routed to a handler (docs/ocpp-coverage.md is generated from it)."""
+        return frozenset(self._routes)
+
     async def handle(self, station: StationContext, call: IncomingCall) -> Payload:
         if station.registration_status != "Accepted" and call.action not in _ALLOWED_BEFORE_ACCEPTED:
             raise OcppError(

@@ -16,3 +16,7 @@ class V201Commands:
 
     def decode(self, command: m.Command, payload: dict[str, Any]) -> m.Result:
         raise CannotEncode(f"OCPP 2.0.1 has no operation {type(command).__name__}")
+
+    def actions(self) -> frozenset[str]:
+        """The OCPP actions this codec sends (docs/ocpp-coverage.md is generated from it)."""
+        return frozenset()
