@@ -485,3 +485,7 @@ class V21Commands(V201Commands):
         if operation is None:
             return super().decode(command, payload)
         return operation.decode(payload)
+
+    def actions(self) -> frozenset[str]:
+        """The OCPP actions this codec sends (docs/ocpp-coverage.md is generated from it)."""
+        return super().actions() | {operation.action for operation in OPERATIONS_ADDED.values()}
