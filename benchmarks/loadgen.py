@@ -12,6 +12,10 @@ runs one *plan* (``steady`` or ``storm``) against one CSMS with the project's si
   window, so earlier phases do not leak into its percentiles);
 - last it prints ``{"done": {...}}`` with the plan's own figures (boot storm timings, ...).
 
+Every station speaks ``--protocol`` (``ocpp1.6`` by default; ``ocpp2.0.1`` and ``ocpp2.1`` run the
+same plans with TransactionEvent instead of Start/StopTransaction and MeterValues, and one
+StatusNotification per EVSE instead of one per connector plus connector 0).
+
 Plans (N = ``--stations``, every station has two connectors):
 
 steady
@@ -48,7 +52,7 @@ from typing import Any
 import orjson
 
 from kilowatt.logs import configure_logging
-from kilowatt.simulator import Fleet, FleetConfig, LatencyHistogram, StationConfig, StopReason
+from kilowatt.simulator import SUPPORTED_PROTOCOLS, Fleet, FleetConfig, LatencyHistogram, StationConfig, StopReason
 from kilowatt.simulator.model import SessionPhase
 from kilowatt.simulator.station import SimulatedStation
 
@@ -140,6 +144,7 @@ class Driver:
             url=args.url,
             stations=args.stations,
             id_prefix=args.id_prefix,
+            protocols=((args.protocol, 1.0),),
             connect_rate_per_s=connect_rate_per_s,
             summary_interval_s=None,
             seed=args.seed,
@@ -276,10 +281,11 @@ class Driver:
                 station.post(station.flush)
                 sessions += 1
         enqueued_s = loop.time() - started
-        sent_before = window.sent["MeterValues"]
+        action = "MeterValues" if self.args.protocol == "ocpp1.6" else "TransactionEvent"  # 2.0.1: an Updated event
+        sent_before = window.sent[action]
 
         def drained(_snapshot: object) -> bool:
-            return fleet.stats.messages_sent["MeterValues"] - sent_before >= sessions and fleet.snapshot().queued_messages == 0
+            return fleet.stats.messages_sent[action] - sent_before >= sessions and fleet.snapshot().queued_messages == 0
 
         ok = await fleet.wait_until(drained, timeout_s=120.0, poll_s=0.005)
         drain_s = loop.time() - started
@@ -317,6 +323,7 @@ class Driver:
 
         await self.mark("tx.begin")
         window = Window(fleet)
+        sessions_before = (fleet.stats.sessions_started, fleet.stats.sessions_completed)
         started = loop.time()
         for index, (station, pairs) in enumerate(zip(stations, pairs_each, strict=True)):
             finished = loop.create_future()
@@ -328,12 +335,17 @@ class Driver:
         stats = window.close()
         await self.mark("tx.end", stats)
         answered = stats["sent_by_action"]
+        if args.protocol == "ocpp1.6":
+            start_sent, stop_sent = answered.get("StartTransaction", 0), answered.get("StopTransaction", 0)
+        else:  # TransactionEvent Started / Ended: counted by the sessions they opened and closed
+            start_sent = fleet.stats.sessions_started - sessions_before[0]
+            stop_sent = fleet.stats.sessions_completed - sessions_before[1]
         self.results["tx"] = {
             "pairs": args.tx_pairs,
             "stations": len(stations),
             "elapsed_s": round(elapsed_s, 4),
-            "start_sent": answered.get("StartTransaction", 0),
-            "stop_sent": answered.get("StopTransaction", 0),
+            "start_sent": start_sent,
+            "stop_sent": stop_sent,
         }
 
     async def storm(self) -> None:
@@ -345,7 +357,7 @@ class Driver:
         window = Window(fleet)
         started = loop.time()
         await fleet.start()
-        expected_statuses = CONNECTORS + 1
+        expected_statuses = CONNECTORS + 1 if args.protocol == "ocpp1.6" else CONNECTORS  # 2.0.1: no connector 0
         all_connected_s = all_accepted_s = all_status_s = None
         deadline = started + args.storm_timeout
         while loop.time() < deadline:
@@ -401,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tx-pairs", type=int, default=1000)
     parser.add_argument("--storm-timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--protocol", choices=SUPPORTED_PROTOCOLS, default="ocpp1.6", help="OCPP version the fleet speaks")
     return parser
 
 

@@ -127,6 +127,46 @@ def ratios_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+SCENARIOS = ("rest", "busy", "sustained", "aligned", "tx", "storm")
+
+
+def fleets_table(report: dict[str, Any]) -> list[str]:
+    """The same scenarios with a fleet of another OCPP version, against the same server: CPU per message side by side."""
+    fleets = report.get("fleets") or {}
+    lines: list[str] = []
+    for target, others in fleets.items():
+        base = report["targets"].get(target)
+        if not base:
+            continue
+        base_protocol = base.get("protocol", "ocpp1.6")
+        for protocol, other in others.items():
+            lines += [
+                f"{LABELS.get(target, target)}: a {base_protocol} fleet vs a {protocol} fleet (fresh server for each plan;"
+                f" CPU µs per message is the server's CPU in the window ÷ the OCPP messages in it, both directions).",
+                "",
+                f"| scenario | messages {base_protocol} | messages {protocol} | msg/s {base_protocol} | msg/s {protocol} "
+                f"| CPU µs/msg {base_protocol} | CPU µs/msg {protocol} | {protocol} ÷ {base_protocol} | p99 ms {base_protocol} "
+                f"| p99 ms {protocol} | errors |",
+                "|---|" + "---:|" * 10,
+            ]
+            for name in SCENARIOS:
+                a = (base.get("scenarios") or {}).get(name)
+                b = (other.get("scenarios") or {}).get(name)
+                if not a or not b:
+                    continue
+                r = ratio(b.get("cpu_us_per_msg"), a.get("cpu_us_per_msg"))
+                lines.append(
+                    f"| {name} | {_fmt(a.get('messages'), '{:,.0f}')} | {_fmt(b.get('messages'), '{:,.0f}')} "
+                    f"| {_fmt(a.get('msg_per_s'), '{:,.1f}')} | {_fmt(b.get('msg_per_s'), '{:,.1f}')} "
+                    f"| {_fmt(a.get('cpu_us_per_msg'), '{:,.0f}')} | {_fmt(b.get('cpu_us_per_msg'), '{:,.0f}')} "
+                    f"| {'–' if r is None else f'{r:.2f}×'} "
+                    f"| {_fmt((a.get('latency_ms') or {}).get('p99'), '{:,.1f}')} | {_fmt((b.get('latency_ms') or {}).get('p99'), '{:,.1f}')} "
+                    f"| {a.get('errors', 0)} / {b.get('errors', 0)} |"
+                )
+            lines.append("")
+    return lines
+
+
 def _verdict(ok: bool | None) -> str:
     return "–" if ok is None else ("met" if ok else "**not met**")
 
@@ -244,7 +284,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "One command, `.venv/bin/python -m benchmarks.run --stations 10000 --out benchmarks/results`, runs",
         "every scenario against every system under test and writes `report.json` and `report.md` there",
-        "(`--quick` for a tiny fleet and 3 s windows; `--targets`, `--plans`, `--window` to narrow it).",
+        "(`--quick` for a tiny fleet and 3 s windows; `--targets`, `--plans`, `--window` to narrow it;",
+        "`--protocols ocpp1.6,ocpp2.0.1` runs the same scenarios with a fleet of each OCPP version).",
         "",
         "- **Processes.** The system under test runs alone in its own process: `kilowatt serve` with",
         "  `KILOWATT_*` (free ports, its own SQLite file or a freshly created PostgreSQL database,",
@@ -301,6 +342,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         *ratios_table(report),
         "",
     ]
+    if report.get("fleets"):
+        lines += ["## Fleets by OCPP version", "", *fleets_table(report)]
     if report.get("skipped"):
         lines += ["Skipped targets:", ""] + [f"- {k}: {v}" for k, v in report["skipped"].items()] + [""]
     errors = {

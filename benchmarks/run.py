@@ -30,6 +30,7 @@ import orjson
 from benchmarks import procstat, profile, targets
 from benchmarks.loadgen import burst_token, busy_token, raise_fd_limit
 from benchmarks.report import render_markdown
+from kilowatt.simulator.config import SUPPORTED_PROTOCOLS
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/kilowatt_bench"
 DOCS = targets.ROOT / "docs" / "performance.md"
@@ -45,9 +46,12 @@ def log(message: str) -> None:
 class PlanRun:
     """Drives one load generator against one server and collects a sample at each of its marks."""
 
-    def __init__(self, server: targets.Server, plan: str, args: argparse.Namespace, workdir: Path, label: str):
+    def __init__(
+        self, server: targets.Server, plan: str, args: argparse.Namespace, workdir: Path, label: str, protocol: str = "ocpp1.6"
+    ):
         self.server = server
         self.plan = plan
+        self.protocol = protocol
         self.args = args
         self.workdir = workdir
         self.label = label
@@ -74,7 +78,7 @@ class PlanRun:
             "--stations", str(a.stations), "--connect-rate", str(a.connect_rate), "--window", str(a.window),
             "--meter-interval", str(a.meter_interval), "--target-rate", str(a.target_rate),
             "--tx-pairs", str(a.tx_pairs), "--busy-fraction", str(a.busy_fraction),
-            "--storm-timeout", str(a.storm_timeout),
+            "--storm-timeout", str(a.storm_timeout), "--protocol", self.protocol,
         ]  # fmt: skip
         if self.want_profile:
             cmd += ["--profile", "--profile-window", str(a.profile_window), "--profile-load", a.profile_load]
@@ -187,20 +191,21 @@ def _r(value: float, digits: int) -> float:
 # --- one target ---------------------------------------------------------------------------------
 
 
-def run_target(target: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def run_target(target: str, args: argparse.Namespace, workdir: Path, protocol: str = "ocpp1.6") -> dict[str, Any]:
+    """Every plan against a fresh ``target`` server, with a fleet speaking ``protocol``."""
     station_ids = [f"BENCH-{n:0{max(4, len(str(args.stations)))}d}" for n in range(1, args.stations + 1)]
     id_tokens = [busy_token(i) for i in range(args.stations)] + [burst_token(i) for i in range(min(args.stations, args.tx_pairs))]
-    result: dict[str, Any] = {"target": target, "description": targets.DESCRIPTIONS[target]}
+    result: dict[str, Any] = {"target": target, "description": targets.DESCRIPTIONS[target], "protocol": protocol}
     scenarios: dict[str, Any] = {}
     peak_rss_kib = 0
     server_exit: dict[str, int | None] = {}
     for plan in args.plans:
-        label = f"{target}.{plan}"
+        label = f"{target}.{plan}" if protocol == "ocpp1.6" else f"{target}.{protocol}.{plan}"
         log(f"{label}: starting server")
         server = targets.start(
             target, workdir, label, station_ids=station_ids, id_tokens=id_tokens, postgres_url=args.postgres_url
         )
-        runner = PlanRun(server, plan, args, workdir, label)
+        runner = PlanRun(server, plan, args, workdir, label, protocol)
         try:
             runner.run()
         finally:
@@ -307,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
                    help="regenerate docs/performance.md (default: yes for full runs, no with --quick)")  # fmt: skip
     p.add_argument("--note", action="append", default=[], help="a line for the report's notes (e.g. what else ran)")
+    p.add_argument("--protocols", default="ocpp1.6",
+                   help="fleets to run, comma-separated (ocpp1.6, ocpp2.0.1, ocpp2.1): the first fills the main tables, "
+                        "each further one runs the same scenarios against Kilowatt and is compared with it")  # fmt: skip
     return p
 
 
@@ -331,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.tx_pairs is None:
         args.tx_pairs = 40 if args.quick else 1000
     args.plans = [p for p in args.plans.split(",") if p]
+    args.protocols = [p for p in args.protocols.split(",") if p]
+    bad = [p for p in args.protocols if p not in SUPPORTED_PROTOCOLS]
+    if bad or not args.protocols:
+        print(f"unknown protocols: {', '.join(bad) or '(none given)'}", file=sys.stderr)
+        return 2
     wanted = [t for t in args.targets.split(",") if t]
     unknown = set(wanted) - set(targets.ALL_TARGETS)
     if unknown:
@@ -352,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             "stations": args.stations, "window_s": args.window, "connect_rate_per_s": args.connect_rate,
             "busy_fraction": args.busy_fraction, "meter_interval_s": args.meter_interval,
             "target_rate_per_s": args.target_rate, "tx_pairs": args.tx_pairs, "connectors_per_station": 2,
-            "quick": args.quick, "plans": args.plans, "profile_load": args.profile_load,
+            "quick": args.quick, "plans": args.plans, "profile_load": args.profile_load, "protocols": args.protocols,
         },  # fmt: skip
         "notes": args.note,
         "targets": {},
@@ -366,10 +379,15 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{target}: skipped: {reason}")
                 continue
         try:
-            report["targets"][target] = run_target(target, args, args.out)
+            report["targets"][target] = run_target(target, args, args.out, args.protocols[0])
         except targets.TargetUnavailable as exc:
             report["skipped"][target] = str(exc)
             log(f"{target}: skipped: {exc}")
+            continue
+        for protocol in args.protocols[1:]:  # the same scenarios with another fleet: Kilowatt speaks them all
+            if target not in targets.KILOWATT_TARGETS:
+                continue  # the peers are 1.6 central systems
+            report.setdefault("fleets", {}).setdefault(target, {})[protocol] = run_target(target, args, args.out, protocol)
     report["duration_s"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     (args.out / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))

@@ -20,6 +20,7 @@ from kilowatt.ocpp import v201
 from kilowatt.ocpp.execute import CannotEncode, execute
 from kilowatt.ocpp.operations import reverse
 from kilowatt.ocpp.v16 import codec as c16
+from kilowatt.ocpp.v21 import codec as c21
 from kilowatt.ocpp.v201 import codec as c201
 from kilowatt.refs import TransactionRef
 from kilowatt.rpc.errors import OcppError
@@ -384,10 +385,23 @@ NOT_IN_201: list[tuple[m.Command, str]] = [
 V201_ONLY = {type(case[0]) for case in CASES} - set(c16.OPERATIONS)
 
 
+@pytest.mark.parametrize("case", CASES[:3], ids=lambda c: type(c[0]).__name__)
+def test_21_sends_the_201_operations_as_201_does(case: tuple) -> None:
+    """2.1 reuses these encoders (its messages are 2.0.1's plus optional fields)."""
+    command, action, payload, answer, result = case
+    assert c21.V21Commands().encode(command) == (action, payload)
+    assert c21.V21Commands().decode(command, answer) == result
+
+
 def test_every_command_has_a_201_operation_and_a_case_here() -> None:
-    assert set(c201.OPERATIONS) == set(COMMAND_TYPES)
-    assert {type(case[0]) for case in CASES} | {type(c) for c, _ in NOT_IN_201} == set(COMMAND_TYPES)
-    assert {type(case[4]) for case in CASES} | {m.GetConfigurationResult, m.GetDiagnosticsResult} == set(RESULT_TYPES)
+    from test_v21_codec import CASES as V21_CASES  # 2.1's own operations: no 2.0.1 counterpart, tested there
+
+    v21_only = set(c21.OPERATIONS_ADDED)
+    assert v21_only == {type(case[0]) for case in V21_CASES}
+    assert set(c201.OPERATIONS) == set(COMMAND_TYPES) - v21_only
+    assert {type(case[0]) for case in CASES} | {type(c) for c, _ in NOT_IN_201} == set(COMMAND_TYPES) - v21_only
+    results = {type(case[4]) for case in CASES} | {m.GetConfigurationResult, m.GetDiagnosticsResult}
+    assert results | {type(case[4]) for case in V21_CASES} == set(RESULT_TYPES)
     # every 2.0.1 CSMS action is sent by some command (ClearCache ... UpdateFirmware)
     assert {operation.action for operation in c201.OPERATIONS.values()} == v201.DIALECT.csms_actions
 

@@ -81,7 +81,7 @@ COMMANDS: list[tuple[str, str, Any, str, dict[str, Any], dict[str, Any], dict[st
     ("POST", "monitoring/base", {"monitoring_base": "FactoryDefault"}, "SetMonitoringBase", {"monitoringBase": "FactoryDefault"}, ACCEPTED, ACCEPTED),
     ("POST", "monitoring/level", {"severity": 9}, "SetMonitoringLevel", {"severity": 9}, {"status": "Rejected"}, {"status": "Rejected"}),
     ("POST", "monitoring/report", {"request_id": 5, "monitoring_criteria": ["DeltaMonitoring"]}, "GetMonitoringReport", {"requestId": 5, "monitoringCriteria": ["DeltaMonitoring"]}, ACCEPTED, ACCEPTED),
-    ("POST", "charging-profiles/report", {"request_id": 6, "evse_id": 1, "charging_profile_purpose": "TxDefaultProfile"}, "GetChargingProfiles",
+    ("POST", "reports/charging-profiles", {"request_id": 6, "evse_id": 1, "charging_profile_purpose": "TxDefaultProfile"}, "GetChargingProfiles",
      {"requestId": 6, "evseId": 1, "chargingProfile": {"chargingProfilePurpose": "TxDefaultProfile"}}, {"status": "NoProfiles"}, {"status": "NoProfiles"}),
     ("POST", "firmware/publish", {"location": "https://fw.example/3.bin", "checksum": "0123456789abcdef0123456789abcdef", "request_id": 7}, "PublishFirmware",
      {"location": "https://fw.example/3.bin", "checksum": "0123456789abcdef0123456789abcdef", "requestId": 7}, ACCEPTED, ACCEPTED),

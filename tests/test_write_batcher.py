@@ -387,11 +387,15 @@ def lost_connection_error() -> Exception:
     """What the batcher sees when the socket dies before the server's answer arrives."""
     from kilowatt.storage.raw_insert import _postgres_error
 
-    return _postgres_error("INSERT", asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"))
+    return _postgres_error(
+        "INSERT", asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    )
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_postgres_insert_batch_whose_commit_answer_is_lost_is_not_run_again(database_url, batcher, sessions, monkeypatch) -> None:
+async def test_postgres_insert_batch_whose_commit_answer_is_lost_is_not_run_again(
+    database_url, batcher, sessions, monkeypatch
+) -> None:
     import kilowatt.storage.batch as batch_module
 
     real = batch_module.execute_asyncpg
@@ -417,7 +421,9 @@ async def test_postgres_insert_batch_whose_commit_answer_is_lost_is_not_run_agai
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_postgres_insert_batch_the_server_refused_on_a_dying_connection_runs_again(database_url, batcher, sessions, monkeypatch) -> None:
+async def test_postgres_insert_batch_the_server_refused_on_a_dying_connection_runs_again(
+    database_url, batcher, sessions, monkeypatch
+) -> None:
     """The server's own answer (here the administrator shutdown a restarting server sends) means
     the transaction was rolled back: running the batch on a new connection stores it once."""
     import kilowatt.storage.batch as batch_module
@@ -444,7 +450,9 @@ async def test_postgres_insert_batch_the_server_refused_on_a_dying_connection_ru
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_postgres_batch_whose_commit_answer_is_lost_is_not_retried_one_by_one(database_url, batcher, sessions, monkeypatch) -> None:
+async def test_postgres_batch_whose_commit_answer_is_lost_is_not_retried_one_by_one(
+    database_url, batcher, sessions, monkeypatch
+) -> None:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     real_commit = AsyncConnection.commit
@@ -506,3 +514,39 @@ async def test_sqlite_batch_never_commits_what_an_earlier_attempt_left_open(tmp_
     finally:
         await batcher.close()
         await engine.dispose()
+
+
+async def test_inserts_stored_together_are_stored_together_or_not_at_all(batcher, sessions) -> None:
+    """insert_together: an event and its samples. When one of its statements fails, none of its
+    rows is stored, while the writes batched with it (merged into the same executemany) are."""
+    tokens = insert(IdToken.__table__)
+    samples = insert(MeterValue.__table__)
+    row = {"type": "ISO14443", "status": "Accepted"}
+    await batcher.insert(tokens, [{"id_token": "TAKEN", **row}])
+
+    def sample(station_id: str) -> dict[str, object]:
+        return {
+            "station_id": station_id,
+            "evse_id": 1,
+            "connector_id": 1,
+            "transaction_id": None,
+            "timestamp": utcnow(),
+            "value": "1",
+            "value_numeric": 1.0,
+            "measurand": "Energy.Active.Import.Register",
+            "source": "MeterValues",
+        }
+
+    results = await asyncio.gather(
+        batcher.insert_together((tokens, [{"id_token": "OK-1", **row}]), (samples, [sample("S1")])),
+        batcher.insert_together((tokens, [{"id_token": "TAKEN", **row}]), (samples, [sample("S2")])),  # the token clashes
+        batcher.insert(samples, [sample("S3")]),
+        batcher.insert_together((samples, [sample("S4")]), (tokens, [])),  # an empty part is nothing to insert
+        return_exceptions=True,
+    )
+    assert results[0] is None and isinstance(results[1], IntegrityError) and results[2:] == [None, None]
+    async with sessions() as session:
+        stations = set((await session.execute(select(MeterValue.station_id))).scalars())
+        tokens_stored = set((await session.execute(select(IdToken.id_token))).scalars())
+    assert stations == {"S1", "S3", "S4"}  # not S2: its token failed, so its sample is not stored either
+    assert tokens_stored == {"TAKEN", "OK-1"}

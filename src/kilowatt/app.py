@@ -31,15 +31,26 @@ from kilowatt.ocpp.v201.handlers import StationHandlers
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.battery_swaps import BatterySwapService
 from kilowatt.services.bundle import Services
+from kilowatt.services.charging_reports import ChargingReportService
 from kilowatt.services.command_service import CommandService
 from kilowatt.services.configuration import ConfigurationService
+from kilowatt.services.customer_information import CustomerInformationService
 from kilowatt.services.data_transfer import DataTransferService
+from kilowatt.services.der import DerService
+from kilowatt.services.display_messages import DisplayMessageService
+from kilowatt.services.dynamic_charging import DynamicChargingService
+from kilowatt.services.event_streams import EventStreamService
 from kilowatt.services.firmware import FirmwareService
 from kilowatt.services.local_list import LocalListService
+from kilowatt.services.monitoring import MonitoringService
+from kilowatt.services.payments import PaymentService
 from kilowatt.services.reservations import ReservationService
 from kilowatt.services.smart_charging import SmartChargingService
+from kilowatt.services.station_reports import StationReportService
 from kilowatt.services.stations import StationService
+from kilowatt.services.tariffs import TariffService
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.checkpoint import WalCheckpointer
@@ -112,6 +123,7 @@ class Application:
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.writes, self.bus, stations.ocpp_version)
         reservations = ReservationService(self.sessions, commands, authorization, self.bus)
+        reports = StationReportService(self.sessions)
         self.services = Services(
             settings=settings,
             stations=stations,
@@ -132,6 +144,17 @@ class Application:
             firmware=FirmwareService(commands, stations),
             api_keys=ApiKeyService(self.sessions),
             audit=AuditService(self.sessions),
+            reports=reports,
+            monitoring=MonitoringService(self.sessions, self.writes, reports, self.bus),
+            display_messages=DisplayMessageService(self.sessions, self.writes, reports, self.bus),
+            charging_reports=ChargingReportService(self.sessions, self.writes, reports, self.bus),
+            customer_information=CustomerInformationService(self.sessions, self.writes, reports, self.bus),
+            payments=PaymentService(self.sessions),
+            tariffs=TariffService(self.sessions, commands),
+            der=DerService(self.sessions, commands),
+            event_streams=EventStreamService(self.sessions),
+            battery_swaps=BatterySwapService(self.sessions),
+            dynamic_charging=DynamicChargingService(self.sessions, commands),
         )
         self.gateway = Gateway(
             settings,

@@ -1,4 +1,4 @@
-"""``kilowatt`` command line: ``serve``, ``migrate``, ``simulate``, ``demo``.
+"""``kilowatt`` command line: ``serve``, ``migrate``, ``simulate``, ``demo``, ``ocpp-coverage``.
 
 Configuration comes from the environment (``KILOWATT_*``); flags only pick what to run.
 """
@@ -136,6 +136,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_server(demo.run(options, sys.stdout), Settings().event_loop)
 
 
+def _ocpp_coverage(args: argparse.Namespace) -> int:
+    from kilowatt.ocpp import coverage
+
+    return coverage.main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kilowatt", description="Kilowatt charging station management system (OCPP CSMS)")
     parser.add_argument("--version", action="version", version=f"kilowatt {__version__}")
@@ -181,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     demo.add_argument("--seed", type=int, help="random seed for the simulated drivers")
     demo.set_defaults(func=_demo)
+
+    coverage = commands.add_parser(
+        "ocpp-coverage",
+        help="print docs/ocpp-coverage.md: every OCPP action and what Kilowatt does with it, from the code",
+    )
+    coverage.set_defaults(func=_ocpp_coverage)
     return parser
 
 

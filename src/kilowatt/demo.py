@@ -1,5 +1,8 @@
 """``kilowatt demo``: the CSMS and a small simulated fleet in one process, on a throw-away database.
 
+The fleet is mixed, as real networks are: about half the stations speak OCPP 1.6, the others 2.0.1,
+all on the same URL, landing in the same transactions, meter values and API shapes.
+
 What a newcomer should see in a minute or two: stations connecting, drivers arriving, sessions
 with meter values, commands sent through the REST API changing what a charger does, and at the end
 a summary read back from the CSMS itself (what it stored, not what the simulator thinks it sent).
@@ -37,6 +40,10 @@ DRIVER_TOKENS = tuple(f"DEMO-TAG-{n:02d}" for n in range(1, 21))
 REMOTE_TOKEN = "DEMO-REMOTE"  # the id token the demo's remote start uses
 PROFILE_LIMIT_W = 3_700  # what the demo's charging profile lowers a session to
 CHARGING_PROFILES_PATH = "/api/v1/stations/{station_id}/charging-profiles"
+FLEET_PROTOCOLS = (("ocpp1.6", 1.0), ("ocpp2.0.1", 1.0))  # half and half, 1.6 stations first
+# The stations the demo's API commands go to: the API's commands reach 1.6 stations today; 2.0.1's
+# CSMS-initiated messages (RequestStartTransaction, SetChargingProfile, ...) are being written.
+COMMAND_PROTOCOLS = ("ocpp1.6",)
 
 # Everything short, so sessions start and end while someone watches.
 DEMO_STATION = StationConfig(
@@ -63,6 +70,7 @@ class DemoOptions:
     http_port: int | None = None
     seed: int | None = None
     summary_interval_s: float = 10.0
+    protocols: tuple[tuple[str, float], ...] = FLEET_PROTOCOLS
 
 
 @dataclass
@@ -161,7 +169,7 @@ async def show_commands(api: ApiClient, fleet: Fleet, commands: CommandLog, out:
     """Remote-start a session on an idle connector, then lower its power (or change a setting)."""
     await fleet.wait_ready(timeout_s=30)
     await asyncio.sleep(2)
-    station_ids = [s.station_id for s in fleet.stations]
+    station_ids = [s.station_id for s in fleet.stations if s.adapter.subprotocol in COMMAND_PROTOCOLS]
     # A simulated driver may take a connector between the look and the command: the station then
     # rejects the remote start, and the next idle connector is tried.
     status, answer, station_id = 0, {}, ""
@@ -259,7 +267,24 @@ async def csms_summary(application: Application) -> dict[str, Any]:
     return {"sessions_completed": completed, "sessions_active": active, "energy_wh": energy_wh, "command_records": commands}
 
 
-def _banner(options: DemoOptions, application: Application, token: str, token_generated: bool, database: Path) -> str:
+def _protocol_ranges(plan: list[str]) -> str:
+    """``DEMO-0001..0003 speak ocpp1.6, DEMO-0004..0005 ocpp2.0.1`` from each station's protocol, in order."""
+    ranges: list[tuple[str, int, int]] = []
+    for index, protocol in enumerate(plan, start=1):
+        if ranges and ranges[-1][0] == protocol:
+            ranges[-1] = (protocol, ranges[-1][1], index)
+        else:
+            ranges.append((protocol, index, index))
+    parts = [
+        f"{STATION_PREFIX}{first:04d}" + (f"..{last:04d}" if last != first else "") + f" {protocol}"
+        for protocol, first, last in ranges
+    ]
+    return ", ".join(parts)
+
+
+def _banner(
+    options: DemoOptions, application: Application, token: str, token_generated: bool, database: Path, plan: list[str]
+) -> str:
     api = f"http://{HOST}:{application.http_port}"
     auth = f"-H 'Authorization: Bearer {token}'"
     first = f"{STATION_PREFIX}0001"
@@ -270,10 +295,11 @@ def _banner(options: DemoOptions, application: Application, token: str, token_ge
         [
             "Kilowatt demo: the CSMS and simulated charge points in one process",
             f"  API docs     {api}/docs",
-            f"  OCPP         ws://{HOST}:{application.ocpp_port}/ocpp/<station id>  (subprotocol ocpp1.6)",
+            f"  OCPP         ws://{HOST}:{application.ocpp_port}/ocpp/<station id>  (subprotocols ocpp2.1, ocpp2.0.1, ocpp1.6)",
             f"  admin token  {token}  ({token_note})",
             f"  database     {database}  (temporary, removed at exit)",
             f"  stations     {first} .. {last}, 2 connectors each; id tokens {DRIVER_TOKENS[0]}..{DRIVER_TOKENS[-1]}, {REMOTE_TOKEN}",
+            f"  protocols    {_protocol_ranges(plan)}",
             f"  running      {how_long}",
             "",
             "Try, in another terminal:",
@@ -292,7 +318,8 @@ def _format_summary(elapsed_s: float, stored: dict[str, Any], report: dict[str, 
     return "\n".join(
         [
             "",
-            f"Kilowatt demo summary ({elapsed_s:.0f} s, {report['stations']} stations)",
+            f"Kilowatt demo summary ({elapsed_s:.0f} s, {report['stations']} stations:"
+            f" {', '.join(f'{count} on {name}' for name, count in report['protocols'].items())})",
             f"  sessions recorded   {stored['sessions_completed']} completed in the CSMS"
             + (f", {stored['sessions_active']} still open" if stored["sessions_active"] else ""),
             f"  energy              {stored['energy_wh'] / 1000:.3f} kWh stored by the CSMS"
@@ -361,6 +388,7 @@ async def _run_started(
         url=f"ws://{HOST}:{application.ocpp_port}/ocpp",
         stations=options.stations,
         id_prefix=STATION_PREFIX,
+        protocols=options.protocols,
         seed=options.seed,
         connect_rate_per_s=50,
         summary_interval_s=None,
@@ -370,7 +398,7 @@ async def _run_started(
         await services.stations.create(station_id)
     for id_token in (*DRIVER_TOKENS, REMOTE_TOKEN):
         await services.authorization.create(id_token)
-    print(_banner(options, application, token, token_generated, database), file=out, flush=True)
+    print(_banner(options, application, token, token_generated, database, config.protocol_plan()), file=out, flush=True)
 
     fleet = Fleet(config)
     api = ApiClient(f"http://{HOST}:{application.http_port}", token)

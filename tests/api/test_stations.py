@@ -14,7 +14,7 @@ PASSWORD = "0123456789abcdef0123"  # 20 characters
 
 STATION_FIELDS = {
     "id", "vendor", "model", "serial_number", "charge_box_serial_number", "firmware_version", "iccid", "imsi",
-    "meter_type", "meter_serial_number", "ocpp_version", "registration_status", "connected", "last_seen",
+    "meter_type", "meter_serial_number", "ocpp_version", "pinned_ocpp_version", "registration_status", "connected", "last_seen",
     "last_boot_at", "last_heartbeat_at", "firmware_status", "diagnostics_status", "has_password", "connectors",
 }  # fmt: skip
 
@@ -248,6 +248,7 @@ async def test_boot_status_history_and_events(api: httpx.AsyncClient, charger: T
         "meter_type": "DC-Meter",
         "meter_serial_number": "M-1",
         "ocpp_version": "ocpp1.6",
+        "pinned_ocpp_version": None,
         "registration_status": "Accepted",
         "connected": True,
         "firmware_status": "Installed",
@@ -261,6 +262,8 @@ async def test_boot_status_history_and_events(api: httpx.AsyncClient, charger: T
             "evse_id": 0,
             "connector_id": 0,
             "status": "Available",
+            "connector_status": "Available",
+            "charging_state": None,
             "error_code": "NoError",
             "info": None,
             "vendor_id": None,
@@ -271,6 +274,8 @@ async def test_boot_status_history_and_events(api: httpx.AsyncClient, charger: T
             "evse_id": 1,
             "connector_id": 1,
             "status": "Faulted",
+            "connector_status": "Faulted",
+            "charging_state": None,
             "error_code": "GroundFailure",
             "info": "RCD tripped",
             "vendor_id": "com.acme",

@@ -15,7 +15,13 @@ T0 = datetime(2030, 5, 1, 10, 0, tzinfo=timezone.utc)
 TRANSACTION_FIELDS = {
     "id", "station_id", "evse_id", "connector_id", "station_transaction_id", "id_token", "id_token_status",
     "reservation_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "started_at", "stopped_at", "start_reason", "stop_reason",
-    "stop_id_token", "active",
+    "stop_id_token", "active", "charging_state", "trigger_reason", "remote_start_id", "number_of_phases_used",
+    "cable_max_current_a", "id_token_type", "offline",
+}  # fmt: skip
+# What a 1.6 transaction says of the fields only 2.0.1 fills.
+NOT_IN_16 = {
+    "charging_state": None, "trigger_reason": None, "remote_start_id": None, "number_of_phases_used": None,
+    "cable_max_current_a": None, "id_token_type": None, "offline": False,
 }  # fmt: skip
 
 
@@ -136,10 +142,14 @@ async def test_a_whole_session(api: httpx.AsyncClient, charger: TestCharger) -> 
         "stop_reason": "EVDisconnected",
         "stop_id_token": "TAG-1",
         "active": False,
+        **NOT_IN_16,
     }
 
     detail = (await api.get(f"/api/v1/transactions/{tx_id}")).json()
+    assert (detail.pop("events"), detail.pop("missing_seq_nos")) == ([], [])  # 2.0.1 TransactionEvents only
     assert {k: v for k, v in detail.items() if k != "meter_values"} == summary
+    for sample in detail["meter_values"]:  # 2.0.1 fields
+        assert (sample.pop("unit_multiplier"), sample.pop("signed_meter_value")) == (None, None)
     energy = "Energy.Active.Import.Register"
     assert detail["meter_values"] == [
         {"timestamp": utc(1), "value": "1.25", "value_numeric": 1.25, "measurand": energy, "context": "Sample.Periodic",

@@ -16,13 +16,17 @@ import pytest
 import websockets
 from websockets.asyncio.server import Server, ServerConnection
 
-from kilowatt.ocpp.v16.dialect import DIALECT
+from kilowatt.ocpp.v16.dialect import DIALECT as V16
+from kilowatt.ocpp.v21.dialect import DIALECT as V21
+from kilowatt.ocpp.v201.dialect import DIALECT as V201
 from kilowatt.rpc.endpoint import RpcEndpoint
 from kilowatt.rpc.protocol import IncomingCall, RpcProtocol
 from kilowatt.simulator.config import StationConfig
 from kilowatt.simulator.station import SimulatedStation
 
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
+DIALECTS = {d.subprotocol: d for d in (V21, V201, V16)}
+SUBPROTOCOLS = [websockets.Subprotocol(name) for name in DIALECTS]  # the newest first, as Kilowatt prefers
 
 
 @dataclass
@@ -31,11 +35,15 @@ class Received:
     action: str
     payload: dict[str, Any]
     at_s: float = 0.0  # event-loop time of arrival
+    subprotocol: str = "ocpp1.6"
 
 
 @dataclass
 class FakeCsms:
-    """Accepts every station, numbers transactions, records every CALL it receives."""
+    """Accepts every station, numbers 1.6 transactions, records every CALL it receives.
+
+    Speaks 1.6, 2.0.1 and 2.1 (whichever the station offers), each validated against its schemas.
+    """
 
     heartbeat_interval_s: int = 60
     boot_status: str = "Accepted"
@@ -44,6 +52,7 @@ class FakeCsms:
     endpoints: dict[str, RpcEndpoint] = field(default_factory=dict)
     connections: dict[str, ServerConnection] = field(default_factory=dict)
     paths: list[str] = field(default_factory=list)
+    subprotocols: dict[str, str] = field(default_factory=dict)  # station id -> negotiated version
     auth_headers: list[str | None] = field(default_factory=list)
     overrides: dict[str, Answer] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
@@ -57,9 +66,7 @@ class FakeCsms:
         return f"ws://127.0.0.1:{self.port}/ocpp"
 
     async def start(self) -> FakeCsms:
-        self.server = await websockets.serve(
-            self._serve, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp1.6")], compression=None
-        )
+        self.server = await websockets.serve(self._serve, "127.0.0.1", 0, subprotocols=SUBPROTOCOLS, compression=None)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -73,23 +80,25 @@ class FakeCsms:
         station_id = path.rsplit("/", 1)[-1]
         self.paths.append(path)
         self.auth_headers.append(connection.request.headers.get("Authorization"))
+        subprotocol = connection.subprotocol or "ocpp1.6"
+        self.subprotocols[station_id] = subprotocol
 
         async def handler(call: IncomingCall) -> dict[str, Any]:
-            self.received.append(
-                Received(station_id, call.action, call.payload, asyncio.get_running_loop().time())
-            )
+            self.received.append(Received(station_id, call.action, call.payload, asyncio.get_running_loop().time(), subprotocol))
             self._changed.set()
-            return self.answer(call.action, call.payload)
+            return self.answer(call.action, call.payload, subprotocol)
 
-        endpoint = RpcEndpoint(connection, RpcProtocol(DIALECT, "csms"), handler, call_timeout_s=5)
+        endpoint = RpcEndpoint(connection, RpcProtocol(DIALECTS[subprotocol], "csms"), handler, call_timeout_s=5)
         self.endpoints[station_id] = endpoint
         self.connections[station_id] = connection
         await endpoint.serve()
 
-    def answer(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, action: str, payload: dict[str, Any], subprotocol: str = "ocpp1.6") -> dict[str, Any]:
         if action in self.overrides:
             return self.overrides[action](action, payload)
         now = "2024-01-01T00:00:00Z"
+        if subprotocol != "ocpp1.6":
+            return self.answer_v201(action, payload)
         if action == "BootNotification":
             return {"status": self.boot_status, "currentTime": now, "interval": self.heartbeat_interval_s}
         if action == "Heartbeat":
@@ -100,6 +109,19 @@ class FakeCsms:
             return {"transactionId": next(self._ids), "idTagInfo": {"status": self.authorize_status}}
         if action == "StopTransaction":
             return {"idTagInfo": {"status": "Accepted"}}
+        return {}
+
+    def answer_v201(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """2.0.1 and 2.1 answers (their shapes are the same for what the simulator sends)."""
+        now = "2024-01-01T00:00:00Z"
+        if action == "BootNotification":
+            return {"status": self.boot_status, "currentTime": now, "interval": self.heartbeat_interval_s}
+        if action == "Heartbeat":
+            return {"currentTime": now}
+        if action == "Authorize":
+            return {"idTokenInfo": {"status": self.authorize_status}}
+        if action == "TransactionEvent" and "idToken" in payload:
+            return {"idTokenInfo": {"status": self.authorize_status}}
         return {}
 
     def actions(self, station_id: str | None = None) -> list[str]:
@@ -172,7 +194,7 @@ if __name__ == "__main__":  # a CSMS with no database, to measure the simulator 
         csms = FakeCsms(heartbeat_interval_s=60)
         csms.received = _Discard()  # keep nothing: a load test would fill memory
         csms.server = await websockets.serve(
-            csms._serve, "127.0.0.1", port, subprotocols=[websockets.Subprotocol("ocpp1.6")], compression=None, max_queue=64
+            csms._serve, "127.0.0.1", port, subprotocols=SUBPROTOCOLS, compression=None, max_queue=64
         )
         print(f"fake CSMS on ws://127.0.0.1:{port}/ocpp", flush=True)
         await asyncio.Future()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kilowatt.simulator import cli
-from kilowatt.simulator.config import FleetConfig
+from kilowatt.simulator.config import FleetConfig, StationConfig
 from kilowatt.simulator.scenario import load_scenario
 
 SCENARIO = """
@@ -62,8 +62,12 @@ def test_unknown_keys_are_errors(tmp_path: Path) -> None:
 def test_protocol_mix_is_spread_by_weight_and_unsupported_ones_refused() -> None:
     config = FleetConfig(stations=10, protocols=(("ocpp1.6", 0.7), ("ocpp2.0.1", 0.3)))
     assert config.protocol_plan().count("ocpp1.6") == 7
-    with pytest.raises(ValueError, match="ocpp2.0.1"):
-        config.validate()
+    config.validate()  # 2.0.1 is simulated
+    with pytest.raises(ValueError, match="ocpp9"):
+        FleetConfig(stations=2, protocols=(("ocpp1.6", 1.0), ("ocpp9", 1.0))).validate()
+    with pytest.raises(ValueError, match="ocpp1.6 id tokens are at most 20"):
+        FleetConfig(protocols=(("ocpp1.6", 1.0), ("ocpp2.0.1", 1.0)), station=StationConfig(id_tokens=("T" * 21,))).validate()
+    FleetConfig(protocols=(("ocpp2.0.1", 1.0),), station=StationConfig(id_tokens=("T" * 36,))).validate()
 
 
 def parse(*argv: str) -> argparse.Namespace:

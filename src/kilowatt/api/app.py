@@ -42,13 +42,19 @@ def create_api(application: Application) -> FastAPI:
         api_keys,
         audit_log,
         charging,
+        charging_reports,
+        customer_information,
+        display_messages,
+        energy_operations,
         firmware,
         health,
         id_tokens,
         local_list,
         management,
+        monitoring,
         remote_operations,
         reservations,
+        station_reports,
         stations,
         transactions,
         variables,
@@ -97,5 +103,10 @@ def create_api(application: Application) -> FastAPI:
         audit_log,
     ):
         api.include_router(module.router, prefix="/api/v1")
+    # What stations report on their own (OCPP 2.0.1 and later).
+    for module in (station_reports, monitoring, display_messages, charging_reports, customer_information):
+        api.include_router(module.router, prefix="/api/v1")
+    api.include_router(energy_operations.router, prefix="/api/v1")
+    api.include_router(energy_operations.reads, prefix="/api/v1")
     api.add_middleware(AuditMiddleware)
     return api

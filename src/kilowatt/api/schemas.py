@@ -34,6 +34,9 @@ T = TypeVar("T")
 MAX_ID_TOKEN_LENGTH = 36  # OCPP 2.0.1 IdTokenType.idToken; 1.6 idTag is at most 20
 
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+OcppVersion = Literal["ocpp1.6", "ocpp2.0.1", "ocpp2.1"]
+ConnectorStatusName = Literal["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]
+ChargingStateName = Literal["EVConnected", "Charging", "SuspendedEV", "SuspendedEVSE", "Idle"]
 IdTokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
 IdTokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"]
 
@@ -217,7 +220,19 @@ class ConnectorOut(_Out):
 
     evse_id: int
     connector_id: int
-    status: str | None = Field(description="e.g. Available, Preparing, Charging, Faulted")
+    status: str | None = Field(
+        description="The station's own word: OCPP 1.6 ChargePointStatus (Available, Preparing, Charging, ...) or"
+        " OCPP 2.0.1 ConnectorStatus"
+    )
+    connector_status: ConnectorStatusName | None = Field(
+        description="The same status in every version's terms (OCPP 2.0.1 ConnectorStatus): 1.6 Preparing, Charging,"
+        " SuspendedEV, SuspendedEVSE and Finishing are all Occupied"
+    )
+    charging_state: ChargingStateName | None = Field(
+        description="What the EV on an Occupied connector is doing (OCPP 2.0.1 ChargingState): from 1.6 Preparing"
+        " (EVConnected), Charging, SuspendedEV, SuspendedEVSE, Finishing (EVConnected); from a 2.0.1 TransactionEvent's"
+        " chargingState. Null when no EV is connected"
+    )
     error_code: str | None
     info: str | None
     vendor_id: str | None
@@ -237,6 +252,9 @@ class StationOut(_Out):
     meter_type: str | None
     meter_serial_number: str | None
     ocpp_version: str | None = Field(description="The OCPP version of the last connection, e.g. ocpp1.6")
+    pinned_ocpp_version: OcppVersion | None = Field(
+        description="Set by an operator: the only version the station is admitted with (else the newest it offers)"
+    )
     registration_status: RegistrationStatus
     connected: bool
     last_seen: Utc | None
@@ -268,6 +286,11 @@ class StationUpdate(RequestBody):
     # Absent means unchanged; null is refused (422): these fields cannot be empty.
     registration_status: RegistrationStatus = Field(  # type: ignore[assignment]
         None, description="e.g. Accepted to admit a Pending station at its next BootNotification"
+    )
+    ocpp_version: OcppVersion | None = Field(
+        None,
+        description="Pin the station to this OCPP version (null unpins). From its next connection it is admitted only"
+        " with that subprotocol; offering only others gets HTTP 400 at the handshake",
     )
 
 
@@ -367,6 +390,8 @@ class MeterValueOut(_Out):
     phase: str | None
     location: str | None
     format: str | None
+    unit_multiplier: int | None = Field(description="OCPP 2.0.1 unitOfMeasure.multiplier; value_numeric has it applied")
+    signed_meter_value: dict[str, Any] | None = Field(description="OCPP 2.0.1 signedMeterValue, as the station sent it")
     source: str = Field(
         description="The message that carried it: MeterValues, StartTransaction or StopTransaction (OCPP 1.6),"
         " TransactionEvent (OCPP 2.0.1)"
@@ -399,10 +424,39 @@ class TransactionOut(_Out):
     stop_reason: str | None
     stop_id_token: str | None
     active: bool
+    charging_state: str | None = Field(
+        description="OCPP 2.0.1 ChargingState as last reported (EVConnected, Charging, SuspendedEV, SuspendedEVSE, Idle);"
+        " null for OCPP 1.6, whose connector status carries it (see the station's connectors)"
+    )
+    trigger_reason: str | None = Field(description="OCPP 2.0.1 triggerReason of the latest event (by seqNo)")
+    remote_start_id: int | None = Field(
+        description="The remoteStartId of the remote-start command that caused it (OCPP 2.0.1)"
+    )
+    number_of_phases_used: int | None
+    cable_max_current_a: int | None = Field(description="OCPP 2.0.1 cableMaxCurrent, in A")
+    id_token_type: str | None = Field(description="OCPP 2.0.1 IdToken type of id_token, e.g. ISO14443, eMAID")
+    offline: bool = Field(description="Whether any of its events was sent while the station was offline")
+
+
+class TransactionEventOut(_Out):
+    seq_no: int
+    event_type: Literal["Started", "Updated", "Ended"]
+    timestamp: Utc = Field(description="The station's time of the event")
+    reason: str | None = Field(description="triggerReason; stoppedReason for Ended")
+    offline: bool
+    received_at: Utc
 
 
 class TransactionDetailOut(TransactionOut):
     meter_values: list[MeterValueOut] = Field(description="Every sample of this transaction, oldest first")
+    events: list[TransactionEventOut] = Field(
+        description="Every OCPP 2.0.1 TransactionEvent stored for it, by seqNo (each once: a replay is not stored again);"
+        " empty for OCPP 1.6"
+    )
+    missing_seq_nos: list[int] = Field(
+        description="seqNos below the highest stored that never arrived: events the station lost or has not"
+        " delivered yet (at most 1000 listed)"
+    )
 
 
 class TransactionPage(PageOut[TransactionOut]):

@@ -1043,3 +1043,10 @@ RESULT_TYPES: tuple[type[Result], ...] = (
     ClearVariableMonitoringResult,
     GetTransactionStatusResult,
 )
+
+
+# OCPP 2.1's operations live in modules of their own (tariffs, DER control, energy, event streams).
+from kilowatt.commands import der, energy, streams, tariffs  # noqa: E402
+
+COMMAND_TYPES += tariffs.COMMANDS + der.COMMANDS + energy.COMMANDS + streams.COMMANDS
+RESULT_TYPES += tariffs.RESULTS + der.RESULTS + energy.RESULTS + streams.RESULTS

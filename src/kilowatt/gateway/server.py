@@ -13,7 +13,7 @@ import asyncio
 import http
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, 
 from kilowatt.ocpp.context import StationContext
 from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.rpc.endpoint import RpcEndpoint
-from kilowatt.rpc.protocol import Dialect, IncomingCall, RpcProtocol
+from kilowatt.rpc.protocol import Dialect, IncomingMessage, RpcProtocol
 from kilowatt.services.passwords import verify_password
 from kilowatt.services.stations import Admission, StationService
 
@@ -52,7 +52,8 @@ _SLOT_S = 0.1
 class MessageHandler(Protocol):
     """Answers what a station sends, for one protocol version (e.g. ``ocpp.v16.handlers.ChargePointHandlers``)."""
 
-    async def handle(self, station: StationContext, call: IncomingCall) -> dict[str, Any]: ...
+    async def handle(self, station: StationContext, call: IncomingMessage) -> dict[str, Any]:
+        """The answer to a CALL; for an OCPP 2.1 SEND the same call, whose answer is dropped."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ class _Admitted:
 
     admission: Admission
     authenticated: bool
-    subprotocol: str  # the version chosen for it (see Gateway.negotiate)
 
 
 @dataclass(slots=True, eq=False)
@@ -88,8 +88,8 @@ class StationConnection:
     endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
     executor: Any = None  # runs typed commands on this socket; registered on the bus (identity matters for detach)
 
-    def handle(self, call: IncomingCall) -> Awaitable[dict[str, Any]]:
-        """The endpoint's handler: this station's CALLs go to its version's handlers, with its context."""
+    def handle(self, call: IncomingMessage) -> Awaitable[dict[str, Any]]:
+        """The endpoint's handler: this station's CALLs (and 2.1 SENDs) go to its version's handlers, with its context."""
         return self.handlers.handle(self.context, call)
 
     def release(self) -> None:
@@ -151,7 +151,6 @@ class Gateway:
         options: dict[str, Any] = {
             "process_request": self._process_request,
             "subprotocols": list(self.adapters),
-            "select_subprotocol": self._select_subprotocol,
             "max_size": self.settings.max_frame_bytes,
             "max_queue": MAX_QUEUED_FRAMES,
             # websockets closes a socket whose handshake is not done in 10 s. After a CSMS restart
@@ -299,7 +298,10 @@ class Gateway:
         current = self.connections.get(station_id)
         if current is not None and not authenticated and await _is_alive(current, self.settings.duplicate_probe_timeout_s):
             return _refuse(connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected", station_id)
-        self._admitted[connection] = _Admitted(admission, authenticated, subprotocol)
+        self._admitted[connection] = _Admitted(admission, authenticated)
+        # websockets then answers with the one version chosen. (Not through its select_subprotocol
+        # option: that wraps each connection in a closure its protocol keeps, a reference cycle.)
+        connection.protocol.available_subprotocols = [subprotocol]
         return None
 
     def negotiate(self, offered: list[str], pinned: str | None) -> str | None:
@@ -310,9 +312,6 @@ class Gateway:
             return pinned if pinned in offered and pinned in self.adapters else None
         return next((version for version in self.adapters if version in offered), None)
 
-    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[str]) -> str | None:
-        admitted = self._admitted.get(connection)
-        return admitted.subprotocol if admitted is not None else None
 
     # --- connection ------------------------------------------------------------------------------
 

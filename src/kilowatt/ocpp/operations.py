@@ -51,6 +51,10 @@ class OperationCodec:
             return operation.decode(command, payload)  # type: ignore[call-arg,arg-type]
         return operation.decode(payload)  # type: ignore[call-arg]
 
+    def actions(self) -> frozenset[str]:
+        """The OCPP actions this codec sends (docs/ocpp-coverage.md is generated from it)."""
+        return frozenset(operation.action for operation in self.operations.values())
+
     def _operation(self, command: m.Command) -> Operation[Any]:
         try:
             return self.operations[type(command)]

@@ -5,6 +5,11 @@ committed before its MeterValues are looked at. Answers to our own CALLs are mat
 futures. Our CALLs go out one at a time (OCPP allows one outstanding CALL per direction); callers
 beyond that wait in a bounded queue.
 
+OCPP-J 2.1 SENDs go to the same handler, in the same order, but nothing is sent back: not the
+handler's answer, not an error. A station's CALLRESULT that breaks its schema fails the waiting
+caller as before and, on a 2.1 connection, is answered with a CALLRESULTERROR; a CALLRESULTERROR
+received (a station could not process one of our answers) is logged, as nothing waits for it.
+
 A handler must not await a CALL on its own endpoint — the answer could only be read after the
 handler returns. Start a task instead.
 
@@ -31,11 +36,21 @@ from kilowatt.rpc.errors import (
     OcppError,
     StationDisconnected,
 )
-from kilowatt.rpc.protocol import Ignored, IncomingCall, IncomingError, IncomingResult, Reply, RpcProtocol
+from kilowatt.rpc.protocol import (
+    Ignored,
+    IncomingCall,
+    IncomingError,
+    IncomingMessage,
+    IncomingResult,
+    IncomingResultError,
+    IncomingSend,
+    Reply,
+    RpcProtocol,
+)
 
 log = structlog.get_logger("kilowatt.rpc")
 
-Handler = Callable[[IncomingCall], Awaitable[dict[str, Any]]]
+Handler = Callable[[IncomingMessage], Awaitable[dict[str, Any]]]
 
 _LOGGED_FRAME_CHARS = 2000
 
@@ -103,6 +118,8 @@ class RpcEndpoint:
         event = self.protocol.receive(data)
         if isinstance(event, IncomingCall):
             await self._answer(event)
+        elif isinstance(event, IncomingSend):
+            await self._deliver(event)
         elif isinstance(event, IncomingResult):
             future = self._futures.get(event.message_id)
             if future is not None and not future.done():
@@ -111,6 +128,18 @@ class RpcEndpoint:
                 else:
                     code = self.protocol.dialect.code(event.error.kind)
                     future.set_exception(CallError(code, f"invalid response: {event.error.description}"))
+            result_error = self.protocol.result_error_for(event)
+            if result_error is not None:
+                log.warning("invalid answer refused with a CALLRESULTERROR", message_id=event.message_id, action=event.action)
+                await self._send(result_error)
+        elif isinstance(event, IncomingResultError):
+            log.warning(
+                "our answer was not processed (CALLRESULTERROR)",
+                message_id=event.message_id,
+                error_code=event.code,
+                error=event.description,
+                details=event.details,
+            )
         elif isinstance(event, IncomingError):
             future = self._futures.get(event.message_id)
             if future is not None and not future.done():
@@ -129,7 +158,7 @@ class RpcEndpoint:
 
     async def _refuse_binary(self, data: bytes) -> None:
         """Answer a binary frame that holds a CALL with a readable id with a CALLERROR; drop any other."""
-        message_id = _call_id(data)
+        message_id = _call_id(data, self.protocol.dialect.message_types)
         if message_id is None:
             log.warning("binary frame ignored", reason=BINARY_FRAME, frame=_excerpt(data))
             return
@@ -154,6 +183,18 @@ class RpcEndpoint:
                     log.error("invalid answer refused by our own schema check", error=exc.description, payload=payload)
                     frame = self.protocol.error(call.message_id, ErrorKind.INTERNAL, "internal error while answering")
             await self._send(frame)
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
+
+    async def _deliver(self, send: IncomingSend) -> None:
+        """Hand a SEND to the handler; whatever becomes of it, nothing goes back to the sender."""
+        bound = structlog.contextvars.bind_contextvars(message_id=send.message_id, action=send.action)
+        try:
+            await self.handler(send)
+        except OcppError as exc:
+            log.info("send refused (not answered: a SEND gets no reply)", error=exc.description)
+        except Exception:
+            log.exception("handler failed on a SEND (not answered)")
         finally:
             structlog.contextvars.reset_contextvars(**bound)
 
@@ -208,10 +249,11 @@ class RpcEndpoint:
                 future.exception()
 
 
-def _call_id(data: bytes) -> str | None:
-    """The message id of the CALL in ``data``, or None when it holds no CALL whose id can be read."""
+def _call_id(data: bytes, message_types: frozenset[int]) -> str | None:
+    """The message id of the CALL in ``data``, or None when it holds no CALL whose id can be read
+    (a SEND is never answered, even in a binary frame)."""
     try:
-        frame = frames.parse(data)
+        frame = frames.parse(data, message_types)
     except frames.FrameError as exc:
         return exc.message_id if exc.is_call else None
     return frame.message_id if isinstance(frame, frames.Call) else None

@@ -19,6 +19,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, insert, select
@@ -43,6 +44,7 @@ from kilowatt.commands.model import (
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.services.redaction import REDACTED, secret_setting
+from kilowatt.services.station_reports import ReportPart, StationReportService
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import DeviceModelVariable, utcnow
@@ -77,6 +79,7 @@ _PRIMARY_KEY = (
     "attribute_type",
 )
 _KEY_ORDER = _PRIMARY_KEY[1:]  # within one station
+_REPORTED = (*_KEY_ORDER, "value", "mutability", "persistent", "constant", "characteristics")
 
 
 def _stored_value(key: str, value: str | None) -> str | None:
@@ -98,6 +101,11 @@ class VariableAttribute:
     evse_id: int = 0  # 0: not on an EVSE
     connector_id: int = 0
     updated_at: datetime | None = None
+    persistent: bool | None = None  # 2.0.1: the value survives a reboot
+    constant: bool | None = None  # 2.0.1: the value never changes at runtime
+    characteristics: dict[str, Any] | None = (
+        None  # 2.0.1 VariableCharacteristicsType, as reported (unit, dataType, limits, valuesList, supportsMonitoring)
+    )
 
 
 @dataclass(slots=True, frozen=True)
@@ -340,6 +348,24 @@ class ConfigurationService:
         def store(connection: Connection) -> None:
             for row in rows:
                 upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+
+        await self._writes.run(store)
+
+    async def report(self, station_id: str, part: ReportPart, attributes: list[VariableAttribute]) -> None:
+        """Store what one part of a device model report (2.0.1 NotifyReport) says, replacing what
+        earlier reports said of the same attributes, and the part itself (so the report's
+        completeness shows); a replayed part stores nothing. Returns after the commit."""
+        now = utcnow()
+        rows = {}
+        for attribute in attributes:  # an attribute reported twice in one part: the last one
+            row = {name: getattr(attribute, name) for name in _REPORTED}
+            row["value"] = _stored_value(attribute.variable, attribute.value)
+            rows[tuple(row[name] for name in _KEY_ORDER)] = {"station_id": station_id, **row, "updated_at": now}
+
+        def store(connection: Connection) -> None:
+            if StationReportService.record_part(connection, part).new:
+                for row in rows.values():
+                    upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
 
         await self._writes.run(store)
 

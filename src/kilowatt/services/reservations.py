@@ -135,13 +135,51 @@ class ReservationService:
         )
         return True
 
+    async def station_update(self, station_id: str, reservation_id: int, status: str) -> ReservationRecord | None:
+        """The station ended a reservation on its own (OCPP 2.0.1 ReservationStatusUpdate):
+        ``Expired`` (its expiry time passed) or ``Removed`` (it could no longer hold it, e.g. the
+        EVSE became unavailable); 2.1's other words are stored as sent.
+
+        Only an active reservation moves (Requested, Accepted, Failed — the station's word is
+        final, as for a start — or Expired by our own sweeper, which the station's Removed
+        corrects). Returns the reservation as stored, or None (logged) when it is not this
+        station's or not known: the station's message is answered all the same.
+        """
+        moved_from = ("Requested", "Accepted", "Failed", "Expired")
+        async with self._sessions.begin() as session:
+            reservation = await session.get(Reservation, reservation_id)
+            if reservation is None or reservation.station_id != station_id:
+                log.warning(
+                    "ReservationStatusUpdate names an unknown reservation", station_id=station_id, reservation_id=reservation_id
+                )
+                return None
+            if reservation.status == status:  # a repeat
+                return from_row(reservation, ReservationRecord)
+            if reservation.status not in moved_from:
+                log.info(
+                    "ReservationStatusUpdate for a reservation that is no longer active",
+                    station_id=station_id,
+                    reservation_id=reservation_id,
+                    status=reservation.status,
+                    update=status,
+                )
+                return from_row(reservation, ReservationRecord)
+            reservation.status = status
+            reservation.updated_at = utcnow()
+            await session.flush()
+            record = from_row(reservation, ReservationRecord)
+        await self._bus.publish(Event(f"reservation.{status.lower()}", station_id, {"reservation_id": reservation_id}))
+        return record
+
     async def expire_due(self) -> int:
         """Accepted reservations past their expiry date become Expired; returns how many."""
         now = utcnow()
         async with self._sessions.begin() as session:
             expired = (
                 await session.execute(
-                    select(Reservation.id, Reservation.station_id).where(Reservation.status == "Accepted", Reservation.expiry_date <= now)
+                    select(Reservation.id, Reservation.station_id).where(
+                        Reservation.status == "Accepted", Reservation.expiry_date <= now
+                    )
                 )
             ).all()
             if expired:

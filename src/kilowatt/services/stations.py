@@ -34,6 +34,7 @@ def valid_station_id(value: str) -> bool:
     """1 to 48 characters of OCPP 2.0.1's identifierString set, without ':'."""
     return len(value) <= MAX_STATION_ID_LENGTH and _STATION_ID.fullmatch(value) is not None
 
+
 # Batched writes use Core statements on the tables, built once (see storage/batch.py).
 _INSERT_STATUS_NOTIFICATION = insert(StatusNotification.__table__)
 _INSERT_STATION_EVENT = insert(StationEvent.__table__)
@@ -66,13 +67,20 @@ class BootInfo:
     imsi: str | None = None
     meter_type: str | None = None
     meter_serial_number: str | None = None
+    reason: str | None = None  # 2.0.1 BootReasonEnum (PowerUp, FirmwareUpdate, Watchdog, ...); kept as a "boot" event
 
 
 @dataclass(slots=True)
 class ConnectorStatus:
+    """A status report; ``status`` is the station's own word, ``connector_status`` and
+    ``charging_state`` its version-neutral meaning, which the version's edge works out
+    (2.0.1 ConnectorStatusEnum and ChargingStateEnum; see docs/architecture.md)."""
+
     evse_id: int
     connector_id: int
     status: str
+    connector_status: str
+    charging_state: str | None = None  # None: not said (2.0.1 reports it with the transaction)
     error_code: str | None = None
     info: str | None = None
     vendor_id: str | None = None
@@ -88,6 +96,7 @@ class StationRecord:
     has_password: bool
     registration_status: str
     ocpp_version: str | None
+    pinned_ocpp_version: str | None
     vendor: str | None
     model: str | None
     serial_number: str | None
@@ -114,6 +123,8 @@ class ConnectorState:
     evse_id: int
     connector_id: int
     status: str | None
+    connector_status: str | None
+    charging_state: str | None
     error_code: str | None
     info: str | None
     vendor_id: str | None
@@ -193,9 +204,13 @@ class StationService:
     async def _read_admissions(self, station_ids: list[str]) -> dict[str, Admission]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(Station.id, Station.password_hash, Station.registration_status).where(Station.id.in_(station_ids))
+                select(Station.id, Station.password_hash, Station.registration_status, Station.pinned_ocpp_version).where(
+                    Station.id.in_(station_ids)
+                )
             )
-            return {row.id: Admission(row.id, row.password_hash, row.registration_status) for row in rows}
+            return {
+                row.id: Admission(row.id, row.password_hash, row.registration_status, row.pinned_ocpp_version) for row in rows
+            }
 
     async def connected(self, station_id: str, ocpp_version: str, node_id: str) -> None:
         now = utcnow()
@@ -231,9 +246,7 @@ class StationService:
     async def reset_node(self, node_id: str) -> None:
         """Mark every station this node held as disconnected (at start after a crash, and at stop)."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Station).where(Station.node_id == node_id).values(connected=False, node_id=None)
-            )
+            await session.execute(update(Station).where(Station.node_id == node_id).values(connected=False, node_id=None))
 
     async def boot(self, station_id: str, info: BootInfo) -> str:
         """Store the boot data; returns the registration status to answer with."""
@@ -256,12 +269,18 @@ class StationService:
         statement = update(Station).where(Station.id == station_id).values(**values).returning(Station.registration_status)
 
         def write(connection: Connection) -> str | None:
-            return connection.execute(statement).scalar_one_or_none()
+            status = connection.execute(statement).scalar_one_or_none()
+            if status is not None and info.reason is not None:
+                connection.execute(
+                    _INSERT_STATION_EVENT,
+                    {"station_id": station_id, "kind": "boot", "status": info.reason, "request_id": None, "details": None},
+                )
+            return status
 
         status = await self._writes.run(write)
         if status is None:
             raise NotFound(f"station {station_id!r} is not registered")
-        await self._bus.publish(Event("station.booted", station_id, {"registration_status": status}))
+        await self._bus.publish(Event("station.booted", station_id, {"registration_status": status, "reason": info.reason}))
         return status
 
     async def heartbeat(self, station_id: str) -> None:
@@ -274,6 +293,7 @@ class StationService:
         now = utcnow()
         current = {
             "status": status.status,
+            "connector_status": status.connector_status,
             "error_code": status.error_code,
             "info": status.info,
             "vendor_id": status.vendor_id,
@@ -281,6 +301,11 @@ class StationService:
             "status_at": status.timestamp or now,
             "updated_at": now,
         }
+
+        if status.connector_status != "Occupied":
+            current["charging_state"] = None  # no EV, no charging state
+        elif status.charging_state is not None:
+            current["charging_state"] = status.charging_state
 
         def write(connection: Connection) -> None:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
@@ -304,9 +329,25 @@ class StationService:
             Event(
                 "connector.status",
                 station_id,
-                {"evse_id": status.evse_id, "connector_id": status.connector_id, "status": status.status, "error_code": status.error_code},
+                {
+                    "evse_id": status.evse_id,
+                    "connector_id": status.connector_id,
+                    "status": status.status,
+                    "error_code": status.error_code,
+                },
             )
         )
+
+    async def charging_state(self, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
+        """Record the charging state a transaction reported (2.0.1) on its EVSE's connector(s)."""
+        where = [Connector.station_id == station_id, Connector.evse_id == evse_id]
+        if connector_id:
+            where.append(Connector.connector_id == connector_id)
+
+        def write(connection: Connection) -> None:
+            connection.execute(update(Connector).where(*where).values(charging_state=state, updated_at=utcnow()))
+
+        await self._writes.run(write)
 
     async def record_event(
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
@@ -359,13 +400,16 @@ class StationService:
         return page.map(lambda s: StationView(_station_record(s), connectors.get(s.id, [])))
 
     async def update(self, station_id: str, **changes: Any) -> StationView:
-        """Change ``password`` (None clears it) and/or ``registration_status``."""
+        """Change ``password`` (None clears it), ``registration_status`` and/or ``pinned_ocpp_version``
+        (None unpins; it applies from the station's next connection)."""
         values: dict[str, Any] = {}
         if "password" in changes:
             password = changes["password"]
             values["password_hash"] = hash_password(password) if password else None
         if "registration_status" in changes:
             values["registration_status"] = changes["registration_status"]
+        if "pinned_ocpp_version" in changes:
+            values["pinned_ocpp_version"] = changes["pinned_ocpp_version"]
         if values:
             async with self._sessions.begin() as session:
                 result = await session.execute(update(Station).where(Station.id == station_id).values(**values))
@@ -396,7 +440,9 @@ class StationService:
             page = await paginate(session, query, StatusNotification.id.desc(), limit, offset)
         return page.map(lambda row: from_row(row, StatusNotificationRecord))
 
-    async def events(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationEventRecord]:
+    async def events(
+        self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page[StationEventRecord]:
         query = select(StationEvent).where(StationEvent.station_id == station_id)
         if kind:
             query = query.where(StationEvent.kind == kind)

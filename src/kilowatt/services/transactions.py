@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,14 +72,19 @@ class MeterSample:
     phase: str | None = None
     location: str | None = None
     format: str | None = None
+    multiplier: int | None = None  # 2.0.1 unitOfMeasure.multiplier: the reading is value × 10^multiplier unit
+    signed_meter_value: dict[str, Any] | None = None  # 2.0.1 signedMeterValue, kept as sent
 
     @property
     def value_numeric(self) -> float | None:
+        """The reading in ``unit`` (the multiplier applied); None for signed data or a non-number."""
         if self.format == "SignedData":
             return None
         try:
             value = float(self.value)
-        except ValueError:
+            if self.multiplier:
+                value *= 10.0**self.multiplier
+        except (ValueError, OverflowError):
             return None
         return value if math.isfinite(value) else None  # "NaN", "Infinity", "1e999" are not readings
 
@@ -109,6 +114,19 @@ class SeqNoKey:
 IdempotencyKey = StartKey | SeqNoKey
 
 
+@dataclass(slots=True, frozen=True)
+class TransactionDetails:
+    """What an event may tell about its transaction beyond 1.6's fields (2.0.1 transactionInfo,
+    idToken type, the station's limits), each None when not said."""
+
+    trigger_reason: str | None = None  # TriggerReasonEnum: why this event was sent
+    charging_state: str | None = None  # ChargingStateEnum: EVConnected, Charging, SuspendedEV, SuspendedEVSE, Idle
+    remote_start_id: int | None = None  # the RequestStartTransaction that caused it
+    number_of_phases_used: int | None = None
+    cable_max_current_a: int | None = None
+    id_token_type: str | None = None  # IdTokenEnumType of the event's id token
+
+
 # --- the canonical events -------------------------------------------------------------------------
 # A Started never names our id (we assign it). An Updated or Ended names the transaction by our id
 # (``transaction_id``: 1.6, where only we assign ids, so an id we never gave is refused) or by the
@@ -130,6 +148,7 @@ class TransactionStarted:
     station_transaction_id: str | None = None
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_key(self)
@@ -148,6 +167,7 @@ class TransactionUpdated:
     reason: str | None = None
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_names(self)
@@ -168,6 +188,7 @@ class TransactionEnded:
     reason: str | None = None  # 1.6 reason, 2.0.1 stoppedReason
     key: IdempotencyKey | None = None
     offline: bool = False
+    details: TransactionDetails = TransactionDetails()
 
     def __post_init__(self) -> None:
         _check_names(self)
@@ -230,6 +251,13 @@ class TransactionRecord:
     start_reason: str | None
     stop_reason: str | None
     stop_id_token: str | None
+    charging_state: str | None
+    trigger_reason: str | None
+    remote_start_id: int | None
+    number_of_phases_used: int | None
+    cable_max_current_a: int | None
+    id_token_type: str | None
+    offline: bool
 
     @property
     def ref(self) -> TransactionRef:
@@ -257,13 +285,37 @@ class MeterReading:
     phase: str | None
     location: str | None
     format: str | None
+    unit_multiplier: int | None
+    signed_meter_value: dict[str, Any] | None
     source: str  # the message that carried it: MeterValues, StopTransaction or TransactionEvent
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionEventInfo:
+    """One stored 2.0.1 TransactionEvent, as its key and what it said."""
+
+    seq_no: int
+    event_type: str  # Started | Updated | Ended
+    timestamp: datetime
+    reason: str | None
+    offline: bool
+    received_at: datetime
 
 
 @dataclass(slots=True, frozen=True)
 class TransactionView:
     transaction: TransactionRecord
     meter_values: list[MeterReading]
+    events: list[TransactionEventInfo] = field(default_factory=list)  # 2.0.1 only, by seqNo
+
+    @property
+    def missing_seq_nos(self) -> list[int]:
+        """seqNos below the highest stored that never arrived (a station counts from 0): events a
+        charger lost, or that are still in its offline queue."""
+        if not self.events:
+            return []
+        stored = {event.seq_no for event in self.events}
+        return [seq_no for seq_no in range(max(stored)) if seq_no not in stored][:1000]
 
 
 class UnknownTransaction(Exception):
@@ -291,6 +343,14 @@ class TransactionService:
         self._authorization = authorization
         self._bus = bus
         self._reservations = reservations
+        # Running 2.0.1 transactions of the stations connected here, by station: what an Updated
+        # needs to be stored without reading anything back (see _update_open).
+        self._open: dict[str, dict[str, _OpenTransaction]] = {}
+        bus.subscribe(self._on_event)
+
+    async def _on_event(self, event: Event) -> None:
+        if event.type == "station.disconnected":  # it may send its next events to another node
+            self._open.pop(event.station_id, None)
 
     async def apply(self, event: TransactionEvent) -> TransactionOutcome:
         """Store ``event`` (idempotently by its key) and say what was stored; returns after the commit.
@@ -305,7 +365,9 @@ class TransactionService:
             return await self._start(event)
         if isinstance(event, TransactionUpdated):
             assert event.transaction_id is not None
-            return await self._samples(event.station_id, event.evse_id or 0, event.connector_id or 0, event.transaction_id, list(event.samples))
+            return await self._samples(
+                event.station_id, event.evse_id or 0, event.connector_id or 0, event.transaction_id, list(event.samples)
+            )
         return await self._end(event)
 
     async def record_meter_values(self, station_id: str, evse_id: int, connector_id: int, samples: list[MeterSample]) -> None:
@@ -337,10 +399,16 @@ class TransactionService:
                 "meter_start_wh": start.meter_start_wh if start.meter_start_wh is not None else _first_register_wh(start.samples),
                 "started_at": start.timestamp,
                 "start_reason": start.reason,
+                **_detail_columns(start.details, start.offline),
             }
             transaction_id = connection.execute(_INSERT_TRANSACTION, row).scalar_one()  # the id is the answer
             if start.samples:
-                connection.execute(_INSERT_METER_VALUE, _meter_rows(start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"))
+                connection.execute(
+                    _INSERT_METER_VALUE,
+                    _meter_rows(
+                        start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"
+                    ),
+                )
             return TransactionOutcome(TransactionRef(transaction_id), status)
 
         try:
@@ -373,14 +441,18 @@ class TransactionService:
                 if owner != station_id:
                     linked_id = None
             if samples:
-                connection.execute(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
+                connection.execute(
+                    _INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues")
+                )
             return linked_id, owner
 
         if transaction_id is None or self._owners.get(transaction_id) == station_id:
             # The busy fleet's case: nothing to look up, a pure insert that merges with its neighbours.
             linked_id = transaction_id
             if samples:
-                await self._writes.insert(_INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues"))
+                await self._writes.insert(
+                    _INSERT_METER_VALUE, _meter_rows(station_id, evse_id, connector_id, linked_id, samples, "MeterValues")
+                )
         else:
             linked_id, owner = await self._writes.run(store)
             if owner is not None:
@@ -417,6 +489,10 @@ class TransactionService:
         """One batched write: the key look-up, the transaction found or created, the event merged
         into it, its samples and its key stored, and the energy computed again once it has ended."""
         authorization = await self._authorize(event.id_token)
+        if isinstance(event, TransactionUpdated):
+            updated = await self._update_open(event, authorization)
+            if updated is not None:
+                return updated
 
         def write(connection: Connection) -> _Applied:
             return _merge(connection, event, authorization)
@@ -430,6 +506,12 @@ class TransactionService:
         )
         if applied.duplicate:
             return outcome
+        station_open = self._open.setdefault(event.station_id, {})
+        assert event.station_transaction_id is not None
+        if applied.open is not None:
+            station_open[event.station_transaction_id] = applied.open
+        else:
+            station_open.pop(event.station_transaction_id, None)
         self._remember_owner(applied.ref.id, event.station_id)
         if isinstance(event, TransactionStarted):
             if event.reservation_id is not None and self._reservations is not None:
@@ -437,11 +519,65 @@ class TransactionService:
             await self._publish_started(event, outcome)
         elif isinstance(event, TransactionUpdated):
             await self._bus.publish(
-                Event("transaction.updated", event.station_id, {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)})
+                Event(
+                    "transaction.updated",
+                    event.station_id,
+                    {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)},
+                )
             )
         if applied.newly_ended:
-            await self._bus.publish(Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh}))
+            await self._bus.publish(
+                Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh})
+            )
         return outcome
+
+    async def _update_open(
+        self, event: TransactionUpdated, authorization: AuthorizationResult | None
+    ) -> TransactionOutcome | None:
+        """The busy fleet's case: the next Updated of a running transaction this node has seen
+        start, saying nothing new about its token or EVSE. It is stored without reading anything
+        back: the event's key and samples are inserted, and the transaction's columns updated only
+        when the event changes them. A higher seqNo than any stored cannot be a replay, and the
+        unique key still guards it (a clash falls back to the general path). None: not this case."""
+        assert isinstance(event.key, SeqNoKey) and event.station_transaction_id is not None
+        running = self._open.get(event.station_id, {}).get(event.station_transaction_id)
+        if (
+            running is None
+            or event.key.seq_no <= running.last_seq_no
+            or (event.id_token is not None and event.id_token != running.id_token)
+            or (event.evse_id is not None and event.evse_id != running.evse_id)
+            or (event.connector_id is not None and event.connector_id != running.connector_id)
+        ):
+            return None
+        changes = running.changes(event)
+        transaction_id = running.transaction_id
+        event_row = _event_row(event, transaction_id)
+        samples = _meter_rows(
+            event.station_id, running.evse_id, running.connector_id, transaction_id, event.samples, "TransactionEvent"
+        )
+
+        try:
+            if changes:
+
+                def write(connection: Connection) -> None:
+                    connection.execute(_INSERT_EVENT, event_row)
+                    if samples:
+                        connection.execute(_INSERT_METER_VALUE, samples)
+                    connection.execute(update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == transaction_id).values(**changes))
+
+                await self._writes.run(write)
+            else:  # the usual case: inserts only, which merge with the other stations' in one executemany
+                await self._writes.insert_together((_INSERT_EVENT, [event_row]), (_INSERT_METER_VALUE, samples))
+        except IntegrityError:
+            return None
+        running.applied(event.key.seq_no, changes)
+        ref = TransactionRef(transaction_id, event.station_transaction_id)
+        await self._bus.publish(
+            Event(
+                "transaction.updated", event.station_id, {**_ids(ref), "evse_id": running.evse_id, "samples": len(event.samples)}
+            )
+        )
+        return TransactionOutcome(ref, authorization)
 
     # --- shared ---------------------------------------------------------------------------------
 
@@ -451,7 +587,11 @@ class TransactionService:
     async def _publish_started(self, event: TransactionStarted, outcome: TransactionOutcome) -> None:
         assert outcome.ref is not None
         await self._bus.publish(
-            Event("transaction.started", event.station_id, {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token})
+            Event(
+                "transaction.started",
+                event.station_id,
+                {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token},
+            )
         )
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
@@ -470,8 +610,11 @@ class TransactionService:
         station_id: str | None = None,
         id_token: str | None = None,
         active: bool | None = None,
+        remote_start_id: int | None = None,
     ) -> Page[TransactionRecord]:
         query = select(Transaction)
+        if remote_start_id is not None:
+            query = query.where(Transaction.remote_start_id == remote_start_id)
         if station_id is not None:
             query = query.where(Transaction.station_id == station_id)
         if id_token is not None:
@@ -493,7 +636,11 @@ class TransactionService:
         by_station_id = (columns.station_id == station_id) & (columns.station_transaction_id == station_transaction_id)
         condition = by_station_id
         if station_transaction_id.isascii() and station_transaction_id.isdigit() and int(station_transaction_id) <= _DB_ID_MAX:
-            ours = (columns.station_id == station_id) & columns.station_transaction_id.is_(None) & (columns.id == int(station_transaction_id))
+            ours = (
+                (columns.station_id == station_id)
+                & columns.station_transaction_id.is_(None)
+                & (columns.id == int(station_transaction_id))
+            )
             condition = by_station_id | ours
         return await self._view(
             condition, f"station {station_id!r} has no transaction {station_transaction_id!r}", prefer=by_station_id
@@ -509,10 +656,21 @@ class TransactionService:
                 raise NotFound(missing)
             values = (
                 await session.execute(
-                    select(_METER_VALUES).where(_METER_VALUES.c.transaction_id == row.id).order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
+                    select(_METER_VALUES)
+                    .where(_METER_VALUES.c.transaction_id == row.id)
+                    .order_by(_METER_VALUES.c.timestamp, _METER_VALUES.c.id)
                 )
             ).all()
-        return TransactionView(from_row(row, TransactionRecord), [from_row(value, MeterReading) for value in values])
+            events = (
+                await session.execute(
+                    select(_EVENTS).where(_EVENTS.c.transaction_id == row.id).order_by(_EVENTS.c.seq_no, _EVENTS.c.id)
+                )
+            ).all()
+        return TransactionView(
+            from_row(row, TransactionRecord),
+            [from_row(value, MeterReading) for value in values],
+            [from_row(event, TransactionEventInfo) for event in events],
+        )
 
     async def latest_energy_registers(self, transaction_ids: list[int]) -> dict[int, MeterReading]:
         """The latest whole-meter Energy.Active.Import.Register sample of each transaction that has one."""
@@ -530,7 +688,9 @@ class TransactionService:
         )
         async with self._sessions() as session:
             rows = (
-                await session.execute(select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1))
+                await session.execute(
+                    select(_METER_VALUES).join(ranked, _METER_VALUES.c.id == ranked.c.id).where(ranked.c.rank == 1)
+                )
             ).all()
         return {row.transaction_id: from_row(row, MeterReading) for row in rows if row.transaction_id is not None}
 
@@ -566,7 +726,12 @@ def _close(connection: Connection, end: TransactionEnded) -> int | None | _Stopp
     columns = _TRANSACTIONS.c
     transaction = connection.execute(
         select(
-            columns.station_id, columns.evse_id, columns.connector_id, columns.meter_start_wh, columns.stopped_at, columns.energy_wh
+            columns.station_id,
+            columns.evse_id,
+            columns.connector_id,
+            columns.meter_start_wh,
+            columns.stopped_at,
+            columns.energy_wh,
         ).where(columns.id == end.transaction_id)
     ).first()
     if transaction is None or transaction.station_id != end.station_id:
@@ -589,7 +754,9 @@ def _close(connection: Connection, end: TransactionEnded) -> int | None | _Stopp
     if end.samples:
         connection.execute(
             _INSERT_METER_VALUE,
-            _meter_rows(end.station_id, transaction.evse_id, transaction.connector_id, end.transaction_id, end.samples, "StopTransaction"),
+            _meter_rows(
+                end.station_id, transaction.evse_id, transaction.connector_id, end.transaction_id, end.samples, "StopTransaction"
+            ),
         )
     return energy_wh
 
@@ -612,6 +779,46 @@ def _find_start(connection: Connection, key: StartKey) -> TransactionOutcome | N
     return TransactionOutcome(TransactionRef(row.id), status, duplicate=True)
 
 
+# The columns that describe a running session now; each event with a higher seqNo may change them.
+_CURRENT = ("charging_state", "trigger_reason", "number_of_phases_used", "cable_max_current_a")
+
+
+@dataclass(slots=True)
+class _OpenTransaction:
+    """A started, not yet ended 2.0.1 transaction as stored, for :meth:`TransactionService._update_open`."""
+
+    transaction_id: int
+    evse_id: int
+    connector_id: int
+    id_token: str | None
+    last_seq_no: int  # the highest seqNo stored
+    offline: bool
+    remote_start_id: int | None
+    current: dict[str, Any]  # _CURRENT as stored
+
+    def changes(self, event: TransactionEvent) -> dict[str, Any]:
+        """The columns ``event`` (with a higher seqNo than any stored) changes."""
+        details = event.details
+        said = {
+            "charging_state": details.charging_state,
+            "trigger_reason": details.trigger_reason,
+            "number_of_phases_used": details.number_of_phases_used,
+            "cable_max_current_a": details.cable_max_current_a,
+        }
+        changes = {name: value for name, value in said.items() if value is not None and value != self.current[name]}
+        if event.offline and not self.offline:
+            changes["offline"] = True
+        if details.remote_start_id is not None and self.remote_start_id is None:
+            changes["remote_start_id"] = details.remote_start_id
+        return changes
+
+    def applied(self, seq_no: int, changes: dict[str, Any]) -> None:
+        self.last_seq_no = seq_no
+        self.offline = changes.get("offline", self.offline)
+        self.remote_start_id = changes.get("remote_start_id", self.remote_start_id)
+        self.current.update((name, value) for name, value in changes.items() if name in _CURRENT)
+
+
 @dataclass(slots=True, frozen=True)
 class _Applied:
     ref: TransactionRef
@@ -621,6 +828,7 @@ class _Applied:
     newly_ended: bool
     energy_wh: int | None
     evse_id: int
+    open: _OpenTransaction | None = None  # the transaction is started and not ended: what it now is
 
 
 def _merge(connection: Connection, event: TransactionEvent, authorization: AuthorizationResult | None) -> _Applied:
@@ -645,10 +853,19 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     if seen is not None:
         tx = connection.execute(select(_TRANSACTIONS).where(columns.id == seen)).one()
         if event.id_token is not None and event.id_token == tx.id_token and tx.id_token_status is not None:
-            authorization = AuthorizationResult(tx.id_token_status, authorization.expiry_date if authorization else None,
-                                                authorization.parent_id_token if authorization else None)
+            authorization = AuthorizationResult(
+                tx.id_token_status,
+                authorization.expiry_date if authorization else None,
+                authorization.parent_id_token if authorization else None,
+            )
         return _Applied(
-            TransactionRef(tx.id, tx.station_transaction_id), authorization, True, tx.stopped_at is not None, False, tx.energy_wh, tx.evse_id
+            TransactionRef(tx.id, tx.station_transaction_id),
+            authorization,
+            True,
+            tx.stopped_at is not None,
+            False,
+            tx.energy_wh,
+            tx.evse_id,
         )
 
     tx = connection.execute(
@@ -676,6 +893,13 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
             "start_reason": None,
             "stop_reason": None,
             "stop_id_token": None,
+            "charging_state": None,
+            "trigger_reason": None,
+            "remote_start_id": None,
+            "number_of_phases_used": None,
+            "cable_max_current_a": None,
+            "id_token_type": None,
+            "offline": False,
         }
     )
     changes: dict[str, Any] = {}
@@ -698,6 +922,8 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
                 changes["meter_start_wh"] = meter_start_wh
     elif not started_seen and event.timestamp < state["started_at"]:
         changes["started_at"] = event.timestamp  # the earliest known time, until the Started comes
+    details_changed, last_seq_no = _latest_details(connection, event, tx)
+    changes.update(details_changed)
     status = authorization
     if not isinstance(event, TransactionEnded) and event.id_token is not None and state["id_token"] is None:
         status = _concurrent(
@@ -705,6 +931,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
         )
         changes["id_token"] = event.id_token
         changes["id_token_status"] = None if status is None else status.status
+        changes["id_token_type"] = event.details.id_token_type
     newly_ended = False
     if isinstance(event, TransactionEnded) and state["stopped_at"] is None:
         newly_ended = True
@@ -724,33 +951,103 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     if event.samples:
         connection.execute(
             _INSERT_METER_VALUE,
-            _meter_rows(event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"),
+            _meter_rows(
+                event.station_id, state["evse_id"], state["connector_id"], transaction_id, event.samples, "TransactionEvent"
+            ),
         )
-    connection.execute(
-        _INSERT_EVENT,
-        {
-            "station_id": key.station_id,
-            "station_transaction_id": key.station_transaction_id,
-            "seq_no": key.seq_no,
-            "transaction_id": transaction_id,
-            "event_type": _EVENT_TYPES[type(event)],
-            "timestamp": event.timestamp,
-            "reason": event.reason,
-            "offline": event.offline,
-        },
-    )
+    connection.execute(_INSERT_EVENT, _event_row(event, transaction_id))
     energy_wh = state["energy_wh"]
     ended = state["stopped_at"] is not None
     if ended:
-        energy_wh = _energy(state["meter_start_wh"], _merged_readings(connection, transaction_id, [], until=state["stopped_at"]), state["meter_stop_wh"])
+        energy_wh = _energy(
+            state["meter_start_wh"],
+            _merged_readings(connection, transaction_id, [], until=state["stopped_at"]),
+            state["meter_stop_wh"],
+        )
         if energy_wh != state["energy_wh"]:
             connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
+    running = None
+    if not ended and (started_seen or isinstance(event, TransactionStarted)):
+        running = _OpenTransaction(
+            transaction_id,
+            state["evse_id"],
+            state["connector_id"],
+            state["id_token"],
+            last_seq_no,
+            state["offline"],
+            state["remote_start_id"],
+            {name: state[name] for name in _CURRENT},
+        )
     return _Applied(
-        TransactionRef(transaction_id, event.station_transaction_id), status, False, ended, newly_ended, energy_wh, state["evse_id"]
+        TransactionRef(transaction_id, event.station_transaction_id),
+        status,
+        False,
+        ended,
+        newly_ended,
+        energy_wh,
+        state["evse_id"],
+        running,
     )
 
 
+def _event_row(event: TransactionEvent, transaction_id: int) -> dict[str, Any]:
+    key = event.key
+    assert isinstance(key, SeqNoKey)
+    return {
+        "station_id": key.station_id,
+        "station_transaction_id": key.station_transaction_id,
+        "seq_no": key.seq_no,
+        "transaction_id": transaction_id,
+        "event_type": _EVENT_TYPES[type(event)],
+        "timestamp": event.timestamp,
+        "reason": event.reason,
+        "offline": event.offline,
+    }
+
+
 _EVENT_TYPES = {TransactionStarted: "Started", TransactionUpdated: "Updated", TransactionEnded: "Ended"}
+
+
+def _detail_columns(details: TransactionDetails, offline: bool) -> dict[str, Any]:
+    return {
+        "trigger_reason": details.trigger_reason,
+        "charging_state": details.charging_state,
+        "remote_start_id": details.remote_start_id,
+        "number_of_phases_used": details.number_of_phases_used,
+        "cable_max_current_a": details.cable_max_current_a,
+        "id_token_type": details.id_token_type,
+        "offline": offline,
+    }
+
+
+def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) -> tuple[dict[str, Any], int]:
+    """The columns ``event`` changes, and the transaction's highest seqNo with it. What describes the session now (charging state, trigger
+    reason, phases, cable current) follows the event with the highest seqNo, so a late-delivered
+    older event does not overwrite it; the remoteStartId is kept from whichever event brings it;
+    ``offline`` records that any event was queued."""
+    assert isinstance(event.key, SeqNoKey)
+    details = event.details
+    changes: dict[str, Any] = {}
+    if tx is None or not tx.offline:
+        if event.offline:
+            changes["offline"] = True
+    if details.remote_start_id is not None and (tx is None or tx.remote_start_id is None):
+        changes["remote_start_id"] = details.remote_start_id
+    stored = (
+        None
+        if tx is None
+        else connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar()
+    )
+    newest = stored is None or event.key.seq_no >= stored
+    if newest:
+        current = {
+            "charging_state": details.charging_state,
+            "trigger_reason": details.trigger_reason,
+            "number_of_phases_used": details.number_of_phases_used,
+            "cable_max_current_a": details.cable_max_current_a,
+        }
+        changes.update({name: value for name, value in current.items() if value is not None})
+    return changes, event.key.seq_no if newest else stored
 
 
 def _concurrent(
@@ -770,7 +1067,9 @@ def _concurrent(
     return authorization
 
 
-def _busy_elsewhere(connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None) -> bool:
+def _busy_elsewhere(
+    connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None
+) -> bool:
     """Whether the token holds an active transaction on another station or EVSE (other than ``transaction_id``)."""
     query = (
         select(Transaction.id)
@@ -908,5 +1207,7 @@ def _meter_row(
         "phase": sample.phase,
         "location": sample.location,
         "format": sample.format,
+        "unit_multiplier": sample.multiplier,
+        "signed_meter_value": sample.signed_meter_value,
         "source": source,
     }

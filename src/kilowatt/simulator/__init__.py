@@ -4,7 +4,8 @@ One asyncio task per station (plus its socket reader while connected), speaking 
 project's own RPC core, so thousands run from one process. The station's behaviour — connectors,
 sessions, the energy curve, reservations, availability, charging limits, configuration, the
 offline queue — is version-agnostic (:mod:`.model`, :mod:`.station`); the words it uses on the wire
-come from a protocol adapter (:mod:`.v16` for OCPP 1.6J).
+come from a protocol adapter (:mod:`.v16` for OCPP 1.6J, :mod:`.v201` for 2.0.1, and :mod:`.v21` —
+the 2.0.1 adapter on 2.1's dialect — for 2.1).
 
 Programmatic use::
 

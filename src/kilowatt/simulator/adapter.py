@@ -3,8 +3,8 @@
 The runtime (:class:`~kilowatt.simulator.station.SimulatedStation`) decides *when* things happen —
 a driver arrives, a meter sample is due, a session ends — and asks the adapter to say it in its
 version's words. The adapter also answers the CSMS's commands by calling back into the runtime.
-OCPP 1.6 lives in :mod:`kilowatt.simulator.v16`; a 2.0.1 adapter implements the same methods with
-TransactionEvent and the device model.
+OCPP 1.6 lives in :mod:`kilowatt.simulator.v16`; 2.0.1 (and 2.1, the same adapter with 2.1's dialect)
+in :mod:`kilowatt.simulator.v201`, which says the same things with TransactionEvent and a device model.
 """
 
 from __future__ import annotations
@@ -49,8 +49,11 @@ class ProtocolAdapter(ABC):
         """Report one connector's (or, with 0, the station's) status; True when the CSMS answered."""
 
     @abstractmethod
-    async def authorize(self, id_token: str) -> bool | None:
-        """Ask the CSMS whether ``id_token`` may charge; ``None`` when it could not be asked."""
+    async def authorize(self, id_token: str, id_token_type: str = "ISO14443") -> bool | None:
+        """Ask the CSMS whether ``id_token`` may charge; ``None`` when it could not be asked.
+
+        ``id_token_type`` is 2.0.1's IdTokenEnumType; 1.6 has only one kind of token and ignores it.
+        """
 
     @abstractmethod
     def transaction_started(self, session: Session) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SUPPORTED_PROTOCOLS = ("ocpp1.6",)
+SUPPORTED_PROTOCOLS = ("ocpp1.6", "ocpp2.0.1", "ocpp2.1")
+MAX_ID_TOKEN_LENGTH = {"ocpp1.6": 20, "ocpp2.0.1": 36, "ocpp2.1": 255}  # IdToken (1.6 idTag) length per version
 DEFAULT_ID_TOKENS = tuple(f"SIMTAG{n:04d}" for n in range(1, 11))
 
 
@@ -41,6 +42,7 @@ class StationConfig:
     arrival_rate_per_h: float = 2.0  # drivers arriving at one station, Poisson
     session_length_s: float = 1800.0  # mean time a driver stays plugged in (uniform ±50 %)
     id_tokens: tuple[str, ...] = DEFAULT_ID_TOKENS
+    id_token_type: str = "ISO14443"  # what kind of token drivers present (2.0.1 IdTokenEnumType)
     ev_ramp_s: float = 10.0  # seconds from first current to the car's full power
     unplug_delay_s: float = 5.0  # Finishing -> Available: the driver walks back and unplugs
     boot_retry_s: float = 30.0  # retry BootNotification after this when the CSMS gives interval 0
@@ -100,16 +102,16 @@ class FleetConfig:
             raise ValueError("stations must be >= 0")
         for name, _ in self.protocols:
             if name not in SUPPORTED_PROTOCOLS:
-                raise ValueError(
-                    f"protocol {name!r} is not simulated yet (supported: {', '.join(SUPPORTED_PROTOCOLS)})"
-                )
+                raise ValueError(f"protocol {name!r} is not simulated yet (supported: {', '.join(SUPPORTED_PROTOCOLS)})")
         if not self.url.startswith(("ws://", "wss://")):
             raise ValueError(f"CSMS URL must start with ws:// or wss://, got {self.url!r}")
         if self.station.connectors < 1:
             raise ValueError("a station needs at least one connector")
         if not self.station.id_tokens:
             raise ValueError("at least one id token is needed")
-        if any(len(token) > 20 for token in self.station.id_tokens):
-            raise ValueError("OCPP 1.6 id tokens are at most 20 characters")
+        for name, _ in self.protocols:
+            limit = MAX_ID_TOKEN_LENGTH[name]
+            if any(len(token) > limit for token in self.station.id_tokens):
+                raise ValueError(f"{name} id tokens are at most {limit} characters")
         if self.connect_rate_per_s <= 0:
             raise ValueError("connect rate must be > 0")

@@ -21,8 +21,11 @@ from kilowatt.simulator.offline import QueuedMessage, QueueFull
 class DeliveryMixin:
     """Queue transaction messages and deliver them in order (see the module docstring)."""
 
-    def enqueue(self, action: str, payload: dict[str, Any], session: Session | None) -> None:
-        """Queue a transaction message; :meth:`flush` delivers it in order."""
+    def enqueue(self, action: str, payload: dict[str, Any], session: Session | None, *, droppable: bool = False) -> None:
+        """Queue a transaction message; :meth:`flush` delivers it in order.
+
+        ``droppable`` marks a periodic sample that may make room when the queue is full.
+        """
         message = QueuedMessage(
             action,
             payload,
@@ -30,6 +33,7 @@ class DeliveryMixin:
             enqueued_s=self.now_s(),
             context=session,
             offline=not self.ready,
+            droppable=droppable,
         )
         try:
             self.queue.put(message)
@@ -69,4 +73,3 @@ class DeliveryMixin:
             self.queue.pop()
         self.stats.messages_dropped += 1
         self.adapter.transaction_message_failed(message)
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from kilowatt.simulator.charging_profiles import ChargingProfiles
 from kilowatt.simulator.energy import EvBattery
@@ -68,9 +69,11 @@ class Session:
     ev: EvBattery
     leave_s: float  # when the driver comes back to end it
     remote: bool = False
+    id_token_type: str = "ISO14443"  # what kind of token (2.0.1 IdTokenEnumType; 1.6 has only RFID tags)
+    remote_start_id: int | None = None  # the CSMS's id for the remote start that caused it (2.0.1)
     reservation_id: int | None = None
     phase: SessionPhase = SessionPhase.AUTHORIZING
-    transaction_id: int | str | None = None  # the CSMS's number (1.6); None until it answers
+    transaction_id: int | str | None = None  # the CSMS's number (1.6; None until it answers) or the station's (2.0.1)
     meter_start_wh: int = 0
     meter_stop_wh: int | None = None  # the register when the transaction ended (what StopTransaction says)
     started_at: datetime | None = None
@@ -80,6 +83,7 @@ class Session:
     power_w: float = 0.0
     stop_reason: StopReason | None = None
     orphaned: bool = False  # its StartTransaction was never accepted: nothing more can be delivered
+    protocol_state: Any = None  # the adapter's own bookkeeping for this session (2.0.1: seqNo, chargingState)
 
     @property
     def placeholder_transaction_id(self) -> int:

@@ -29,6 +29,7 @@ class QueuedMessage:
     enqueued_s: float = 0.0
     context: Any = None  # what the adapter needs when the answer comes (the session object)
     offline: bool = False  # queued while the station could not send: delivered as a replay
+    droppable: bool = False  # a periodic sample: may make room when the queue is full (1.6 MeterValues always may)
 
 
 class QueueFull(Exception):
@@ -55,10 +56,10 @@ class TransactionQueue:
         return iter(self._messages)
 
     def put(self, message: QueuedMessage) -> None:
-        """Append ``message``. When full, the oldest periodic MeterValues make room; a Start or Stop never does."""
+        """Append ``message``. When full, the oldest periodic sample makes room; a Start or Stop never does."""
         if len(self._messages) >= self.max_messages:
             for old in self._messages:
-                if old.action == "MeterValues":
+                if old.droppable or old.action == "MeterValues":
                     self._messages.remove(old)
                     self.dropped += 1
                     break

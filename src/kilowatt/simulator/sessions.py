@@ -34,9 +34,7 @@ class SessionsMixin:
             capacity_wh, ev_power_w = rng.choice((60_000, 77_000, 100_000)), rng.choice(_DC_EV_POWER_W)
         else:
             capacity_wh, ev_power_w = rng.choice(_AC_CARS)
-        ev = EvBattery(
-            capacity_wh=capacity_wh, soc=rng.uniform(0.1, 0.8), max_power_w=ev_power_w, ramp_s=config.ev_ramp_s
-        )
+        ev = EvBattery(capacity_wh=capacity_wh, soc=rng.uniform(0.1, 0.8), max_power_w=ev_power_w, ramp_s=config.ev_ramp_s)
         now = self.now_s()
         session = Session(
             key=self.model.new_session_key(),
@@ -45,6 +43,7 @@ class SessionsMixin:
             ev=ev,
             leave_s=now + config.session_length_s * rng.uniform(0.5, 1.5),
             remote=remote,
+            id_token_type=config.id_token_type,
         )
         if connector.reservation is not None and connector.reservation.id_token == id_token:
             session.reservation_id = connector.reservation.reservation_id
@@ -96,7 +95,7 @@ class SessionsMixin:
         assert connector is not None
         await self._sync_statuses()  # Preparing
         if authorize:
-            accepted = await self.adapter.authorize(session.id_token)
+            accepted = await self.adapter.authorize(session.id_token, session.id_token_type)
             if accepted is None:  # not asked: offline, or no answer
                 accepted = self.allow_offline_tx
             if connector.session is not session:  # unplugged or reset meanwhile
@@ -155,9 +154,7 @@ class SessionsMixin:
         await self.flush()
         await self._sync_statuses()
 
-
     def session_completed(self, session: Session) -> None:
         """The CSMS answered the session's StopTransaction: it is over, on both sides."""
         self.stats.sessions_completed += 1
         self.completed_sessions.append(session)
-

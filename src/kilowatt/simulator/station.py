@@ -24,7 +24,9 @@ behaviour is split by concern, one mixin per module, all version-neutral:
 - :mod:`.faults` — injected network losses, connector errors and meter resets.
 
 What the station says on the wire is the protocol adapter's (:mod:`.adapter`; OCPP 1.6 in
-:mod:`.v16` and :mod:`.v16_configuration`), chosen by ``protocol`` in :data:`ADAPTERS`.
+:mod:`.v16` and :mod:`.v16_configuration`; 2.0.1 in :mod:`.v201`, :mod:`.v201_commands` and
+:mod:`.v201_device_model`; 2.1 is the 2.0.1 adapter on 2.1's dialect, :mod:`.v21`), chosen by
+``protocol`` in :data:`ADAPTERS`.
 """
 
 from __future__ import annotations
@@ -61,7 +63,11 @@ Job = Callable[[], Awaitable[None]]
 _INF = math.inf
 
 # protocol (WebSocket subprotocol) -> "module:class" of its adapter, imported when first used
-ADAPTERS = {"ocpp1.6": "kilowatt.simulator.v16:V16Adapter"}
+ADAPTERS = {
+    "ocpp1.6": "kilowatt.simulator.v16:V16Adapter",
+    "ocpp2.0.1": "kilowatt.simulator.v201:V201Adapter",
+    "ocpp2.1": "kilowatt.simulator.v21:V21Adapter",
+}
 
 
 class SimulatedStation(
@@ -139,7 +145,6 @@ class SimulatedStation(
         self._next_drop_s = _INF
         self._next_error_s = _INF
         self._next_meter_reset_s = _INF
-
 
     # --- public surface -----------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ before they reach :meth:`V16Adapter.handle`, so this module trusts the shapes it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kilowatt.ocpp.v16.dialect import DIALECT, SUBPROTOCOL
@@ -17,6 +16,7 @@ from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import IncomingCall
 from kilowatt.simulator.adapter import BootAnswer, ProtocolAdapter
 from kilowatt.simulator.charging_profiles import ChargingProfile, Kind, Purpose, SchedulePeriod
+from kilowatt.simulator.clock import parse_timestamp, timestamp
 from kilowatt.simulator.configuration import ConfigurationStore
 from kilowatt.simulator.energy import amps_to_watts
 from kilowatt.simulator.model import ConnectorStatus, Session, SessionPhase, StopReason
@@ -29,16 +29,6 @@ if TYPE_CHECKING:
 VOLTAGE_V = 230.0
 PHASES = 3
 VENDOR_ID = "org.kilowatt.simulator"  # DataTransfer vendor this simulator answers
-
-
-def timestamp(moment: datetime | None = None) -> str:
-    """UTC, millisecond precision, ``Z`` suffix: the form every CSMS parses."""
-    moment = moment or datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
 
 
 class V16Adapter(ProtocolAdapter):
@@ -101,7 +91,7 @@ class V16Adapter(ProtocolAdapter):
         }
         return await self.station.call("StatusNotification", payload) is not None
 
-    async def authorize(self, id_token: str) -> bool | None:
+    async def authorize(self, id_token: str, id_token_type: str = "ISO14443") -> bool | None:
         if not self.station.ready:
             return None
         response = await self.station.call("Authorize", {"idTag": id_token})

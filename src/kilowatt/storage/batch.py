@@ -113,6 +113,11 @@ class WriteBatcher:
         """Insert ``rows`` with ``statement`` (built once, shared by the callers that may merge)."""
         await self.run(_Rows(statement, rows))
 
+    async def insert_together(self, *inserts: tuple[Insert, list[dict[str, Any]]]) -> None:
+        """Several inserts that must be stored together or not at all (an event and its samples);
+        like :meth:`insert`, they merge with other callers' rows of the same statements."""
+        await self.run(_RowSets(tuple(_Rows(statement, rows) for statement, rows in inserts if rows)))
+
     async def _drain(self) -> None:
         try:
             while self._pending:
@@ -164,7 +169,7 @@ class WriteBatcher:
     async def _transaction(self, writes: list[Write]) -> list[Any]:
         """Run ``writes`` in one transaction and commit it; their results in order."""
         if not self._sqlite:
-            if all(type(write) is _Rows for write in writes):
+            if _inserts_only(writes):
                 return await self._insert_postgres(writes)
             return await self._transaction_postgres(writes)
         # The process's one SQLite connection, ours now: straight from the pool, without an
@@ -222,7 +227,7 @@ class WriteBatcher:
         connection was lost with no answer, the rows may be stored (one ``executemany`` commits by
         itself): the batch is not run again (see the module docstring).
         """
-        plan = [step for run, _ in _runs(writes) for step in self._inserts.plan(run.statement, run.rows)]  # type: ignore[attr-defined]
+        plan = [step for statement, rows in _insert_runs(writes) for step in self._inserts.plan(statement, rows)]
         try:
             await self._insert_on_held(plan)
         except DBAPIError as exc:
@@ -230,7 +235,9 @@ class WriteBatcher:
                 raise  # the database refused the rows; the connection is fine
             if _connection_lost(exc):
                 raise _OutcomeUnknown(exc) from exc
-            log.info("insert connection broke during a batch, which it rolled back; running it again on a new one", error=repr(exc))
+            log.info(
+                "insert connection broke during a batch, which it rolled back; running it again on a new one", error=repr(exc)
+            )
             await self._insert_on_held(plan)
         return [None] * len(writes)
 
@@ -273,11 +280,10 @@ class WriteBatcher:
         def insert(statement: Insert, rows: list[dict[str, Any]]) -> None:
             self._inserts.execute(dbapi_connection, statement, rows)
 
-        if all(type(write) is _Rows for write in writes):
+        if _inserts_only(writes):
             try:
-                for run, _ in _runs(writes):
-                    assert isinstance(run, _Rows)
-                    insert(run.statement, run.rows)
+                for statement, rows in _insert_runs(writes):
+                    insert(statement, rows)
                 dbapi_connection.commit()
             except BaseException:
                 dbapi_connection.rollback()
@@ -312,6 +318,39 @@ class _Rows:
 
     def __call__(self, connection: Connection) -> None:
         connection.execute(self.statement, self.rows)
+
+
+class _RowSets:
+    """Inserts into several tables that are one write: all stored in its batch, or none."""
+
+    __slots__ = ("sets",)
+
+    def __init__(self, sets: tuple[_Rows, ...]):
+        self.sets = sets
+
+    def __call__(self, connection: Connection) -> None:
+        for rows in self.sets:
+            rows(connection)
+
+
+def _inserts_only(writes: list[Write]) -> bool:
+    return all(type(write) is _Rows or type(write) is _RowSets for write in writes)
+
+
+def _insert_runs(writes: list[Write]) -> list[tuple[Insert, list[dict[str, Any]]]]:
+    """An insert-only batch as one row list per statement, in order of first appearance. The rows
+    of one batch are independent of each other (none references another's), so the statements
+    need not keep the callers' interleaving, and each becomes one executemany."""
+    by_statement: dict[int, tuple[Insert, list[dict[str, Any]]]] = {}
+    for write in writes:
+        for part in write.sets if isinstance(write, _RowSets) else (write,):
+            assert isinstance(part, _Rows)
+            run = by_statement.get(id(part.statement))
+            if run is None:
+                by_statement[id(part.statement)] = (part.statement, list(part.rows))
+            else:
+                run[1].extend(part.rows)
+    return list(by_statement.values())
 
 
 class _OutcomeUnknown(Exception):

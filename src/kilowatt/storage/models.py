@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,6 +89,7 @@ class Station(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Pending | Rejected
     ocpp_version: Mapped[str | None] = mapped_column(String(16))
+    pinned_ocpp_version: Mapped[str | None] = mapped_column(String(16))  # set by the operator: the only version admitted
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
     serial_number: Mapped[str | None] = mapped_column(String(50))  # chargePointSerialNumber
@@ -116,7 +118,9 @@ class Connector(Base):
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
     evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     connector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32))  # the station's own word (1.6 ChargePointStatus, 2.0.1 ConnectorStatus)
+    connector_status: Mapped[str | None] = mapped_column(String(16))  # version-neutral: 2.0.1 ConnectorStatusEnum
+    charging_state: Mapped[str | None] = mapped_column(String(16))  # version-neutral: 2.0.1 ChargingStateEnum, None when idle
     error_code: Mapped[str | None] = mapped_column(String(32))
     info: Mapped[str | None] = mapped_column(String(50))
     vendor_id: Mapped[str | None] = mapped_column(String(255))
@@ -200,6 +204,7 @@ class Transaction(Base):
         UniqueConstraint("station_id", "station_transaction_id", name="uq_transactions_station_tx"),
         Index("ix_transactions_active", "station_id", "stopped_at"),
         Index("ix_transactions_id_token", "id_token"),
+        Index("ix_transactions_remote_start", "station_id", "remote_start_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
@@ -220,6 +225,14 @@ class Transaction(Base):
     start_reason: Mapped[str | None] = mapped_column(String(32))  # 2.0.1 triggerReason of the Started event
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_token: Mapped[str | None] = mapped_column(String(36))
+    # What 2.0.1 TransactionEvents tell beyond 1.6 (1.6: charging_state follows StatusNotification).
+    charging_state: Mapped[str | None] = mapped_column(String(16))  # ChargingStateEnum, as last reported
+    trigger_reason: Mapped[str | None] = mapped_column(String(32))  # of the last event
+    remote_start_id: Mapped[int | None] = mapped_column(Integer)  # links the RequestStartTransaction that caused it
+    number_of_phases_used: Mapped[int | None] = mapped_column(Integer)
+    cable_max_current_a: Mapped[int | None] = mapped_column(Integer)
+    id_token_type: Mapped[str | None] = mapped_column(String(20))  # IdTokenEnumType of id_token
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # any event sent while offline
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -272,6 +285,8 @@ class MeterValue(Base):
     phase: Mapped[str | None] = mapped_column(String(8))
     location: Mapped[str | None] = mapped_column(String(8))
     format: Mapped[str | None] = mapped_column(String(16))
+    unit_multiplier: Mapped[int | None] = mapped_column(Integer)  # 2.0.1 unitOfMeasure.multiplier: value × 10^multiplier
+    signed_meter_value: Mapped[dict[str, Any] | None] = mapped_column(JSONObject)  # 2.0.1 signedMeterValue, as sent
     source: Mapped[str] = mapped_column(String(16), default="MeterValues")  # or StopTransaction
 
 
@@ -318,6 +333,9 @@ class DeviceModelVariable(Base):
     attribute_type: Mapped[str] = mapped_column(String(8), primary_key=True, default="Actual")
     value: Mapped[str | None] = mapped_column(Text)
     mutability: Mapped[str | None] = mapped_column(String(10))  # ReadOnly | WriteOnly | ReadWrite
+    persistent: Mapped[bool | None] = mapped_column(Boolean)
+    constant: Mapped[bool | None] = mapped_column(Boolean)
+    characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSONObject)  # VariableCharacteristicsType
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -407,3 +425,207 @@ class AuditEntry(Base):
     path: Mapped[str] = mapped_column(String(255))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any] | None]
+
+
+# --- what stations report on their own (OCPP 2.0.1 monitoring, display, smart charging, customer
+# information). Owners: ``station_reports``/``station_report_parts`` the report service,
+# ``monitoring_events``/``variable_monitors`` the monitoring service, ``display_messages`` the
+# display message service, ``charging_limits``/``ev_charging_needs``/``ev_charging_schedules``/
+# ``reported_charging_profiles`` the charging report service, ``customer_information_parts`` the
+# customer information service.
+
+
+class StationReport(Base):
+    """A report a station sends in parts (``tbc``) for one request of the CSMS (its ``requestId``).
+
+    ``complete`` once the last part (``tbc`` false) and every part before it arrived; the API shows
+    a report's content only then.
+    """
+
+    __tablename__ = "station_reports"
+    __table_args__ = (UniqueConstraint("station_id", "kind", "request_id", name="uq_station_reports_request"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # monitoring | charging_profiles | display_messages | customer_information
+    request_id: Mapped[int] = mapped_column(BigInteger)
+    part_count: Mapped[int] = mapped_column(Integer, default=0)
+    final_seq_no: Mapped[int | None] = mapped_column(Integer)  # seqNo of the part with tbc false, once it came
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+
+class StationReportPart(Base):
+    """One part of a :class:`StationReport`, stored once by its key (seqNo, or a digest of the part
+    for messages that carry no seqNo)."""
+
+    __tablename__ = "station_report_parts"
+    __table_args__ = (UniqueConstraint("report_id", "part_key", name="uq_station_report_parts_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("station_reports.id", ondelete="CASCADE"))
+    part_key: Mapped[str] = mapped_column(String(64))
+    seq_no: Mapped[int] = mapped_column(Integer)  # as sent, or the order of arrival when the message has none
+    tbc: Mapped[bool] = mapped_column(Boolean, default=False)
+    generated_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitoringEvent(Base):
+    """One event of a NotifyEvent (OCPP 2.0.1 N07/N08), stored once by (station, eventId, timestamp)."""
+
+    __tablename__ = "monitoring_events"
+    __table_args__ = (
+        UniqueConstraint("station_id", "event_id", "timestamp", name="uq_monitoring_events_event"),
+        Index("ix_monitoring_events_station_time", "station_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[datetime]
+    trigger: Mapped[str] = mapped_column(String(16))  # Alerting | Delta | Periodic
+    cause: Mapped[int | None] = mapped_column(BigInteger)  # the eventId of the event that caused it
+    actual_value: Mapped[str] = mapped_column(Text)
+    tech_code: Mapped[str | None] = mapped_column(String(50))
+    tech_info: Mapped[str | None] = mapped_column(Text)
+    cleared: Mapped[bool | None] = mapped_column(Boolean)
+    station_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    variable_monitoring_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_notification_type: Mapped[str] = mapped_column(String(32))
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    seq_no: Mapped[int] = mapped_column(Integer)  # of the NotifyEvent part that carried it
+    tbc: Mapped[bool] = mapped_column(Boolean, default=False)
+    generated_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VariableMonitor(Base):
+    """One monitor of one variable, as a NotifyMonitoringReport reported it."""
+
+    __tablename__ = "variable_monitors"
+    __table_args__ = (Index("ix_variable_monitors_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("station_reports.id", ondelete="CASCADE"))
+    monitor_id: Mapped[int] = mapped_column(BigInteger)
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    type: Mapped[str] = mapped_column(String(24))  # UpperThreshold | LowerThreshold | Delta | Periodic | PeriodicClockAligned
+    value: Mapped[float] = mapped_column(Float)
+    severity: Mapped[int] = mapped_column(Integer)
+    transaction: Mapped[bool] = mapped_column(Boolean)  # only active while a transaction runs
+    seq_no: Mapped[int] = mapped_column(Integer)
+
+
+class DisplayMessage(Base):
+    """One message a NotifyDisplayMessages reported as configured on the station."""
+
+    __tablename__ = "display_messages"
+    __table_args__ = (Index("ix_display_messages_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("station_reports.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str | None] = mapped_column(String(16))
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    station_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    message_format: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
+    content: Mapped[str] = mapped_column(Text)
+    display_component: Mapped[str | None] = mapped_column(String(50))
+    display_component_instance: Mapped[str | None] = mapped_column(String(50))
+    display_evse_id: Mapped[int | None] = mapped_column(Integer)
+    display_connector_id: Mapped[int | None] = mapped_column(Integer)
+    seq_no: Mapped[int] = mapped_column(Integer)
+
+
+class ChargingLimitRecord(Base):
+    """A charging limit an external system set on a station (NotifyChargingLimit) or cleared (ClearedChargingLimit)."""
+
+    __tablename__ = "charging_limits"
+    __table_args__ = (Index("ix_charging_limits_station_time", "station_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    charging_limit_source: Mapped[str] = mapped_column(String(20))
+    cleared: Mapped[bool] = mapped_column(Boolean)
+    is_grid_critical: Mapped[bool | None] = mapped_column(Boolean)
+    charging_schedules: Mapped[dict[str, Any] | None]  # {"schedules": [...]}, see services/charging_reports.py
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvChargingNeedsRecord(Base):
+    """What an EV told the station it needs (ISO 15118, NotifyEVChargingNeeds)."""
+
+    __tablename__ = "ev_charging_needs"
+    __table_args__ = (Index("ix_ev_charging_needs_station_time", "station_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    requested_energy_transfer: Mapped[str] = mapped_column(String(32))
+    departure_time: Mapped[datetime | None]
+    max_schedule_tuples: Mapped[int | None] = mapped_column(BigInteger)
+    ac_charging_parameters: Mapped[dict[str, Any] | None]
+    dc_charging_parameters: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16))  # what the CSMS answered
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvChargingScheduleRecord(Base):
+    """The schedule an EV chose from the offered ones (NotifyEVChargingSchedule)."""
+
+    __tablename__ = "ev_charging_schedules"
+    __table_args__ = (Index("ix_ev_charging_schedules_station_time", "station_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    time_base: Mapped[datetime]
+    charging_schedule: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # what the CSMS answered
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportedChargingProfile(Base):
+    """A charging profile a station reported as installed (ReportChargingProfiles), whoever installed it."""
+
+    __tablename__ = "reported_charging_profiles"
+    __table_args__ = (Index("ix_reported_charging_profiles_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("station_reports.id", ondelete="CASCADE"))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    charging_limit_source: Mapped[str] = mapped_column(String(20))
+    charging_profile_id: Mapped[int] = mapped_column(BigInteger)
+    stack_level: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    profile: Mapped[dict[str, Any]]
+    seq_no: Mapped[int] = mapped_column(Integer)
+
+
+class CustomerInformationPart(Base):
+    """One part of the customer information a station reported (NotifyCustomerInformation)."""
+
+    __tablename__ = "customer_information_parts"
+    __table_args__ = (Index("ix_customer_information_parts_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("station_reports.id", ondelete="CASCADE"))
+    seq_no: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    generated_at: Mapped[datetime]

@@ -421,7 +421,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get_charging_profiles",
-        "charging-profiles/report",
+        "reports/charging-profiles",
         "Ask which charging profiles the station has installed (GetChargingProfiles); they arrive in ReportChargingProfiles",
         ChargingProfilesReportBody,
         lambda b: m.GetChargingProfiles(

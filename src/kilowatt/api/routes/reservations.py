@@ -21,7 +21,18 @@ from kilowatt.services.reservations import ReservationRecord
 router = APIRouter(tags=["reservations"], responses=error_responses(403, 404, 413, command=True))
 
 ReservationStatus = Literal[
-    "Requested", "Accepted", "Faulted", "Occupied", "Rejected", "Unavailable", "Failed", "Used", "Cancelled", "Expired"
+    "Requested",
+    "Accepted",
+    "Faulted",
+    "Occupied",
+    "Rejected",
+    "Unavailable",
+    "Failed",
+    "Used",
+    "Cancelled",
+    "Expired",
+    "Removed",  # the station removed it (OCPP 2.0.1 ReservationStatusUpdate)
+    "NoTransaction",  # OCPP 2.1 ReservationStatusUpdate
 ]
 ReservationId = Annotated[PositiveInt32, Path(description="The reservation id (the OCPP reservationId)")]
 
@@ -49,7 +60,8 @@ class ReservationOut(BaseModel):
     expiry_date: Utc
     status: ReservationStatus = Field(
         description="Requested; the station's answer (Accepted, Faulted, Occupied, Rejected, Unavailable) or Failed "
-        "(no answer); then Used (a transaction started on it), Cancelled or Expired"
+        "(no answer); then Used (a transaction started on it), Cancelled, Expired, or as the station updated it "
+        "(OCPP 2.0.1 ReservationStatusUpdate: Expired, Removed; 2.1 also NoTransaction)"
     )
     transaction_id: int | None = Field(description="The transaction that used the reservation")
     created_at: Utc

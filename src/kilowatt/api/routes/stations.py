@@ -106,13 +106,17 @@ async def get_station(station_id: StationIdPath, stations: Stations) -> StationO
     response_model=StationOut,
     dependencies=WRITE,
     responses=error_responses(403, 404, 413),
-    summary="Change a station's password or registration status",
+    summary="Change a station's password, registration status or OCPP version pin",
     description="Only the fields sent change. `password` sets a new password, `null` removes it. "
     "`registration_status: Accepted` admits a Pending station: its next BootNotification is accepted. "
-    "A connected station keeps its current connection; new credentials apply at its next connection.",
+    "`ocpp_version` pins the station to one OCPP version (`null` unpins): a station offering only other "
+    "versions is refused at the handshake with HTTP 400. "
+    "A connected station keeps its current connection; new credentials and pins apply at its next connection.",
 )
 async def update_station(station_id: StationIdPath, body: StationUpdate, stations: Stations) -> StationOut:
     changes = body.model_dump(include=body.model_fields_set)
+    if "ocpp_version" in changes:
+        changes["pinned_ocpp_version"] = changes.pop("ocpp_version")
     return station_out(await stations.update(station_id, **changes))
 
 

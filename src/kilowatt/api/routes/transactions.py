@@ -18,10 +18,12 @@ from kilowatt.api.pagination import Paginated
 from kilowatt.api.schemas import (
     DbId,
     IdTokenValue,
+    Int32,
     MeterValueOut,
     StationId,
     StationTransactionId,
     TransactionDetailOut,
+    TransactionEventOut,
     TransactionOut,
     TransactionPage,
 )
@@ -67,8 +69,8 @@ def _fields(transaction: TransactionRecord, register: MeterReading | None) -> di
     responses=error_responses(),
     summary="List transactions",
     description="Charging sessions, newest first, without their meter values (get one transaction for those). "
-    "Filter by `station_id`, by `id_token` (the token that started it) and by `active` (true: not stopped yet; "
-    "false: stopped).",
+    "Filter by `station_id`, by `id_token` (the token that started it), by `active` (true: not stopped yet; "
+    "false: stopped) and by `remote_start_id` (the id a remote-start command answered with, OCPP 2.0.1).",
 )
 async def list_transactions(
     transactions: Transactions,
@@ -76,9 +78,15 @@ async def list_transactions(
     station_id: Annotated[StationId | None, Query(description="Only this station's transactions")] = None,
     id_token: Annotated[IdTokenValue | None, Query(description="Only transactions started with this id token")] = None,
     active: Annotated[bool | None, Query(description="true: still running; false: stopped")] = None,
+    remote_start_id: Annotated[Int32 | None, Query(description="Only the transaction this remote start caused")] = None,
 ) -> TransactionPage:
     result = await transactions.list(
-        limit=page.limit, offset=page.offset, station_id=station_id, id_token=id_token, active=active
+        limit=page.limit,
+        offset=page.offset,
+        station_id=station_id,
+        id_token=id_token,
+        active=active,
+        remote_start_id=remote_start_id,
     )
     registers = await transactions.latest_energy_registers([t.id for t in result.items if t.stopped_at is None])
     return TransactionPage(
@@ -95,7 +103,12 @@ async def _detail(transactions: TransactionService, view: TransactionView) -> Tr
     if transaction.stopped_at is None:
         register = (await transactions.latest_energy_registers([transaction.id])).get(transaction.id)
     return TransactionDetailOut.model_validate(
-        {**_fields(transaction, register), "meter_values": [MeterValueOut.model_validate(v) for v in view.meter_values]}
+        {
+            **_fields(transaction, register),
+            "meter_values": [MeterValueOut.model_validate(v) for v in view.meter_values],
+            "events": [TransactionEventOut.model_validate(event) for event in view.events],
+            "missing_seq_nos": view.missing_seq_nos,
+        }
     )
 
 

@@ -407,6 +407,10 @@ class V16Commands:
     def decode(self, command: m.Command, payload: dict[str, Any]) -> m.Result:
         return self._operation(command).decode(payload)
 
+    def actions(self) -> frozenset[str]:
+        """The OCPP actions this codec sends (docs/ocpp-coverage.md is generated from it)."""
+        return frozenset(operation.action for operation in OPERATIONS.values())
+
     @staticmethod
     def _operation(command: m.Command) -> Operation[Any]:
         try:

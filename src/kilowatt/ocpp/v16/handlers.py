@@ -44,6 +44,21 @@ def evse_of(connector_id: int) -> tuple[int, int]:
     return (0, 0) if connector_id == 0 else (connector_id, 1)
 
 
+# 1.6 ChargePointStatus -> (ConnectorStatus, ChargingState) of the domain (2.0.1's words); migration
+# 0007 maps stored rows the same way.
+CONNECTOR_STATUS: dict[str, tuple[str, str | None]] = {
+    "Available": ("Available", None),
+    "Preparing": ("Occupied", "EVConnected"),
+    "Charging": ("Occupied", "Charging"),
+    "SuspendedEV": ("Occupied", "SuspendedEV"),
+    "SuspendedEVSE": ("Occupied", "SuspendedEVSE"),
+    "Finishing": ("Occupied", "EVConnected"),
+    "Reserved": ("Reserved", None),
+    "Unavailable": ("Unavailable", None),
+    "Faulted": ("Faulted", None),
+}
+
+
 def id_tag_info(result: AuthorizationResult) -> Payload:
     info: Payload = {"status": result.status}
     if result.expiry_date is not None:
@@ -97,6 +112,10 @@ class ChargePointHandlers:
             "SignCertificate": self.sign_certificate,
         }
 
+    def actions(self) -> frozenset[str]:
+        """The station actions routed to a handler (docs/ocpp-coverage.md is generated from it)."""
+        return frozenset(self._routes)
+
     async def handle(self, station: StationContext, call: IncomingCall) -> Payload:
         if station.registration_status != "Accepted" and call.action not in _ALLOWED_BEFORE_ACCEPTED:
             raise OcppError(
@@ -142,12 +161,15 @@ class ChargePointHandlers:
     async def status_notification(self, station: StationContext, payload: Payload) -> Payload:
         evse_id, connector_id = evse_of(payload["connectorId"])
         timestamp = payload.get("timestamp")
+        connector_status, charging_state = CONNECTOR_STATUS[payload["status"]]
         await self.services.stations.status_notification(
             station.station_id,
             ConnectorStatus(
                 evse_id=evse_id,
                 connector_id=connector_id,
                 status=payload["status"],
+                connector_status=connector_status,
+                charging_state=charging_state,
                 error_code=payload["errorCode"],
                 info=payload.get("info"),
                 vendor_id=payload.get("vendorId"),

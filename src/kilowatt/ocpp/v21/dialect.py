@@ -6,6 +6,7 @@ The schemas are 2.1's own (many 2.0.1 messages gained optional fields), the rest
 from __future__ import annotations
 
 from kilowatt.ocpp.v201 import dialect as v201
+from kilowatt.rpc import frames
 from kilowatt.rpc.protocol import Dialect
 from kilowatt.rpc.schemas import SchemaSet
 
@@ -70,4 +71,6 @@ DIALECT = Dialect(
     ),
     station_actions=STATION_ACTIONS,
     csms_actions=CSMS_ACTIONS,
+    message_types=frames.MESSAGE_TYPES_21,
+    send_actions=SEND_ACTIONS,
 )

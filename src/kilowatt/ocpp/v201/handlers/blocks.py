@@ -4,4 +4,34 @@ from __future__ import annotations
 
 from types import ModuleType
 
-BLOCKS: tuple[ModuleType, ...] = ()
+from kilowatt.ocpp.v201.handlers import (
+    authorization,
+    availability,
+    data_transfer,
+    diagnostics,
+    display,
+    firmware,
+    iso15118,
+    metering,
+    provisioning,
+    reservations,
+    security,
+    smart_charging,
+    transactions,
+)
+
+BLOCKS: tuple[ModuleType, ...] = (
+    provisioning,
+    authorization,
+    availability,
+    transactions,
+    metering,
+    data_transfer,
+    security,
+    iso15118,
+    firmware,
+    diagnostics,
+    reservations,
+    smart_charging,
+    display,
+)
