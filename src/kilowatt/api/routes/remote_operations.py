@@ -294,7 +294,9 @@ class Operation:
 
 
 def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
-    return m.CertificateHashData(m.HashAlgorithm(data.hash_algorithm), data.issuer_name_hash, data.issuer_key_hash, data.serial_number)
+    return m.CertificateHashData(
+        m.HashAlgorithm(data.hash_algorithm), data.issuer_name_hash, data.issuer_key_hash, data.serial_number
+    )
 
 
 async def transaction_ref(services: Services, station_id: str, transaction_id: int | None) -> TransactionRef | None:
@@ -346,11 +348,15 @@ async def _data_transfer(services: Services, station_id: str, body: DataTransfer
     return answer
 
 
-async def _get_configuration(services: Services, station_id: str, body: GetConfigurationBody | None, who: Principal) -> CommandAnswer[Any]:
+async def _get_configuration(
+    services: Services, station_id: str, body: GetConfigurationBody | None, who: Principal
+) -> CommandAnswer[Any]:
     return await services.configuration.fetch(station_id, who.name, body.keys if body else None)
 
 
-async def _change_configuration(services: Services, station_id: str, body: ChangeConfigurationBody, who: Principal) -> CommandAnswer[Any]:
+async def _change_configuration(
+    services: Services, station_id: str, body: ChangeConfigurationBody, who: Principal
+) -> CommandAnswer[Any]:
     if secret_setting(body.key) and ROLE_RANK[who.role] < ROLE_RANK["admin"]:
         raise HTTPException(403, f"changing {body.key} (a credential) needs the admin role")
     if body.key in STATION_PASSWORD_KEYS and not MIN_PASSWORD_LENGTH <= len(body.value) <= MAX_PASSWORD_LENGTH:
@@ -586,7 +592,9 @@ add_routes(router, OPERATIONS)
     description="Refreshed in the background after every accepted BootNotification, and by get-configuration.",
     response_model=ConfigurationOut,
 )
-async def get_stored_configuration(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> ConfigurationOut:
+async def get_stored_configuration(
+    request: Request, station_id: str = StationId, who: Principal = Depends(reader)
+) -> ConfigurationOut:
     await _services(request).stations.get(station_id)  # 404 for an unknown station
     keys = await _services(request).configuration.stored(station_id)
     return ConfigurationOut(
@@ -615,7 +623,9 @@ async def get_device_model(
     return DeviceModelOut(station_id=station_id, variables=[VariableAttributeOut.model_validate(v) for v in variables])
 
 
-@router.get("/stations/{station_id}/commands", summary="Commands sent to a station and their outcomes", response_model=CommandPage)
+@router.get(
+    "/stations/{station_id}/commands", summary="Commands sent to a station and their outcomes", response_model=CommandPage
+)
 async def list_commands(
     request: Request,
     page_asked: Paginated,
