@@ -497,3 +497,35 @@ async def test_a_pinned_station_is_admitted_only_with_its_version(csms: RunningC
     assert (await api.patch("/api/v1/stations/CS-1", json={"ocpp_version": None})).json()["pinned_ocpp_version"] is None
     async with TestCharger.connect(csms.ocpp_url, "CS-1", subprotocols=["ocpp1.6", "ocpp2.0.1"]) as cp:
         assert cp.socket.subprotocol == "ocpp2.0.1"
+
+
+async def test_ocpp21_id_tokens_of_255_characters_are_stored(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """2.1 allows idToken up to 255 characters (2.0.1: 36) and type as free text: a session with
+    one is stored whole, on PostgreSQL as on SQLite (migration 0010); the token is unknown."""
+    token = "T" * 255
+    tx = str(uuid.uuid4())
+    async with await connect(csms, "ocpp2.1") as cp:
+        await call(cp, "ocpp2.1", "BootNotification", boot_payload())
+        authorized = await call(cp, "ocpp2.1", "Authorize", {"idToken": {"idToken": token, "type": "DirectPayment"}})
+        assert authorized["idTokenInfo"]["status"] == "Invalid"
+        for seq_no, event_type in enumerate(("Started", "Ended")):
+            await call(
+                cp,
+                "ocpp2.1",
+                "TransactionEvent",
+                event(
+                    event_type,
+                    seq_no,
+                    tx,
+                    "Authorized",
+                    evse={"id": 1, "connectorId": 1},
+                    idToken={"idToken": token, "type": "DirectPayment"},
+                ),
+            )
+    body = await transaction(api, "CS-1", tx)
+    assert (body["id_token"], body["id_token_type"], body["stop_id_token"], body["active"]) == (
+        token,
+        "DirectPayment",
+        token,
+        False,
+    )

@@ -494,13 +494,18 @@ class TransactionService:
             if updated is not None:
                 return updated
 
+        assert isinstance(event.key, SeqNoKey) and event.station_transaction_id is not None
+        running = self._open.get(event.station_id, {}).get(event.station_transaction_id)
+        if running is not None and event.key.seq_no <= running.last_seq_no:
+            running = None  # maybe a replay: look it up
+
         def write(connection: Connection) -> _Applied:
-            return _merge(connection, event, authorization)
+            return _merge(connection, event, authorization, running)
 
         try:
             applied = await self._writes.run(write)
         except IntegrityError:  # the same key, or the same new transaction, stored by another process meanwhile
-            applied = await self._writes.run(write)
+            applied = await self._writes.run(lambda connection: _merge(connection, event, authorization))
         outcome = TransactionOutcome(
             applied.ref, applied.authorization, duplicate=applied.duplicate, ended=applied.ended, energy_wh=applied.energy_wh
         )
@@ -831,7 +836,12 @@ class _Applied:
     open: _OpenTransaction | None = None  # the transaction is started and not ended: what it now is
 
 
-def _merge(connection: Connection, event: TransactionEvent, authorization: AuthorizationResult | None) -> _Applied:
+def _merge(
+    connection: Connection,
+    event: TransactionEvent,
+    authorization: AuthorizationResult | None,
+    running: _OpenTransaction | None = None,
+) -> _Applied:
     """Apply an event named by the station's id (2.0.1) to its transaction, in whatever order events come.
 
     The first event to arrive creates the transaction with what it knows (its time as the start
@@ -839,19 +849,29 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
     the start fields; a token is stored by the first event that brings one; the first Ended ends
     it. Once ended, the energy is computed again from everything stored, so a late Started or
     Updated corrects it.
+
+    ``running``: what this node knows of the transaction, started and not ended, when the event's
+    seqNo is above any stored — then it cannot be a replay, and the highest seqNo is known.
     """
     key = event.key
     assert isinstance(key, SeqNoKey)
     columns, events = _TRANSACTIONS.c, _EVENTS.c
-    seen = connection.execute(
-        select(events.transaction_id).where(
-            events.station_id == key.station_id,
-            events.station_transaction_id == key.station_transaction_id,
-            events.seq_no == key.seq_no,
+    tx = connection.execute(
+        select(_TRANSACTIONS).where(
+            columns.station_id == event.station_id, columns.station_transaction_id == event.station_transaction_id
         )
-    ).scalar()
+    ).first()
+    seen = None
+    if tx is not None and running is None:  # an event of a transaction not stored yet cannot be a replay
+        seen = connection.execute(
+            select(events.transaction_id).where(
+                events.station_id == key.station_id,
+                events.station_transaction_id == key.station_transaction_id,
+                events.seq_no == key.seq_no,
+            )
+        ).scalar()
     if seen is not None:
-        tx = connection.execute(select(_TRANSACTIONS).where(columns.id == seen)).one()
+        assert tx is not None
         if event.id_token is not None and event.id_token == tx.id_token and tx.id_token_status is not None:
             authorization = AuthorizationResult(
                 tx.id_token_status,
@@ -868,11 +888,6 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
             tx.evse_id,
         )
 
-    tx = connection.execute(
-        select(_TRANSACTIONS).where(
-            columns.station_id == event.station_id, columns.station_transaction_id == event.station_transaction_id
-        )
-    ).first()
     state: dict[str, Any] = (
         dict(tx._mapping)
         if tx is not None
@@ -903,8 +918,9 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
         }
     )
     changes: dict[str, Any] = {}
-    started_seen = tx is not None and (
-        connection.execute(
+    started_seen = running is not None or (
+        tx is not None
+        and connection.execute(
             select(events.id).where(events.transaction_id == tx.id, events.event_type == "Started").limit(1)
         ).first()
         is not None
@@ -922,7 +938,7 @@ def _merge(connection: Connection, event: TransactionEvent, authorization: Autho
                 changes["meter_start_wh"] = meter_start_wh
     elif not started_seen and event.timestamp < state["started_at"]:
         changes["started_at"] = event.timestamp  # the earliest known time, until the Started comes
-    details_changed, last_seq_no = _latest_details(connection, event, tx)
+    details_changed, last_seq_no = _latest_details(connection, event, tx, None if running is None else running.last_seq_no)
     changes.update(details_changed)
     status = authorization
     if not isinstance(event, TransactionEnded) and event.id_token is not None and state["id_token"] is None:
@@ -1020,8 +1036,11 @@ def _detail_columns(details: TransactionDetails, offline: bool) -> dict[str, Any
     }
 
 
-def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) -> tuple[dict[str, Any], int]:
-    """The columns ``event`` changes, and the transaction's highest seqNo with it. What describes the session now (charging state, trigger
+def _latest_details(
+    connection: Connection, event: TransactionEvent, tx: Any, stored_seq_no: int | None = None
+) -> tuple[dict[str, Any], int]:
+    """The columns ``event`` changes, and the transaction's highest seqNo with it (``stored_seq_no``:
+    the highest stored, when known). What describes the session now (charging state, trigger
     reason, phases, cable current) follows the event with the highest seqNo, so a late-delivered
     older event does not overwrite it; the remoteStartId is kept from whichever event brings it;
     ``offline`` records that any event was queued."""
@@ -1033,11 +1052,9 @@ def _latest_details(connection: Connection, event: TransactionEvent, tx: Any) ->
             changes["offline"] = True
     if details.remote_start_id is not None and (tx is None or tx.remote_start_id is None):
         changes["remote_start_id"] = details.remote_start_id
-    stored = (
-        None
-        if tx is None
-        else connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar()
-    )
+    stored = stored_seq_no
+    if stored is None and tx is not None:
+        stored = connection.execute(select(func.max(_EVENTS.c.seq_no)).where(_EVENTS.c.transaction_id == tx.id)).scalar()
     newest = stored is None or event.key.seq_no >= stored
     if newest:
         current = {

@@ -214,7 +214,7 @@ class Transaction(Base):
     station_transaction_id: Mapped[str | None] = mapped_column(String(36))  # 2.0.1's transactionId; NULL for 1.6
     # NULL until an event names them: a 2.0.1 session may start without a token (cable plugged in)
     # and has no meterStart, and its Ended may arrive before its Started.
-    id_token: Mapped[str | None] = mapped_column(String(36))
+    id_token: Mapped[str | None] = mapped_column(String(255))  # 255: OCPP 2.1's IdToken
     id_token_status: Mapped[str | None] = mapped_column(String(16))  # the authorization answer given for id_token
     reservation_id: Mapped[int | None] = mapped_column(Integer)
     meter_start_wh: Mapped[int | None] = mapped_column(BigInteger)
@@ -224,7 +224,7 @@ class Transaction(Base):
     stopped_at: Mapped[datetime | None]
     start_reason: Mapped[str | None] = mapped_column(String(32))  # 2.0.1 triggerReason of the Started event
     stop_reason: Mapped[str | None] = mapped_column(String(32))
-    stop_id_token: Mapped[str | None] = mapped_column(String(36))
+    stop_id_token: Mapped[str | None] = mapped_column(String(255))
     # What 2.0.1 TransactionEvents tell beyond 1.6 (1.6: charging_state follows StatusNotification).
     charging_state: Mapped[str | None] = mapped_column(String(16))  # ChargingStateEnum, as last reported
     trigger_reason: Mapped[str | None] = mapped_column(String(32))  # of the last event
