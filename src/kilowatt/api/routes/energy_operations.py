@@ -22,7 +22,7 @@ from pydantic import Field, TypeAdapter
 from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.command_answers import command_fields, response_model
 from kilowatt.api.errors import error_responses
-from kilowatt.api.schemas import DbId, Float, IdTokenValue, Int32, NonNegativeInt32, PrintableText, RequestBody, Text, UtcInput
+from kilowatt.api.schemas import Float, IdTokenValue, Int32, NonNegativeInt32, PositiveInt32, PrintableText, RequestBody, Text, UtcInput
 from kilowatt.api.schemas import StationId as StationIdValue
 from kilowatt.commands import der as d
 from kilowatt.commands import energy as e
@@ -151,7 +151,7 @@ class ClearTariffsBody(RequestBody):
 
 
 class TransactionTariffBody(RequestBody):
-    transaction_id: DbId = Field(description="Kilowatt's transaction id (`GET /transactions`)")
+    transaction_id: PositiveInt32 = Field(description="Kilowatt's transaction id (`GET /transactions`)")  # type: ignore[valid-type]
     tariff: TariffBody
 
 
@@ -307,12 +307,12 @@ class DynamicScheduleBody(RequestBody):
 
 
 class PriorityChargingBody(RequestBody):
-    transaction_id: DbId
+    transaction_id: PositiveInt32  # type: ignore[valid-type]
     activate: bool
 
 
 class AllowedEnergyTransferBody(RequestBody):
-    transaction_id: DbId
+    transaction_id: PositiveInt32  # type: ignore[valid-type]
     modes: list[_literal(e.EnergyTransferMode)] = Field(min_length=1, max_length=11)  # type: ignore[valid-type]
 
 
