@@ -226,17 +226,17 @@ async def test_strict_ocpp_rpc_v2_charger_runs_a_whole_session(
     report = await (await start_charger201()).finish()
     assert (report["protocol"], report["bootStatus"], report["dataTransferStatus"]) == (protocol, "Accepted", "UnknownVendorId")
     assert report["heartbeatInterval"] > 0
-    # The registered token is Accepted whatever it is presented as; unknown ones are Invalid;
+    # The registered token is Accepted whatever it is presented as; unknown ones are Unknown (2.0.1's word);
     # NoAuthorization is not looked up. ISO 15118 hash data gets a certificate status.
     assert report["authorize"] == {
         "ISO14443": "Accepted",
-        "ISO15693": "Invalid",
-        "eMAID": "Invalid",
+        "ISO15693": "Unknown",
+        "eMAID": "Unknown",
         "eMAID.certificateStatus": "NoCertificateAvailable",
-        "KeyCode": "Invalid",
-        "Local": "Invalid",
-        "MacAddress": "Invalid",
-        "Central": "Invalid",
+        "KeyCode": "Unknown",
+        "Local": "Unknown",
+        "MacAddress": "Unknown",
+        "Central": "Unknown",
         "NoAuthorization": "Accepted",
     }
     assert (report["localTransaction"]["started"], report["localTransaction"]["ended"]) == ("Accepted", "Accepted")

@@ -23,15 +23,18 @@ TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "
 class AuthorizationResult:
     """The answer to "may this token charge?", in the vocabulary both 1.6 and 2.0.1 share.
 
-    ``status`` is Accepted, Blocked, Expired, Invalid or ConcurrentTx.
+    ``status`` is Accepted, Blocked, Expired, Invalid or ConcurrentTx. ``known`` is False for a
+    token that is not registered at all: 1.6 says Invalid for it, 2.0.1 has a word of its own
+    (Unknown), which its edge uses.
     """
 
     status: str
     expiry_date: datetime | None = None
     parent_id_token: str | None = None
+    known: bool = True
 
 
-UNKNOWN = AuthorizationResult("Invalid")
+UNKNOWN = AuthorizationResult("Invalid", known=False)
 
 
 @dataclass(slots=True, frozen=True)

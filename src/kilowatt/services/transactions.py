@@ -877,6 +877,7 @@ def _merge(
                 tx.id_token_status,
                 authorization.expiry_date if authorization else None,
                 authorization.parent_id_token if authorization else None,
+                authorization.known if authorization else True,
             )
         return _Applied(
             TransactionRef(tx.id, tx.station_transaction_id),

@@ -53,9 +53,10 @@ def meter_samples(meter_values: list[Payload], field: str) -> tuple[MeterSample,
 
 
 def id_token_info(result: AuthorizationResult) -> Payload:
-    """IdTokenInfoType for an authorization answer. A group id longer than an IdToken can hold is
-    left out rather than cut (a cut id would name another group)."""
-    info: Payload = {"status": result.status}
+    """IdTokenInfoType for an authorization answer: a token not registered at all is Unknown
+    (2.0.1's word; 1.6 says Invalid). A group id longer than an IdToken can hold is left out
+    rather than cut (a cut id would name another group)."""
+    info: Payload = {"status": result.status if result.known or result.status != "Invalid" else "Unknown"}
     if result.expiry_date is not None:
         info["cacheExpiryDateTime"] = rfc3339(result.expiry_date)
     if result.parent_id_token is not None and len(result.parent_id_token) <= MAX_ID_TOKEN_LENGTH:
