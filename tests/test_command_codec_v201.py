@@ -442,7 +442,7 @@ def test_16_refuses_the_201_only_commands(kind: type[m.Command]) -> None:
         (m.ChangeAvailability(True, 0, 1), "needs the evse_id"),
         (m.TriggerMessage(m.MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION), "no TriggerMessage for 'DiagnosticsStatusNotification'"),
         (m.InstallCertificate(m.CertificateUse.V2G_CERTIFICATE_CHAIN, "PEM"), "certificate type to install"),
-        (m.SetChargingProfile(1, dataclasses.replace(TX_PROFILE, transaction_id=5)), "transactionId"),
+        (m.SetChargingProfile(1, dataclasses.replace(TX_PROFILE, transaction_id=5)), "transaction 5 has none"),
         (m.GetVariables(()), "at least one"),
         (m.SetVariables(()), "at least one"),
         (m.SetVariableMonitoring(()), "at least one"),

@@ -192,6 +192,27 @@ async def test_remote_stop_and_transaction_commands_send_the_stations_own_transa
     assert sent(cs201, "SetDisplayMessage")[0]["message"]["transactionId"] == "tx-abc"
 
 
+async def test_a_tx_profile_names_the_transaction_by_the_stations_own_id(
+    csms: RunningCsms, api: httpx.AsyncClient, cs201: TestCharger
+) -> None:
+    transaction_id = await _transaction(csms)
+    cs201.responder = station({"SetChargingProfile": ACCEPTED})
+    profile = {
+        "charging_profile_id": 12, "transaction_id": transaction_id, "stack_level": 0, "charging_profile_purpose": "TxProfile",
+        "charging_profile_kind": "Relative",
+        "charging_schedule": {"charging_rate_unit": "W", "charging_schedule_period": [{"start_period": 0, "limit": 3700}]},
+    }  # fmt: skip
+    async with cs201.answering():
+        response = await api.post("/api/v1/stations/CS-1/charging-profiles", json={"evse_id": 1, "charging_profile": profile})
+        unknown = await api.post(
+            "/api/v1/stations/CS-1/charging-profiles", json={"evse_id": 1, "charging_profile": {**profile, "transaction_id": 999}}
+        )
+    assert response.status_code == 200 and response.json()["stored"] is True, response.text
+    [payload] = sent(cs201, "SetChargingProfile")
+    assert (payload["evseId"], payload["chargingProfile"]["transactionId"]) == (1, "tx-abc")
+    assert unknown.status_code == 422 and "transaction 999 has none" in unknown.json()["detail"]
+
+
 async def test_a_transaction_the_station_cannot_know_is_refused_before_sending(
     csms: RunningCsms, api: httpx.AsyncClient, cs201: TestCharger
 ) -> None:

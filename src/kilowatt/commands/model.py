@@ -250,7 +250,8 @@ class ChargingSchedule:
 
 @dataclass(slots=True, frozen=True)
 class ChargingProfile:
-    """A charging profile. ``transaction_id`` is our transaction id (a TxProfile's transaction)."""
+    """A charging profile. A TxProfile's transaction is ``transaction_id``, our id (what 1.6 sends),
+    and ``station_transaction_id``, the station's own (what 2.0.1 sends; the API resolves it)."""
 
     charging_profile_id: int
     stack_level: int
@@ -261,6 +262,7 @@ class ChargingProfile:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction_id: int | None = None
+    station_transaction_id: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +12,7 @@ from kilowatt.api.auth import Principal, operator, reader
 from kilowatt.api.command_answers import CommandResponse, command_fields
 from kilowatt.api.errors import error_responses
 from kilowatt.api.profiles import ChargingProfileBody, Purpose, RateUnit
-from kilowatt.api.routes.remote_operations import EvseTarget, StationId
+from kilowatt.api.routes.remote_operations import EvseTarget, StationId, transaction_ref
 from kilowatt.api.schemas import Int32, NonNegativeInt32, PositiveInt32, Utc
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
@@ -69,7 +70,11 @@ async def set_charging_profile(
 ) -> SetProfileOut:
     services = _services(request)
     await services.stations.get(station_id)
-    result = await services.smart_charging.set(station_id, body.evse_id, body.charging_profile.to_domain(), who.name)
+    profile = body.charging_profile.to_domain()
+    if profile.transaction_id is not None:  # a 2.0.1 station is sent its own id for the transaction
+        ref = await transaction_ref(services, station_id, profile.transaction_id)
+        profile = replace(profile, station_transaction_id=None if ref is None else ref.station_transaction_id)
+    result = await services.smart_charging.set(station_id, body.evse_id, profile, who.name)
     return SetProfileOut(**command_fields(result.answer), stored=result.stored is not None, replaced=result.replaced)
 
 

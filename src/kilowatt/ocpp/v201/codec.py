@@ -267,13 +267,12 @@ def _schedule(schedule: m.ChargingSchedule, schedule_id: int) -> dict[str, Any]:
 def _profile(profile: m.ChargingProfile) -> dict[str, Any]:
     """A ChargingProfileType. Its one schedule takes the profile's id (2.0.1 numbers schedules too).
 
-    A TxProfile's ``transaction_id`` is ours: 2.0.1 names the transaction by the station's id, which
-    a profile does not carry, so a TxProfile sent to 2.0.1 goes without one (RequestStartTransaction,
-    where the transaction does not exist yet) or is refused (SetChargingProfile)."""
-    if profile.transaction_id is not None:
+    2.0.1 names a TxProfile's transaction by the station's id (``station_transaction_id``, which the
+    API resolves from ours); a transaction the station never named (a 1.6 one) cannot be sent."""
+    if profile.transaction_id is not None and profile.station_transaction_id is None:
         raise CannotEncode(
-            f"OCPP {VERSION} names a TxProfile's transaction by the station's transactionId; send the profile "
-            "without transaction_id (it then applies to the transaction being started), or through the transaction"
+            f"OCPP {VERSION} names a TxProfile's transaction by the station's transactionId, and transaction "
+            f"{profile.transaction_id} has none (not started over OCPP 2.0.1 or later)"
         )
     return _optional(
         {
@@ -286,6 +285,7 @@ def _profile(profile: m.ChargingProfile) -> dict[str, Any]:
         recurrencyKind=RECURRENCY_KIND[profile.recurrency_kind] if profile.recurrency_kind else None,
         validFrom=_time(profile.valid_from),
         validTo=_time(profile.valid_to),
+        transactionId=profile.station_transaction_id,
     )
 
 
