@@ -41,9 +41,8 @@ REMOTE_TOKEN = "DEMO-REMOTE"  # the id token the demo's remote start uses
 PROFILE_LIMIT_W = 3_700  # what the demo's charging profile lowers a session to
 CHARGING_PROFILES_PATH = "/api/v1/stations/{station_id}/charging-profiles"
 FLEET_PROTOCOLS = (("ocpp1.6", 1.0), ("ocpp2.0.1", 1.0))  # half and half, 1.6 stations first
-# The stations the demo's API commands go to: the API's commands reach 1.6 stations today; 2.0.1's
-# CSMS-initiated messages (RequestStartTransaction, SetChargingProfile, ...) are being written.
-COMMAND_PROTOCOLS = ("ocpp1.6",)
+# The stations the demo's API commands go to: every version; the same routes and bodies reach both.
+COMMAND_PROTOCOLS = ("ocpp1.6", "ocpp2.0.1")
 
 # Everything short, so sessions start and end while someone watches.
 DEMO_STATION = StationConfig(
@@ -169,7 +168,14 @@ async def show_commands(api: ApiClient, fleet: Fleet, commands: CommandLog, out:
     """Remote-start a session on an idle connector, then lower its power (or change a setting)."""
     await fleet.wait_ready(timeout_s=30)
     await asyncio.sleep(2)
-    station_ids = [s.station_id for s in fleet.stations if s.adapter.subprotocol in COMMAND_PROTOCOLS]
+    # 2.0.1 stations first: the same commands, sent as RequestStartTransaction and a TxProfile named
+    # by the station's own transaction id.
+    commanded = sorted(
+        (s for s in fleet.stations if s.adapter.subprotocol in COMMAND_PROTOCOLS),
+        key=lambda s: COMMAND_PROTOCOLS.index(s.adapter.subprotocol),
+        reverse=True,
+    )
+    station_ids = [s.station_id for s in commanded]
     # A simulated driver may take a connector between the look and the command: the station then
     # rejects the remote start, and the next idle connector is tried.
     status, answer, station_id = 0, {}, ""
