@@ -174,7 +174,7 @@ class ReportedProfileEntry:
 
 @dataclass(slots=True, frozen=True)
 class ReportedProfilesView:
-    report: StationReportRecord
+    report: StationReportRecord | None  # None: no complete report yet, so no profiles
     profiles: Page[ReportedProfileEntry]
 
 
@@ -312,6 +312,8 @@ class ChargingReportService:
     ) -> ReportedProfilesView:
         """The profiles of the latest complete ReportChargingProfiles report (or ``request_id``'s, once complete)."""
         report = await self._reports.complete_report(station_id, CHARGING_PROFILES, request_id)
+        if report is None:
+            return ReportedProfilesView(None, Page.empty(limit, offset))
         table = models.ReportedChargingProfile
         page = await self._page(
             select(table).where(table.report_id == report.id),

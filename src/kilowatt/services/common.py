@@ -23,6 +23,11 @@ class Page(Generic[T]):
     limit: int
     offset: int
 
+    @classmethod
+    def empty(cls, limit: int, offset: int) -> Page[T]:
+        """No items, paged as ``paginate`` would have paged them."""
+        return cls([], 0, min(limit, MAX_PAGE_SIZE), offset)
+
     def map(self, convert: Callable[[T], U]) -> Page[U]:
         """The same page with each item converted (rows into the service's domain objects)."""
         return Page([convert(item) for item in self.items], self.total, self.limit, self.offset)

@@ -66,7 +66,7 @@ class DisplayMessageRecord:
 
 @dataclass(slots=True, frozen=True)
 class DisplayMessagesView:
-    report: StationReportRecord
+    report: StationReportRecord | None  # None: no complete report yet, so no messages
     messages: Page[DisplayMessageRecord]
 
 
@@ -100,6 +100,8 @@ class DisplayMessageService:
     ) -> DisplayMessagesView:
         """The messages of the latest complete report (or of ``request_id``'s, once complete), by message id."""
         report = await self._reports.complete_report(station_id, DISPLAY_MESSAGES, request_id)
+        if report is None:
+            return DisplayMessagesView(None, Page.empty(limit, offset))
         query = select(DisplayMessage).where(DisplayMessage.report_id == report.id)
         async with self._sessions() as session:
             page = await paginate(session, query, [DisplayMessage.message_id, DisplayMessage.id], limit, offset)

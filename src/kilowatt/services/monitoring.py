@@ -124,7 +124,7 @@ class MonitorRecord:
 
 @dataclass(slots=True, frozen=True)
 class MonitorsView:
-    report: StationReportRecord
+    report: StationReportRecord | None  # None: no complete report yet, so no monitors
     monitors: Page[MonitorRecord]
 
 
@@ -216,6 +216,8 @@ class MonitoringService:
     async def monitors(self, station_id: str, request_id: int | None = None, limit: int = 50, offset: int = 0) -> MonitorsView:
         """The monitors of the latest complete monitoring report (or of ``request_id``'s, once complete)."""
         report = await self._reports.complete_report(station_id, MONITORING, request_id)
+        if report is None:
+            return MonitorsView(None, Page.empty(limit, offset))
         query = select(VariableMonitor).where(VariableMonitor.report_id == report.id)
         async with self._sessions() as session:
             page = await paginate(

@@ -153,10 +153,12 @@ class StationReportService:
             page = await paginate(session, query, StationReport.id.desc(), limit, offset)
         return page.map(lambda row: from_row(row, StationReportRecord))
 
-    async def complete_report(self, station_id: str, kind: str, request_id: int | None = None) -> StationReportRecord:
+    async def complete_report(self, station_id: str, kind: str, request_id: int | None = None) -> StationReportRecord | None:
         """The report of ``kind`` for ``request_id``, or the latest complete one when None.
 
-        NotFound when there is none; Conflict when the one asked for has not arrived whole yet.
+        None when no request id is given and no report is complete yet (the lists are then empty:
+        a station that never reported has nothing to show, which is not an error). NotFound when
+        ``request_id``'s report never came; Conflict when it has not arrived whole yet.
         """
         query = select(StationReport).where(StationReport.station_id == station_id, StationReport.kind == kind)
         if request_id is None:
@@ -169,7 +171,7 @@ class StationReportService:
             row = (await session.execute(query.limit(1))).scalars().first()
         if row is None:
             if request_id is None:
-                raise NotFound(f"station {station_id!r} has sent no complete {kind} report")
+                return None
             raise NotFound(f"station {station_id!r} has sent no {kind} report with requestId {request_id}")
         report = from_row(row, StationReportRecord)
         if not report.complete:

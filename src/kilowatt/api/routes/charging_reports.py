@@ -144,5 +144,7 @@ async def reported_charging_profiles(
     return page_out(
         ReportedChargingProfilePage,
         view.profiles,
-        lambda p: ReportedChargingProfileOut.model_validate({**asdict(p), "request_id": view.report.request_id}),
+        lambda p: ReportedChargingProfileOut.model_validate(
+            {**asdict(p), "request_id": view.report.request_id if view.report else None}
+        ),
     )

@@ -56,5 +56,5 @@ async def display_messages(
     return page_out(
         DisplayMessagePage,
         view.messages,
-        lambda m: DisplayMessageOut.model_validate({**asdict(m), "request_id": view.report.request_id}),
+        lambda m: DisplayMessageOut.model_validate({**asdict(m), "request_id": view.report.request_id if view.report else None}),
     )

@@ -102,5 +102,7 @@ async def monitors(
 ) -> MonitorPage:
     view = await request.app.state.services.monitoring.monitors(station_id, request_id, page.limit, page.offset)
     return page_out(
-        MonitorPage, view.monitors, lambda m: MonitorOut.model_validate({**asdict(m), "request_id": view.report.request_id})
+        MonitorPage,
+        view.monitors,
+        lambda m: MonitorOut.model_validate({**asdict(m), "request_id": view.report.request_id if view.report else None}),
     )

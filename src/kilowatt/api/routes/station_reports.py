@@ -43,7 +43,8 @@ RequestIdQuery: Any = Query(
 )
 COMPLETE_ONLY = (
     "Shown only once the report is whole: its last part (`tbc` false) and, for numbered parts, every part "
-    "before it arrived. `/stations/{id}/reports` shows the progress of each report."
+    "before it arrived. `/stations/{id}/reports` shows the progress of each report. Without `request_id`, "
+    "the list is empty until a first report is complete; a `request_id` no report answered is 404."
 )
 
 
