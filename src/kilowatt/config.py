@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KILOWATT_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./kilowatt.db"
+    redis_url: str | None = Field(
+        None,
+        description="Redis (redis://host:port/db) for several processes: the bus between gateway, api and "
+        "worker nodes; unset, the bus is in-process (one node)",
+    )
     sqlite_cache_mib: int = Field(
         64,
         ge=1,
