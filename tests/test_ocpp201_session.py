@@ -295,6 +295,18 @@ async def test_ended_without_started_is_a_complete_transaction_with_its_gap(
     assert [t["station_transaction_id"] for t in listed] == [tx]
 
 
+async def test_a_huge_seq_no_lists_the_first_thousand_missing(csms: RunningCsms, api: httpx.AsyncClient, version: str) -> None:
+    """The highest seqNo a station may send leaves 2**31 - 1 gaps: the detail lists the first 1000, at once."""
+    tx = str(uuid.uuid4())
+    async with await connect(csms, version) as cp:
+        await call(cp, version, "BootNotification", boot_payload())
+        await call(cp, version, "TransactionEvent", event("Started", 0, tx, "Authorized", evse={"id": 1}))
+        await call(cp, version, "TransactionEvent", event("Updated", 2**31 - 1, tx, "MeterValuePeriodic"))
+    body = await transaction(api, "CS-1", tx)
+    assert body["missing_seq_nos"] == list(range(1, 1001))
+    assert [e["seq_no"] for e in body["events"]] == [0, 2**31 - 1]
+
+
 async def test_remote_start_id_links_the_transaction(csms: RunningCsms, api: httpx.AsyncClient, version: str) -> None:
     tx = str(uuid.uuid4())
     async with await connect(csms, version) as cp:

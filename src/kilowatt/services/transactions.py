@@ -18,6 +18,7 @@ it returns, so the OCPP answer that follows is never sent for data that is not s
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
+MAX_MISSING_SHOWN = 1000  # missing seqNos a transaction view lists at most
 
 
 @dataclass(slots=True, frozen=True)
@@ -311,11 +313,12 @@ class TransactionView:
     @property
     def missing_seq_nos(self) -> list[int]:
         """seqNos below the highest stored that never arrived (a station counts from 0): events a
-        charger lost, or that are still in its offline queue."""
+        charger lost, or that are still in its offline queue. The first 1000 only: a station may
+        number its events up to 2**31 - 1, and one high seqNo must not make every read walk them all."""
         if not self.events:
             return []
         stored = {event.seq_no for event in self.events}
-        return [seq_no for seq_no in range(max(stored)) if seq_no not in stored][:1000]
+        return list(itertools.islice((seq_no for seq_no in range(max(stored)) if seq_no not in stored), MAX_MISSING_SHOWN))
 
 
 class UnknownTransaction(Exception):
