@@ -194,8 +194,10 @@ async def test_concurrent_commands_queue_in_order_one_call_at_a_time(make_csms) 
             endpoint = csms.application.gateway.connections["CP-1"].endpoint
             for queued, transaction_id in enumerate(ids, 1):
                 results.append(asyncio.create_task(api.post("/api/v1/stations/CP-1/remote-stop", json={"transaction_id": transaction_id})))
-                while endpoint.calls_waiting < queued:  # fix the order in which they are queued
-                    await asyncio.sleep(0.01)
+                async with asyncio.timeout(10):
+                    while endpoint.calls_waiting < queued:  # fix the order in which they are queued
+                        assert not results[-1].done(), f"answered before it was queued: {(await results[-1]).text}"
+                        await asyncio.sleep(0.01)
             overflow = [asyncio.create_task(api.post("/api/v1/stations/CP-1/clear-cache")) for _ in range(3)]
             responses = await asyncio.gather(*results, *overflow)
         assert [r.status_code for r in responses[:3]] == [200, 200, 200]

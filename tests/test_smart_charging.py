@@ -81,7 +81,7 @@ async def test_set_stores_accepted_profiles_and_replaces_them(api: httpx.AsyncCl
         assert await stored(api) == [(0, 30, 0, "ChargingStationMaxProfile"), (1, 11, 0, "TxDefaultProfile"), (1, 20, 1, "TxDefaultProfile")]
         items = (await api.get("/api/v1/stations/CP-1/charging-profiles", params={"evse_id": 1})).json()["items"]
         # stored in the typed command's form, the same for every OCPP version
-        assert items[1]["profile"]["charging_schedule"]["periods"][0] == {"start_period_s": 0, "limit": 10.0, "number_phases": None}
+        assert items[1]["profile"]["charging_schedule"]["periods"][0] == {"start_period_s": 0, "limit": 10.0, "number_phases": None, "setpoint": None, "discharge_limit": None}
 
         # A profile the station rejects is not stored and replaces nothing.
         answer = {"status": "Rejected"}
@@ -151,7 +151,7 @@ async def test_composite_schedule_returns_the_station_answer(api: httpx.AsyncCli
         "schedule_start": "2030-01-01T00:00:00Z",
         "charging_schedule": {
             "charging_rate_unit": "W",
-            "periods": [{"start_period_s": 0, "limit": 7400.0, "number_phases": None}],
+            "periods": [{"start_period_s": 0, "limit": 7400.0, "number_phases": None, "setpoint": None, "discharge_limit": None}],
             "duration_s": 600,
             "start_schedule": None,
             "min_charging_rate": None,

@@ -337,8 +337,8 @@ async def test_reported_charging_profiles(station: V201Station, api: httpx.Async
             "schedule_id": 1,
             "charging_rate_unit": "W",
             "periods": [
-                {"start_period_s": 0, "limit": 11000.0, "number_phases": 3, "phase_to_use": None},
-                {"start_period_s": 1800, "limit": 7400, "number_phases": None, "phase_to_use": None},
+                {"start_period_s": 0, "limit": 11000.0, "number_phases": 3, "phase_to_use": None, "setpoint": None, "discharge_limit": None},
+                {"start_period_s": 1800, "limit": 7400, "number_phases": None, "phase_to_use": None, "setpoint": None, "discharge_limit": None},
             ],
             "start_schedule": "2030-05-01T10:00:00.000Z",
             "duration_s": 3600,
@@ -368,6 +368,8 @@ async def test_charging_limits_and_ev_charging_needs(station: V201Station, api: 
         "limit": 11000.0,
         "number_phases": 3,
         "phase_to_use": None,
+        "setpoint": None,
+        "discharge_limit": None,
     }
     assert limits[0]["charging_schedules"] is None
 

@@ -342,3 +342,53 @@ def _answers(answers: dict[str, Any]) -> Any:
         return answers.get(action, ("NotImplemented", action))
 
     return responder
+
+
+V2X_SCHEDULE = {
+    "id": 1,
+    "chargingRateUnit": "W",
+    # 2.1 makes a period's limit optional: a V2X period may give only a setpoint (negative: discharge).
+    "chargingSchedulePeriod": [
+        {"startPeriod": 0, "setpoint": -5000.0, "dischargeLimit": -7000.0},
+        {"startPeriod": 600, "limit": 11000.0},
+    ],
+}
+
+
+async def test_schedule_periods_without_a_limit_are_read(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """2.1 periods that carry a setpoint and no limit are stored as sent (2.0.1 required the limit)."""
+    async with await station21(csms) as cp:
+        await call(cp, "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}})
+        assert await call(cp, "NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "EMS"}, "evseId": 1, "chargingSchedule": [V2X_SCHEDULE]}) == {}
+        profile = {"id": 5, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": [V2X_SCHEDULE | {"startSchedule": now()}]}
+        assert await call(cp, "ReportChargingProfiles", {"requestId": 3, "chargingLimitSource": "CSO", "evseId": 1, "chargingProfile": [profile]}) == {}
+    [limit] = (await get(api, "charging-limits"))["items"]
+    assert [(p["limit"], p["setpoint"], p["discharge_limit"]) for p in limit["charging_schedules"][0]["periods"]] == [
+        (None, -5000.0, -7000.0),
+        (11000.0, None, None),
+    ]
+    [reported] = (await get(api, "reports/charging-profiles"))["items"]
+    assert reported["charging_profile_id"] == 5
+    assert [p["setpoint"] for p in reported["profile"]["schedules"][0]["periods"]] == [-5000.0, None]
+
+
+async def test_a_composite_schedule_without_limits_is_answered(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    schedule = {
+        "evseId": 1,
+        "duration": 900,
+        "scheduleStart": "2030-01-01T00:00:00Z",
+        "chargingRateUnit": "W",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "setpoint": -3000.0}],
+    }
+    async with await station21(csms) as cp:
+        await call(cp, "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}})
+
+        async def responder(action: str, payload: dict[str, Any]) -> Any:
+            return {"status": "Accepted", "schedule": schedule} if action == "GetCompositeSchedule" else ("NotImplemented", action)
+
+        cp.responder = responder
+        async with cp.answering():
+            response = await api.post("/api/v1/stations/CS-21/composite-schedule", json={"evse_id": 1, "duration": 900, "charging_rate_unit": "W"})
+    assert response.status_code == 200, response.text
+    [period] = response.json()["result"]["charging_schedule"]["periods"]
+    assert (period["limit"], period["setpoint"], period["discharge_limit"]) == (None, -3000.0, None)

@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import structlog
+
 from kilowatt.commands import Command, CommandErrorKind, CommandOutcome, Result
 from kilowatt.rpc.errors import CallError, CallQueueFull, CallTimeout, OcppError, StationDisconnected
+
+log = structlog.get_logger("kilowatt.ocpp")
 
 
 class CannotEncode(Exception):
@@ -57,4 +61,9 @@ async def execute(codec: CommandCodec, call: Call, command: Command, timeout_s: 
         result = codec.decode(command, response)
     except OcppError as exc:  # schema-valid, but not a value we can read (e.g. a time outside 1970-2099)
         return CommandOutcome.failed(CommandErrorKind.CALL_ERROR, f"invalid response: {exc.description}", response=response, **sent)
+    except (KeyError, TypeError, ValueError) as exc:  # a schema-valid answer our decoder misread: our bug, logged
+        log.exception("could not decode a schema-valid answer", action=action)
+        return CommandOutcome.failed(
+            CommandErrorKind.CALL_ERROR, f"the CSMS could not read the station's answer ({exc!r})", response=response, **sent
+        )
     return CommandOutcome(result=result, response=response, **sent)

@@ -51,9 +51,11 @@ _INSERT_PROFILE = insert(models.ReportedChargingProfile.__table__)
 @dataclass(slots=True, frozen=True)
 class SchedulePeriod:
     start_period_s: int  # from the start of the schedule
-    limit: float  # in the schedule's charging_rate_unit
+    limit: float | None  # in the schedule's charging_rate_unit; 2.1 may give only a setpoint (V2X)
     number_phases: int | None = None
     phase_to_use: int | None = None
+    setpoint: float | None = None  # 2.1: the power/current to aim for (negative: discharge)
+    discharge_limit: float | None = None  # 2.1: at most this much discharging (a negative number)
 
 
 @dataclass(slots=True, frozen=True)

@@ -19,7 +19,7 @@ router = APIRouter(tags=["smart charging"], dependencies=[Depends(reader)])
 
 _SCHEDULE = (
     "A schedule: `schedule_id`, `charging_rate_unit` (W or A), `periods` (`start_period_s`, `limit`, `number_phases`, "
-    "`phase_to_use`), `start_schedule`, `duration_s`, `min_charging_rate`, `sales_tariff` (ISO 15118, as the station "
+    "`phase_to_use`; from 2.1 stations also `setpoint` and `discharge_limit`, and `limit` may be null), `start_schedule`, `duration_s`, `min_charging_rate`, `sales_tariff` (ISO 15118, as the station "
     "sent it)."
 )
 

@@ -695,7 +695,13 @@ def decode_get_composite_schedule(payload: dict[str, Any]) -> m.GetCompositeSche
         m.ChargingSchedule(
             RATE_UNIT_OF[schedule["chargingRateUnit"]],
             tuple(
-                m.ChargingSchedulePeriod(p["startPeriod"], p["limit"], p.get("numberPhases"))
+                m.ChargingSchedulePeriod(
+                    p["startPeriod"],
+                    p.get("limit"),  # required in 2.0.1, optional in 2.1
+                    p.get("numberPhases"),
+                    setpoint=p.get("setpoint"),
+                    discharge_limit=p.get("dischargeLimit"),
+                )
                 for p in schedule["chargingSchedulePeriod"]
             ),
             schedule["duration"],

@@ -27,9 +27,11 @@ def _schedule(schedule: Payload, field: str) -> Schedule:
         periods=tuple(
             SchedulePeriod(
                 start_period_s=period["startPeriod"],
-                limit=period["limit"],
+                limit=period.get("limit"),  # required in 2.0.1, optional in 2.1
                 number_phases=period.get("numberPhases"),
                 phase_to_use=period.get("phaseToUse"),
+                setpoint=period.get("setpoint"),
+                discharge_limit=period.get("dischargeLimit"),
             )
             for period in schedule["chargingSchedulePeriod"]
         ),
