@@ -133,6 +133,26 @@ async def test_a_report_without_request_id_gets_one_and_the_reply_names_it(api: 
     assert sent(cs201, "GetBaseReport") == [{"requestId": request_id, "reportBase": "FullInventory"}]
 
 
+async def test_a_request_id_that_tagged_a_report_is_refused_for_the_next_request(
+    api: httpx.AsyncClient, cs201: TestCharger
+) -> None:
+    """A second GetMonitoringReport with the first one's requestId would have its parts taken for
+    replays of the first and never stored: it is refused (409) and not sent; another kind may reuse it."""
+    cs201.responder = station({"GetMonitoringReport": ACCEPTED, "GetChargingProfiles": ACCEPTED})
+    async with cs201.answering():
+        first = await api.post("/api/v1/stations/CS-1/monitoring/report", json={"request_id": 9})
+        assert first.status_code == 200, first.text
+    part = {"requestId": 9, "seqNo": 0, "generatedAt": "2030-01-01T00:00:00Z"}
+    assert await cs201.call("NotifyMonitoringReport", part) == {}
+    async with cs201.answering():
+        again = await api.post("/api/v1/stations/CS-1/monitoring/report", json={"request_id": 9})
+        assert again.status_code == 409, again.text
+        assert "requestId 9 already tagged a monitoring report" in again.json()["detail"]
+        other_kind = await api.post("/api/v1/stations/CS-1/reports/charging-profiles", json={"request_id": 9})
+        assert other_kind.status_code == 200, other_kind.text
+    assert [c["requestId"] for c in sent(cs201, "GetMonitoringReport")] == [9]
+
+
 async def test_remote_start_carries_a_remote_start_id_in_the_call_the_reply_and_the_record(
     csms: RunningCsms, api: httpx.AsyncClient, cs201: TestCharger
 ) -> None:

@@ -144,6 +144,22 @@ class StationReportService:
 
     # --- reads --------------------------------------------------------------------------------
 
+    async def refuse_used_request_id(self, station_id: str, kind: str, request_id: int) -> None:
+        """Conflict when ``request_id`` already tagged a ``kind`` report of the station.
+
+        Parts are keyed by (report, seqNo): a second request with the same id would have its parts
+        answered as replays of the first and never stored, so the operator must pick another id.
+        """
+        query = select(StationReport.id).where(
+            StationReport.station_id == station_id, StationReport.kind == kind, StationReport.request_id == request_id
+        )
+        async with self._sessions() as session:
+            if (await session.execute(query.limit(1))).first() is not None:
+                raise Conflict(
+                    f"requestId {request_id} already tagged a {kind} report of station {station_id!r}; "
+                    "send another request_id, or none and Kilowatt picks one"
+                )
+
     async def list(self, station_id: str, kind: str | None = None, limit: int = 50, offset: int = 0) -> Page[StationReportRecord]:
         """The station's reports, newest first."""
         query = select(StationReport).where(StationReport.station_id == station_id)

@@ -47,6 +47,7 @@ from kilowatt.api.schemas import (
 from kilowatt.commands import model as m
 from kilowatt.services.bundle import Services
 from kilowatt.services.command_service import CommandAnswer
+from kilowatt.services.station_reports import CHARGING_PROFILES, CUSTOMER_INFORMATION, DEVICE_MODEL, DISPLAY_MESSAGES, MONITORING
 
 router = APIRouter(tags=["remote operations"], responses=error_responses(403, 404, 413, command=True))
 
@@ -61,7 +62,11 @@ def _names(kind: type[Enum]) -> Any:
     return Literal[tuple(item.value for item in kind)]  # type: ignore[misc]
 
 
-RequestId = Field(None, description="Tags the messages the station answers with later; Kilowatt picks one when omitted")
+RequestId = Field(
+    None,
+    description="Tags the messages the station answers with later; Kilowatt picks one when omitted. One that "
+    "already tagged a report of this kind from the station is refused (409): its parts would be taken for replays",
+)
 
 
 class Requested(CommandResponse[m.StatusResult]):
@@ -362,6 +367,7 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b: m.GetBaseReport(_request_id(b.request_id), m.ReportBase(b.report_base)),
         response=Requested,
         extra=_requested,
+        report=DEVICE_MODEL,
     ),
     Operation(
         "get_report",
@@ -375,6 +381,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         response=Requested,
         extra=_requested,
+        report=DEVICE_MODEL,
     ),
     Operation(
         "set_variable_monitoring",
@@ -418,6 +425,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         response=Requested,
         extra=_requested,
+        report=MONITORING,
     ),
     Operation(
         "get_charging_profiles",
@@ -436,6 +444,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         response=Requested,
         extra=_requested,
+        report=CHARGING_PROFILES,
     ),
     Operation(
         "publish_firmware",
@@ -480,6 +489,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         response=Requested,
         extra=_requested,
+        report=CUSTOMER_INFORMATION,
     ),
     Operation(
         "get_transaction_status",
@@ -511,6 +521,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         response=Requested,
         extra=_requested,
+        report=DISPLAY_MESSAGES,
     ),
     Operation(
         "clear_display_message",

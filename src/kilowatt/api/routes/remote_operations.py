@@ -291,6 +291,7 @@ class Operation:
     optional_body: bool = False
     response: Any = None  # the reply model when it is not CommandResponse[result]
     extra: Callable[[CommandAnswer[Any]], dict[str, Any]] | None = None  # reply fields beyond CommandResponse's
+    report: str | None = None  # the kind of report its body's request_id tags: a used one is refused (409)
 
 
 def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
@@ -517,6 +518,8 @@ OPERATIONS: tuple[Operation, ...] = (
 
 async def _run(request: Request, operation: Operation, station_id: str, body: Any, who: Principal) -> dict[str, Any]:
     services = _services(request)
+    if operation.report is not None and body.request_id is not None:
+        await services.reports.refuse_used_request_id(station_id, operation.report, body.request_id)
     if operation.run is not None:
         answer = await operation.run(services, station_id, body, who)
     else:
