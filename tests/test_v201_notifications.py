@@ -232,6 +232,7 @@ async def test_monitoring_report_is_shown_once_whole(station: V201Station, api: 
         "value": 80.5,
         "severity": 4,
         "transaction": False,
+        "event_notification_type": None,  # 2.0.1 does not say
     }
     assert len(await items(api, "monitors", request_id=5)) == 4
     [report] = await items(api, "reports")

@@ -392,3 +392,21 @@ async def test_a_composite_schedule_without_limits_is_answered(csms: RunningCsms
     assert response.status_code == 200, response.text
     [period] = response.json()["result"]["charging_schedule"]["periods"]
     assert (period["limit"], period["setpoint"], period["discharge_limit"]) == (None, -3000.0, None)
+
+
+async def test_a_monitors_event_notification_type_is_kept(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """2.1 requires each reported monitor's eventNotificationType (which ones the operator may clear);
+    it is stored and shown, and a 2.1 report without it is refused and stores nothing."""
+    monitor = {"id": 3, "transaction": False, "value": 80.0, "type": "UpperThreshold", "severity": 4}
+    data = {"component": {"name": "EVSE"}, "variable": {"name": "Temperature"}}
+    report = {"requestId": 4, "seqNo": 0, "generatedAt": now()}
+    async with await station21(csms) as cp:
+        await call(cp, "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}})
+        missing = await cp.call_frame("NotifyMonitoringReport", report | {"monitor": [data | {"variableMonitoring": [monitor]}]})
+        assert missing[:3] == [4, missing[1], "OccurrenceConstraintViolation"], missing
+        typed = monitor | {"eventNotificationType": "PreconfiguredMonitor"}
+        assert await call(cp, "NotifyMonitoringReport", report | {"monitor": [data | {"variableMonitoring": [typed]}]}) == {}
+    [shown] = (await get(api, "monitors"))["items"]
+    assert (shown["monitor_id"], shown["event_notification_type"]) == (3, "PreconfiguredMonitor")
+    [stored] = (await get(api, "reports", kind="monitoring"))["items"]
+    assert stored["part_count"] == 1

@@ -103,6 +103,8 @@ class ReportedMonitor:
     value: float
     severity: int  # 0 (Danger) .. 9 (Debug)
     transaction: bool  # only active while a transaction runs
+    # 2.1 (required there): HardWiredMonitor | PreconfiguredMonitor | CustomMonitor; 2.0.1 has no such field
+    event_notification_type: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -119,6 +121,7 @@ class MonitorRecord:
     value: float
     severity: int
     transaction: bool
+    event_notification_type: str | None
     seq_no: int
 
 
@@ -190,6 +193,7 @@ class MonitoringService:
                             "value": m.value,
                             "severity": m.severity,
                             "transaction": m.transaction,
+                            "event_notification_type": m.event_notification_type,
                             "seq_no": outcome.seq_no,
                         }
                         for m in monitors

@@ -525,6 +525,8 @@ class VariableMonitor(Base):
     value: Mapped[float] = mapped_column(Float)
     severity: Mapped[int] = mapped_column(Integer)
     transaction: Mapped[bool] = mapped_column(Boolean)  # only active while a transaction runs
+    # OCPP 2.1: HardWiredMonitor | PreconfiguredMonitor | CustomMonitor (which ones an operator may clear)
+    event_notification_type: Mapped[str | None] = mapped_column(String(24))
     seq_no: Mapped[int] = mapped_column(Integer)
 
 

@@ -61,6 +61,10 @@ class MonitorOut(ReportedOut):
     value: float = Field(description="Threshold, delta or interval (s), per type")
     severity: int = Field(description="0 (Danger) to 9 (Debug)")
     transaction: bool = Field(description="Only active while a transaction runs")
+    event_notification_type: str | None = Field(
+        description="OCPP 2.1: HardWiredMonitor, PreconfiguredMonitor or CustomMonitor (only custom ones can be "
+        "cleared); null from 2.0.1, which does not say"
+    )
 
 
 class MonitorPage(PageOut[MonitorOut]):

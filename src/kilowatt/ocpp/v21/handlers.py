@@ -1,6 +1,7 @@
 """OCPP 2.1 charger-initiated messages: 2.0.1's handlers plus the messages 2.1 adds.
 
-2.1's versions of the 2.0.1 messages only add optional fields, so 2.0.1's handlers serve them.
+2.1's versions of the 2.0.1 messages add optional fields (and NotifyMonitoringReport a required
+``eventNotificationType``, which 2.0.1's handler reads when present), so 2.0.1's handlers serve them.
 The added messages are handled by one module per domain (payments, DER control, periodic event
 streams, energy, security), each exporting ``ROUTES``. Every message 2.1 adds is handled; none is
 answered NotImplemented (see docs/ocpp21.md).

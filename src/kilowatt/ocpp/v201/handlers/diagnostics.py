@@ -59,6 +59,7 @@ async def notify_monitoring_report(services: Services, station: StationContext, 
             value=monitor["value"],
             severity=monitor["severity"],
             transaction=monitor["transaction"],
+            event_notification_type=monitor.get("eventNotificationType"),  # 2.1 only
         )
         for data in payload.get("monitor", [])
         for target in [component_variable(data["component"], data["variable"])]
