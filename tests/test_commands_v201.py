@@ -334,6 +334,26 @@ async def test_get_and_set_variables_through_the_station_update_the_stored_devic
     assert record["request"]["setVariableData"][0]["attributeValue"] == "60"
 
 
+async def test_a_password_set_in_another_spelling_is_the_one_the_station_logs_in_with(
+    api: httpx.AsyncClient, cs201: TestCharger
+) -> None:
+    """2.0.1 names are case-insensitive: a BasicAuthPassword the station took, however spelled, is
+    its password from now on (else it would be locked out at its next connection)."""
+
+    async def responder(action: str, payload: dict[str, Any]) -> Any:
+        [item] = payload["setVariableData"]
+        return {"setVariableResult": [{k: item[k] for k in ("component", "variable")} | {"attributeStatus": "Accepted"}]}
+
+    cs201.responder = responder
+    async with cs201.answering():
+        changed = await api.patch(
+            "/api/v1/stations/CS-1/variables",
+            json={"variables": [{"component": "securityctrlr", "variable": "BASICAUTHPASSWORD", "value": "a-new-password-123"}]},
+        )
+    assert changed.status_code == 200, changed.text
+    assert (await api.get("/api/v1/stations/CS-1")).json()["has_password"] is True
+
+
 async def test_setting_a_credential_needs_admin_and_a_valid_password(csms: RunningCsms, api: httpx.AsyncClient, cs201: TestCharger) -> None:
     key = (await api.post("/api/v1/api-keys", json={"name": "ops", "role": "operator"})).json()["key"]
     async with httpx.AsyncClient(base_url=csms.api_url, headers={"Authorization": f"Bearer {key}"}) as operator:

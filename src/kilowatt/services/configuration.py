@@ -313,8 +313,7 @@ class ConfigurationService:
             [_variable_row(station_id, s.component, s.variable, s.attribute_type, s.value, now) for s in taken]
         )
         for setting in taken:
-            is_password = (setting.component.name, setting.variable.name) == (PASSWORD_COMPONENT, PASSWORD_VARIABLE)
-            if is_password and self._on_password_changed is not None:
+            if _is_password(setting.component, setting.variable, setting.attribute_type) and self._on_password_changed is not None:
                 await self._on_password_changed(station_id, setting.value)
         return answer
 
@@ -373,6 +372,14 @@ class ConfigurationService:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _is_password(component: ComponentRef, variable: VariableRef, attribute_type: AttributeType | None) -> bool:
+    """SecurityCtrlr.BasicAuthPassword's Actual value, however the operator spelled the names (CiString)."""
+    return (component.name.casefold(), variable.name.casefold()) == (
+        PASSWORD_COMPONENT.casefold(),
+        PASSWORD_VARIABLE.casefold(),
+    ) and (attribute_type or AttributeType.ACTUAL) == AttributeType.ACTUAL
 
 
 def _identity(component: ComponentRef, variable: VariableRef, attribute_type: AttributeType | None) -> tuple[object, ...]:
