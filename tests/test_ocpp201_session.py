@@ -307,6 +307,31 @@ async def test_a_huge_seq_no_lists_the_first_thousand_missing(csms: RunningCsms,
     assert [e["seq_no"] for e in body["events"]] == [0, 2**31 - 1]
 
 
+async def test_the_connector_shows_the_newest_events_charging_state(csms: RunningCsms, api: httpx.AsyncClient, version: str) -> None:
+    """The connector's charging state follows the transaction's newest event by seqNo: an event that
+    names no EVSE still sets it (on the transaction's EVSE), a late older one does not overwrite it."""
+    tx = str(uuid.uuid4())
+
+    async def charging_state() -> str | None:
+        [connector] = (await api.get("/api/v1/stations/CS-1")).json()["connectors"]
+        return connector["charging_state"]
+
+    async with await connect(csms, version) as cp:
+        await call(cp, version, "BootNotification", boot_payload())
+        status = {"timestamp": now(), "connectorStatus": "Occupied", "evseId": 1, "connectorId": 1}
+        await call(cp, version, "StatusNotification", status)
+        started = event("Started", 0, tx, "CablePluggedIn", evse={"id": 1, "connectorId": 1}, info={"chargingState": "EVConnected"})
+        await call(cp, version, "TransactionEvent", started)
+        assert await charging_state() == "EVConnected"
+        await call(cp, version, "TransactionEvent", event("Updated", 2, tx, "ChargingStateChanged", info={"chargingState": "Charging"}))
+        assert await charging_state() == "Charging"  # no evse in the event: the transaction's
+        late = event("Updated", 1, tx, "ChargingStateChanged", evse={"id": 1, "connectorId": 1}, info={"chargingState": "SuspendedEV"})
+        await call(cp, version, "TransactionEvent", late)
+        assert await charging_state() == "Charging"  # seqNo 1 is older than 2
+        await call(cp, version, "TransactionEvent", event("Updated", 3, tx, "ChargingStateChanged", info={"chargingState": "SuspendedEVSE"}))
+        assert await charging_state() == "SuspendedEVSE"
+
+
 async def test_remote_start_id_links_the_transaction(csms: RunningCsms, api: httpx.AsyncClient, version: str) -> None:
     tx = str(uuid.uuid4())
     async with await connect(csms, version) as cp:

@@ -230,6 +230,9 @@ class TransactionOutcome:
     duplicate: bool = False  # seen before (same key, or a second end): answered, nothing stored
     ended: bool = False  # the transaction has ended (by this event or an earlier one)
     energy_wh: int | None = None  # energy delivered, once ended
+    # (EVSE, connector) of the transaction when this event's chargingState is now its current one:
+    # the newest event by seqNo, on an EVSE some event named (the event itself need not name it).
+    charging_state_on: tuple[int, int] | None = None
 
 
 # --- what the operator side reads -------------------------------------------------------------
@@ -510,7 +513,12 @@ class TransactionService:
         except IntegrityError:  # the same key, or the same new transaction, stored by another process meanwhile
             applied = await self._writes.run(lambda connection: _merge(connection, event, authorization))
         outcome = TransactionOutcome(
-            applied.ref, applied.authorization, duplicate=applied.duplicate, ended=applied.ended, energy_wh=applied.energy_wh
+            applied.ref,
+            applied.authorization,
+            duplicate=applied.duplicate,
+            ended=applied.ended,
+            energy_wh=applied.energy_wh,
+            charging_state_on=applied.charging_state_on,
         )
         if applied.duplicate:
             return outcome
@@ -585,7 +593,8 @@ class TransactionService:
                 "transaction.updated", event.station_id, {**_ids(ref), "evse_id": running.evse_id, "samples": len(event.samples)}
             )
         )
-        return TransactionOutcome(ref, authorization)
+        state_on = None if event.details.charging_state is None else (running.evse_id, running.connector_id)
+        return TransactionOutcome(ref, authorization, charging_state_on=state_on)
 
     # --- shared ---------------------------------------------------------------------------------
 
@@ -837,6 +846,7 @@ class _Applied:
     energy_wh: int | None
     evse_id: int
     open: _OpenTransaction | None = None  # the transaction is started and not ended: what it now is
+    charging_state_on: tuple[int, int] | None = None  # see TransactionOutcome
 
 
 def _merge(
@@ -1007,6 +1017,7 @@ def _merge(
         energy_wh,
         state["evse_id"],
         running,
+        (state["evse_id"], state["connector_id"]) if "charging_state" in details_changed and state["evse_id"] else None,
     )
 
 

@@ -35,8 +35,9 @@ async def transaction_event(services: Services, station: StationContext, payload
     if outcome.duplicate:
         log.info("TransactionEvent replayed", station_transaction_id=event.station_transaction_id, seq_no=payload["seqNo"])
     charging_state = event.details.charging_state
-    if charging_state is not None and event.evse_id is not None and not outcome.duplicate:
-        await services.stations.charging_state(station.station_id, event.evse_id, event.connector_id, charging_state)
+    if charging_state is not None and outcome.charging_state_on is not None:  # a late older event does not overwrite
+        evse_id, connector_id = outcome.charging_state_on
+        await services.stations.charging_state(station.station_id, evse_id, connector_id, charging_state)
     answer: Payload = {}
     id_token = payload.get("idToken")
     if id_token is not None:  # E01.FR.?: idTokenInfo answers every event that carries a token
