@@ -25,8 +25,10 @@ machinery cost more than the SQL itself on this path). That is what makes a batc
 
 A write that only inserts rows (:meth:`WriteBatcher.insert`, e.g. the sampled values of a
 MeterValues) is merged with the inserts of the same statement next to it in the batch: under a
-busy fleet a whole batch of MeterValues becomes one ``executemany``. Only neighbours merge, so
-every write still sees the writes queued before it. Those inserts go to the DB-API with SQL and
+busy fleet a whole batch of MeterValues becomes one ``executemany``. In a batch that also holds
+other writes only neighbours merge, so every write still sees the writes queued before it; a batch
+of inserts only (whose rows never reference each other) merges all rows of one statement, and an
+event's rows inserted together (:meth:`WriteBatcher.insert_together`) join them. Those inserts go to the DB-API with SQL and
 value conversion compiled once (``raw_insert.py``), and a batch of nothing else never enters
 SQLAlchemy's execution machinery: on SQLite it is committed by sqlite3 itself, on PostgreSQL it
 is one atomic asyncpg ``executemany`` on a connection the batcher keeps (see
