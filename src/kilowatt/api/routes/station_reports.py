@@ -49,7 +49,7 @@ COMPLETE_ONLY = (
 
 
 class StationReportOut(ReportedOut):
-    kind: str = Field(description="monitoring, charging_profiles, display_messages or customer_information")
+    kind: str = Field(description="device_model, monitoring, charging_profiles, display_messages or customer_information")
     request_id: int = Field(description="The requestId the station's messages carry")
     part_count: int = Field(description="Parts received (a replayed part is counted once)")
     final_seq_no: int | None = Field(description="seqNo of the last part (tbc false), once it arrived")
