@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import IN_CI, _reset_postgres
 from kilowatt.app import Application
 from kilowatt.config import Role, Settings
 
@@ -41,9 +42,27 @@ def _probe(http_port: int, ocpp_port: int, *args: str) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "-m", "kilowatt.probe", *args], capture_output=True, text=True, timeout=30, env=env)
 
 
+@pytest.fixture
+async def cluster_settings() -> dict[str, str]:
+    """What a process of a split role runs on: PostgreSQL and Redis (one process per role means
+    several processes, which SQLite and the in-process bus are not for)."""
+    postgres, redis = os.environ.get("KILOWATT_TEST_POSTGRES_URL"), os.environ.get("KILOWATT_TEST_REDIS_URL")
+    if not postgres or not redis:
+        if IN_CI:
+            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL or KILOWATT_TEST_REDIS_URL is not set")
+        pytest.skip("a gateway or api role needs KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL")
+    try:
+        await _reset_postgres(postgres)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {postgres} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {postgres} is unreachable: {exc}")
+    return {"database_url": postgres, "redis_url": redis}
+
+
 @asynccontextmanager
-async def _kilowatt(tmp_path: Path, role: Role) -> AsyncIterator[Application]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'kilowatt.db'}", host="127.0.0.1", ocpp_port=0, http_port=0)
+async def _kilowatt(role: Role, **overrides: str) -> AsyncIterator[Application]:
+    settings = Settings(**{"host": "127.0.0.1", "ocpp_port": 0, "http_port": 0, **overrides})
     application = Application(settings, role)
     await application.start()
     try:
@@ -59,7 +78,7 @@ async def _run_probe(http_port: int, ocpp_port: int, *args: str) -> subprocess.C
 
 
 async def test_all_in_one_is_healthy_and_ready(tmp_path: Path) -> None:
-    async with _kilowatt(tmp_path, Role.all) as application:
+    async with _kilowatt(Role.all, database_url=f"sqlite+aiosqlite:///{tmp_path / 'kilowatt.db'}") as application:
         assert application.http_port and application.ocpp_port
         live = await _run_probe(application.http_port, application.ocpp_port)
         ready = await _run_probe(application.http_port, application.ocpp_port, "--ready")
@@ -69,16 +88,16 @@ async def test_all_in_one_is_healthy_and_ready(tmp_path: Path) -> None:
     assert ready.stderr.strip() == "healthy: /health/ready: 200"
 
 
-async def test_api_role_is_checked_over_http(tmp_path: Path) -> None:
-    async with _kilowatt(tmp_path, Role.api) as application:
+async def test_api_role_is_checked_over_http(cluster_settings: dict[str, str]) -> None:
+    async with _kilowatt(Role.api, **cluster_settings) as application:
         assert application.http_port and application.ocpp_port is None
         result = await _run_probe(application.http_port, _closed_port())
     assert result.returncode == 0, result.stderr
     assert "/health: 200" in result.stderr
 
 
-async def test_gateway_role_has_no_http_port_and_is_checked_on_its_ocpp_port(tmp_path: Path) -> None:
-    async with _kilowatt(tmp_path, Role.gateway) as application:
+async def test_gateway_role_has_no_http_port_and_is_checked_on_its_ocpp_port(cluster_settings: dict[str, str]) -> None:
+    async with _kilowatt(Role.gateway, **cluster_settings) as application:
         assert application.http_port is None and application.ocpp_port
         http_port = _closed_port()
         result = await _run_probe(http_port, application.ocpp_port)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from conftest import IN_CI, POSTGRES_URL, CsmsFactory, RunningCsms, _reset_postgres
+from conftest import IN_CI, POSTGRES_URL, RunningCsms, _reset_postgres
 from kilowatt.app import Application
 from kilowatt.config import Settings
 from kilowatt.readiness import check_database, check_ready, check_redis
@@ -149,51 +149,67 @@ async def test_ready_when_the_database_answers(csms: RunningCsms) -> None:
     assert liveness.json()["status"] == "ok"  # /health keeps its own answer
 
 
-async def test_ready_checks_redis_when_configured(make_csms: CsmsFactory) -> None:
-    csms = await make_csms(redis_url=_redis_url())
-    response = await _get(csms, "/health/ready")
+@pytest.fixture
+async def postgres_url() -> str:
+    """An empty PostgreSQL schema. The Redis cases run on PostgreSQL only: Redis means several
+    processes, and several processes mean PostgreSQL (SQLite is for one)."""
+    url = _postgres_url()
+    try:
+        await _reset_postgres(url)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {url} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {url} is unreachable: {exc}")
+    return url
+
+
+@contextlib.asynccontextmanager
+async def _kilowatt(**overrides: Any) -> AsyncIterator[RunningCsms]:
+    settings: dict[str, Any] = {"host": "127.0.0.1", "ocpp_port": 0, "http_port": 0, **overrides}
+    application = Application(Settings(**settings))
+    await application.start()
+    try:
+        yield RunningCsms(application)
+    finally:
+        await application.stop()
+
+
+async def test_ready_checks_redis_when_configured(postgres_url: str) -> None:
+    async with _kilowatt(database_url=postgres_url, redis_url=_redis_url()) as csms:
+        response = await _get(csms, "/health/ready")
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "checks": {"database": {"status": "ok"}, "redis": {"status": "ok"}}}
 
 
-async def test_redis_outage_makes_the_node_not_ready_and_its_return_ready_again(make_csms: CsmsFactory) -> None:
+async def test_redis_outage_makes_the_node_not_ready_and_its_return_ready_again(postgres_url: str) -> None:
     target = make_url(_redis_url())
     async with _proxy_to(target.host or "127.0.0.1", target.port or 6379) as proxy:
-        csms = await make_csms(redis_url=f"redis://127.0.0.1:{proxy.port}/{target.database or 0}")
-        assert (await _get(csms, "/health/ready")).status_code == 200
+        proxied = f"redis://127.0.0.1:{proxy.port}/{target.database or 0}"
+        async with _kilowatt(database_url=postgres_url, redis_url=proxied) as csms:
+            assert (await _get(csms, "/health/ready")).status_code == 200
 
-        await proxy.stop()
-        response = await _get(csms, "/health/ready")
-        assert response.status_code == 503, response.text
-        body = response.json()
-        assert body["status"] == "not ready"
-        assert body["checks"]["database"] == {"status": "ok"}
-        assert body["checks"]["redis"]["status"] == "error"
-        assert "connect" in body["checks"]["redis"]["error"].lower(), body
-        assert str(proxy.port) in body["checks"]["redis"]["error"]  # which address, never the whole URL
-        assert (await _get(csms, "/health")).status_code == 200  # liveness: a Redis outage is no reason to restart
+            await proxy.stop()
+            response = await _get(csms, "/health/ready")
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert body["status"] == "not ready"
+            assert body["checks"]["database"] == {"status": "ok"}
+            assert body["checks"]["redis"]["status"] == "error"
+            assert "connection refused" in body["checks"]["redis"]["error"].lower(), body
+            assert f"127.0.0.1:{proxy.port}" in body["checks"]["redis"]["error"]  # which address, never the whole URL
+            assert (await _get(csms, "/health")).status_code == 200  # liveness: a Redis outage is no reason to restart
 
-        await proxy.start()
-        assert (await _wait_for_status(csms, 200)).json()["status"] == "ready"
+            await proxy.start()
+            assert (await _wait_for_status(csms, 200)).json()["status"] == "ready"
 
 
-async def test_postgres_outage_makes_the_node_not_ready_and_its_return_ready_again() -> None:
+async def test_postgres_outage_makes_the_node_not_ready_and_its_return_ready_again(postgres_url: str) -> None:
     """Kilowatt starts (and migrates) through the proxy, then loses PostgreSQL: 503 naming the
     database; once the proxy is back, the pool reconnects and the node is ready again, unrestarted."""
-    url = make_url(_postgres_url())
-    try:
-        await _reset_postgres(url.render_as_string(hide_password=False))
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    url = make_url(postgres_url)
     async with _proxy_to(url.host or "127.0.0.1", url.port or 5432) as proxy:
         proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        settings: dict[str, Any] = {"database_url": proxied, "host": "127.0.0.1", "ocpp_port": 0, "http_port": 0}
-        application = Application(Settings(**settings))
-        await application.start()
-        try:
-            csms = RunningCsms(application)
+        async with _kilowatt(database_url=proxied) as csms:
             assert (await _get(csms, "/health/ready")).status_code == 200
 
             await proxy.stop()
@@ -206,8 +222,6 @@ async def test_postgres_outage_makes_the_node_not_ready_and_its_return_ready_aga
 
             await proxy.start()
             assert (await _wait_for_status(csms, 200)).json() == {"status": "ready", "checks": {"database": {"status": "ok"}}}
-        finally:
-            await application.stop()
 
 
 # --- the checks themselves, on real engines and clients --------------------------------------------
