@@ -26,6 +26,10 @@ API keys are not consulted. Every write is recorded in `/api/v1/audit-log`. List
 `{"items": [...], "total": N, "limit": L, "offset": O}`. Errors are JSON `{"detail": ...}` with a
 4xx status that says what was wrong: a sentence, or for a request that breaks the schema (422) a list naming
 each bad field. Timestamps are RFC 3339 strings with a time zone.
+
+Probes (no token): `GET /health` is liveness (the process answers; restart it if not); `GET /health/ready`
+is readiness: 200 when the database answers `SELECT 1` and, when `KILOWATT_REDIS_URL` is set, Redis
+answers PING (2 s each), else 503 naming the failed check and why (take the node out of rotation).
 """
 
 SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
