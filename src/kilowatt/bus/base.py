@@ -32,8 +32,25 @@ class CommandExecutor(Protocol):
     def __call__(self, command: Command, timeout_s: float | None = None) -> Awaitable[CommandOutcome]: ...
 
 
+EvictHandler = Callable[[str, "CommandExecutor"], Awaitable[None]]
+"""Closes the local socket behind ``executor``: the station has a newer connection on another node."""
+
+
 class Bus(abc.ABC):
     """Carries domain events and CSMS->station calls."""
+
+    _evict_handler: EvictHandler | None = None
+
+    async def start(self) -> None:
+        """Connect and start background work; the in-process bus has none."""
+
+    def on_evict(self, handler: EvictHandler | None) -> None:
+        """Who closes a socket whose station connected again on another node (the gateway).
+
+        Only a bus between processes calls it: on one node the gateway itself sees the newer
+        connection and replaces the old one.
+        """
+        self._evict_handler = handler
 
     @abc.abstractmethod
     async def publish(self, event: Event) -> None:

@@ -147,6 +147,7 @@ class Gateway:
         """Listen on ``sock`` (a bound socket) or on the configured host and port."""
         await self.stations.reset_node(self.settings.node_id)  # sockets of a previous run of this node are gone
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        self.bus.on_evict(self._evict)
         interval = self.settings.ws_ping_interval_s or None
         options: dict[str, Any] = {
             "process_request": self._process_request,
@@ -242,10 +243,23 @@ class Gateway:
         if event.type == "station.registration" and event.station_id in self.connections:
             self.connections[event.station_id].context.registration_status = event.data["registration_status"]
 
+    async def _evict(self, station_id: str, executor: Any) -> None:
+        """The station connected again on another node (the bus says so): close its socket here.
+
+        As for a replaced local connection: the socket closes with ``CLOSE_REPLACED``, the commands
+        queued for it fail as offline, and ``_handle`` detaches it (the bus keeps the newer entry).
+        """
+        current = self.connections.get(station_id)
+        if current is None or current.executor is not executor:
+            return
+        log.info("station connected to another node; closing this connection", station_id=station_id)
+        await current.socket.close(CLOSE_REPLACED, "replaced by a new connection on another node")
+
     async def stop(self) -> None:
         if self._server is None:
             return
         self._unsubscribe()
+        self.bus.on_evict(None)
         if self._keepalive is not None:
             self._keepalive.cancel()
             self._keepalive = None
