@@ -219,7 +219,7 @@ class RedisBus(Bus):
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for station_id, entry in held.items():
                         if entry.epoch is not None:
-                            self._detach_script(keys=[station_key(station_id)], args=[self.node_id, entry.epoch], client=pipe)
+                            await self._detach_script(keys=[station_key(station_id)], args=[self.node_id, entry.epoch], client=pipe)
                     await pipe.execute()
         except (RedisError, OSError, TimeoutError) as exc:  # their entries expire with their TTL
             log.warning("could not unregister this node's stations", error=str(exc), stations=len(held))
@@ -396,11 +396,11 @@ class RedisBus(Bus):
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for station_id, entry in batch:
                         if entry.epoch is None:
-                            self._attach_script(
+                            await self._attach_script(
                                 keys=[station_key(station_id), EPOCHS_KEY], args=[self.node_id, self.presence_ttl_ms], client=pipe
                             )
                         else:
-                            self._refresh_script(
+                            await self._refresh_script(
                                 keys=[station_key(station_id), EPOCHS_KEY],
                                 args=[self.node_id, entry.epoch, self.presence_ttl_ms],
                                 client=pipe,
