@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from redis.asyncio import Redis
+from websockets.exceptions import InvalidStatus
 
 from charger import TestCharger
 from conftest import ADMIN_TOKEN, POSTGRES_URL, _reset_postgres
@@ -420,11 +421,11 @@ async def cluster(redis: Redis) -> AsyncIterator[Cluster]:
         await application.stop()
 
 
-async def _gateways_and_api(cluster: Cluster, **overrides: Any) -> None:
+async def _gateways_and_api(cluster: Cluster, password: str | None = None, **overrides: Any) -> None:
     await cluster.start("gw-a", Role.gateway, **overrides)
     await cluster.start("gw-b", Role.gateway, **overrides)
     await cluster.start("api-1", Role.api, **overrides)
-    await cluster.nodes["api-1"].services.stations.create("CP-1")
+    await cluster.nodes["api-1"].services.stations.create("CP-1", password=password)
 
 
 def _answer_all(answers: dict[str, Any]) -> Callable[[str, dict[str, Any]], Awaitable[Any]]:
@@ -511,9 +512,17 @@ async def test_commands_from_two_api_nodes_reach_the_station_one_at_a_time(clust
         assert most == 1  # the queue lives with the socket, whichever node asked
 
 
+PASSWORD = "a-station-password-16"
+
+
+def _with_password(url: str) -> str:
+    return url.replace("ws://", f"ws://CP-1:{PASSWORD}@")
+
+
 async def test_a_station_reconnecting_to_another_gateway_moves_there(cluster: Cluster, redis: Redis) -> None:
-    await _gateways_and_api(cluster, call_timeout_s=5.0)
-    async with cluster.api("api-1") as api, TestCharger.connect(cluster.ocpp_url("gw-a"), "CP-1") as old:
+    """With its password, a newcomer replaces the old socket at once, on whichever node each is."""
+    await _gateways_and_api(cluster, password=PASSWORD, call_timeout_s=5.0)
+    async with cluster.api("api-1") as api, TestCharger.connect(_with_password(cluster.ocpp_url("gw-a")), "CP-1") as old:
         await old.boot()
         await eventually(lambda: _held_by(redis, "CP-1", "gw-a"))
 
@@ -525,7 +534,7 @@ async def test_a_station_reconnecting_to_another_gateway_moves_there(cluster: Cl
             await asyncio.sleep(0.2)  # the post-boot GetConfiguration is done (answered by nobody: it just waits)
             queued = asyncio.create_task(api.post("/api/v1/stations/CP-1/clear-cache"))
             await asyncio.sleep(0.3)  # sent to gw-a, waiting behind the socket there
-            async with TestCharger.connect(cluster.ocpp_url("gw-b"), "CP-1") as new:
+            async with TestCharger.connect(_with_password(cluster.ocpp_url("gw-b")), "CP-1") as new:
                 # The old node is told, closes its socket as replaced; its waiting command fails cleanly.
                 await asyncio.wait_for(old.socket.wait_closed(), 5)
                 assert old.socket.close_code == 4000
@@ -542,6 +551,28 @@ async def test_a_station_reconnecting_to_another_gateway_moves_there(cluster: Cl
                 assert ("Reset", {"type": "Soft"}) in new.received_calls
                 station = (await api.get("/api/v1/stations/CP-1")).json()
                 assert station["connected"] is True and station.get("node_id", "gw-b") == "gw-b"
+
+
+async def test_a_stranger_on_another_gateway_cannot_cut_off_a_live_charger(cluster: Cluster, redis: Redis) -> None:
+    """Without the password, a newcomer is admitted only if the old socket, wherever it is, is dead."""
+    await _gateways_and_api(cluster)
+    async with TestCharger.connect(cluster.ocpp_url("gw-a"), "CP-1") as charger:
+        await charger.boot()
+        await eventually(lambda: _held_by(redis, "CP-1", "gw-a"))
+        with pytest.raises(InvalidStatus) as refused:
+            async with TestCharger.connect(cluster.ocpp_url("gw-b"), "CP-1"):
+                pass
+        assert refused.value.response.status_code == 409 and b"another node" in refused.value.response.body
+        assert "currentTime" in await charger.call("Heartbeat", {})  # the real charger is still served
+        assert await redis.hget(station_key("CP-1"), "node") == "gw-a"
+
+        charger.socket.transport.pause_reading()  # now its socket stops answering pings, as a dead one would
+        async with TestCharger.connect(cluster.ocpp_url("gw-b"), "CP-1") as newcomer:
+            assert (await newcomer.boot())["status"] == "Accepted"
+            assert await redis.hget(station_key("CP-1"), "node") == "gw-b"
+            await eventually(lambda: "CP-1" not in cluster.nodes["gw-a"].gateway.connections)
+            station = await cluster.nodes["api-1"].services.stations.get("CP-1")
+            assert station.station.connected and station.station.node_id == "gw-b"
 
 
 async def test_a_redis_outage_gives_503_while_charger_traffic_goes_on(cluster: Cluster, relay: RedisRelay, redis: Redis) -> None:

@@ -504,10 +504,53 @@ class RedisBus(Bus):
                 continue
             if kind == "call":
                 self._spawn(self._serve_call(message))
+            elif kind == "probe":
+                self._spawn(self._serve_probe(message))
             elif kind == "evict":
                 entry = self._held.get(message["station_id"])
                 if entry is not None and (entry.epoch is None or entry.epoch < int(message["epoch"])):
                     self._evict_local(message["station_id"], entry, f"it connected to node {message.get('from')!r}")
+
+    async def alive_elsewhere(self, station_id: str, timeout_s: float) -> bool:
+        """Ask the node the registry names to ping its socket for the station.
+
+        No answer in time (that node is dead or stuck), or no Redis, counts as not alive: a
+        station must be able to come back on any node when the one it was on has gone.
+        """
+        if station_id in self._held:
+            return False  # here, not elsewhere (the gateway probes its own sockets)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + timeout_s + self.margin_s
+        try:
+            async with asyncio.timeout_at(give_up):
+                node = await self.redis.hget(station_key(station_id), "node")
+                if node is None or node == self.node_id:
+                    return False
+                reply = reply_key(uuid4().hex)
+                request = {"type": "probe", "station_id": station_id, "reply": reply, "from": self.node_id, "timeout_s": timeout_s}
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.lpush(calls_key(node), orjson.dumps(request))
+                    pipe.pexpire(calls_key(node), self.presence_ttl_ms)
+                    await pipe.execute()
+                answer = await self.redis.blpop([reply], timeout=max(0.01, give_up - loop.time()))
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("could not ask the station's node whether its socket lives; admitting", station_id=station_id, error=str(exc))
+            return False
+        alive = answer is not None and answer[1] == "1"
+        log.info("asked the station's node whether its socket lives", station_id=station_id, node_id=node, alive=alive)
+        return alive
+
+    async def _serve_probe(self, message: dict[str, Any]) -> None:
+        handler = self._probe_handler
+        alive = handler is not None and await handler(message["station_id"])
+        try:
+            async with asyncio.timeout(self.op_timeout_s):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.lpush(message["reply"], "1" if alive else "0")
+                    pipe.pexpire(message["reply"], _REPLY_TTL_MS)
+                    await pipe.execute()
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("answer to another node's probe lost: Redis unreachable", error=str(exc))
 
     async def _serve_call(self, message: dict[str, Any]) -> None:
         """Run another node's call on a socket held here, within the time its caller still waits."""
