@@ -116,6 +116,8 @@ class RedisRelay:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._pipes: set[asyncio.Future[Any]] = set()
+        self._hung: list[asyncio.StreamWriter] = []
 
     @property
     def url(self) -> str:
@@ -130,8 +132,17 @@ class RedisRelay:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
-        for writer in list(self._writers):
+        for writer in [*self._writers, *self._hung]:
             writer.transport.abort()
+        self._writers.clear()
+        self._hung.clear()
+
+    def hang(self) -> None:
+        """Stop relaying on the open connections without closing them — a network that broke
+        without a reset reaching anyone — while new connections work."""
+        for pipes in list(self._pipes):
+            pipes.cancel()
+        self._hung += self._writers
         self._writers.clear()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -145,7 +156,11 @@ class RedisRelay:
                     await sink.drain()
             sink.transport.abort()
 
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        pipes = asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self._pipes.add(pipes)
+        with contextlib.suppress(asyncio.CancelledError):
+            await pipes
+        self._pipes.discard(pipes)
         self._writers -= {writer, upstream_writer}
 
 
@@ -367,6 +382,31 @@ async def test_killed_connections_are_reopened_with_presence_and_events(make_bus
         return bool(seen)
 
     await eventually(published)  # the subscription came back too
+
+
+async def test_connections_that_hang_without_a_reset_are_replaced(make_bus: BusFactory, relay: RedisRelay) -> None:
+    a = await make_bus("node-a")
+    b = await make_bus("node-b", url=relay.url, refresh_s=0.3, op_timeout_s=0.5)
+    station = FakeStation()
+    await b.attach("CP-1", station)
+    seen: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        seen.append(event)
+
+    b.subscribe(listener)
+    await asyncio.sleep(0.2)
+    relay.hang()  # b's subscription, its call-list BRPOP and its pooled connections never answer again
+
+    async def delivered() -> bool:
+        await a.publish(Event("station.booted", "CP-1", {}))
+        await asyncio.sleep(0.1)
+        return bool(seen)
+
+    await eventually(delivered, within_s=8)  # b noticed the silent subscription and subscribed again
+    outcome = await a.call_station(CommandEnvelope("CP-1", RESET, timeout_s=3.0))
+    assert outcome.error is None, outcome  # and pops its call list again
+    assert len(station.commands) == 1
 
 
 # --- real nodes: two gateways and API nodes on PostgreSQL and Redis ------------------------------------

@@ -286,14 +286,28 @@ class RedisBus(Bus):
     async def _receive_events(self) -> None:
         """Other nodes' events, to the local listeners (this node's own were delivered already)."""
         backoff = _Backoff()
+        loop = asyncio.get_running_loop()
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(EVENTS_CHANNEL)
+                async with asyncio.timeout(self.op_timeout_s):
+                    await pubsub.subscribe(EVENTS_CHANNEL)
                 backoff.reset()
+                heard, pinged = loop.time(), False
                 while True:
-                    message = await pubsub.get_message(timeout=None)
+                    message = await pubsub.get_message(timeout=1.0)
                     if message is None:
+                        # A quiet channel is pinged: a connection lost without a reset (a broken
+                        # network) is noticed within refresh_s + op_timeout_s, not at TCP's pace.
+                        quiet = loop.time() - heard
+                        if pinged and quiet > self.refresh_s + self.op_timeout_s:
+                            raise ConnectionError("the event subscription does not answer PING")
+                        if not pinged and quiet > self.refresh_s:
+                            await pubsub.ping()
+                            pinged = True
+                        continue
+                    heard, pinged = loop.time(), False
+                    if message.get("type") != "message":
                         continue
                     try:
                         origin, event = _event_from_json(message["data"])
@@ -302,7 +316,7 @@ class RedisBus(Bus):
                         continue
                     if origin != self.node_id:
                         await self._deliver(event)
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, TimeoutError) as exc:
                 log.warning("event subscription lost; resubscribing", error=str(exc))
                 await backoff.sleep()
             finally:
@@ -482,8 +496,10 @@ class RedisBus(Bus):
         key = calls_key(self.node_id)
         while True:
             try:
-                item = await self.redis.brpop([key], timeout=1)
-            except (RedisError, OSError) as exc:
+                # Bounded here too: a Redis behind a broken network (no reset) would hold BRPOP forever.
+                async with asyncio.timeout(1 + self.op_timeout_s):
+                    item = await self.redis.brpop([key], timeout=1)
+            except (RedisError, OSError, TimeoutError) as exc:
                 if not failing:
                     log.warning("Redis unreachable; commands from other nodes cannot arrive", error=str(exc))
                 failing = True
