@@ -197,6 +197,27 @@ async def _failed(kind: CommandErrorKind, description: str, **fields: Any) -> Co
     return CommandOutcome.failed(kind, description, **fields)
 
 
+async def test_calls_in_flight_hold_no_redis_connection_each(make_bus: BusFactory, redis: Redis) -> None:
+    a, b = await make_bus("node-a"), await make_bus("node-b")
+    release = asyncio.Event()
+
+    async def held_back(command: Command) -> CommandOutcome:
+        await release.wait()
+        return await FakeStation._accept(command)
+
+    for n in range(50):
+        await b.attach(f"CP-{n}", FakeStation(held_back))
+    calls = [asyncio.create_task(a.call_station(CommandEnvelope(f"CP-{n}", RESET, timeout_s=5.0))) for n in range(50)]
+    await asyncio.sleep(0.5)  # all 50 pushed and waiting for their replies
+    connections = [c for c in await redis.client_list() if c.get("name") == "kilowatt-bus:node-a"]
+    # Replies come back on the node's one list: the connections are those the 50 pushes opened at
+    # once (about a dozen), not one blocked per call waiting.
+    assert len(connections) < 25, len(connections)
+    release.set()
+    outcomes = await asyncio.gather(*calls)
+    assert all(outcome.error is None for outcome in outcomes)
+
+
 async def test_a_station_no_node_holds_is_offline(make_bus: BusFactory) -> None:
     a = await make_bus("node-a")
     started = time.monotonic()

@@ -7,11 +7,11 @@ Three things travel through Redis (see docs/scaling.md for the diagram and the f
   the newest connection wins wherever it lands; the node it replaced is told to close its socket.
   The refresh re-writes a missing entry, so presence is rebuilt after Redis restarts (or loses its
   data) without anyone having to notice the restart.
-* **Calls** — a command for a station held elsewhere is pushed, with a correlation id and a reply
-  key, onto the holder's list ``kilowatt:node:{node}:calls``; the holder runs it through the same
-  executor (the same per-station queue) as a local command and pushes the outcome onto the reply
-  key. The caller waits no longer than the command's timeout plus a margin: it never hangs on a
-  dead node or a dead Redis.
+* **Calls** — a command for a station held elsewhere is pushed, with a correlation id and the
+  caller's node id, onto the holder's list ``kilowatt:node:{node}:calls``; the holder runs it
+  through the same executor (the same per-station queue) as a local command and pushes the outcome
+  onto the caller's list, whose one consumer hands it to the waiting call. The caller waits no
+  longer than the command's timeout plus a margin: it never hangs on a dead node or a dead Redis.
 * **Events** — published on the channel ``kilowatt:events`` by a background task, tagged with the
   node id; local listeners are called at once, so no Redis round trip lands on the path a charger's
   MeterValues waits on, and a node skips its own events coming back.
@@ -57,10 +57,6 @@ def station_key(station_id: str) -> str:
 def calls_key(node_id: str) -> str:
     """The list a node pops its work from: calls to run on its stations, and evictions."""
     return f"{PREFIX}:node:{node_id}:calls"
-
-
-def reply_key(correlation_id: str) -> str:
-    return f"{PREFIX}:reply:{correlation_id}"
 
 
 # Every new attachment gets an epoch greater than any handed out before: INCR of a shared counter,
@@ -110,7 +106,6 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'restored', v[1], v[2]}
 """
 
-_REPLY_TTL_MS = 60_000  # an answer nobody waits for any more (the caller gave up) is dropped
 _BATCH = 500  # presence refreshes and events per pipeline
 
 
@@ -167,6 +162,7 @@ class RedisBus(Bus):
         self._dropped_events = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._work: set[asyncio.Task[Any]] = set()  # calls being served, evictions, registrations
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # this node's calls waiting for a reply
         self._refresh_now = asyncio.Event()
         self._started = False
 
@@ -353,13 +349,8 @@ class RedisBus(Bus):
             self._spawn(self._send_eviction(old_node, station_id, epoch))
 
     async def _send_eviction(self, node_id: str, station_id: str, epoch: int) -> None:
-        message = orjson.dumps({"type": "evict", "station_id": station_id, "epoch": epoch, "from": self.node_id})
         try:
-            async with asyncio.timeout(self.op_timeout_s):
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.lpush(calls_key(node_id), message)
-                    pipe.pexpire(calls_key(node_id), self.presence_ttl_ms)
-                    await pipe.execute()
+            await self._push(node_id, {"type": "evict", "station_id": station_id, "epoch": epoch, "from": self.node_id})
         except (RedisError, OSError, TimeoutError) as exc:  # the old node finds out at its next refresh
             log.warning("eviction not sent", station_id=station_id, node_id=node_id, error=str(exc))
 
@@ -437,60 +428,91 @@ class RedisBus(Bus):
         if held is not None:  # the socket is here: no Redis on the way (and none needed while it is down)
             return await held.executor(envelope.command, envelope.timeout_s)
         timeout_s = envelope.timeout_s if envelope.timeout_s is not None else self.call_timeout_s
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + timeout_s + self.margin_s
-        node: str | None = None
-        sent = False
+        give_up = asyncio.get_running_loop().time() + timeout_s + self.margin_s
         try:
-            async with asyncio.timeout_at(give_up):
-                node = await self.redis.hget(station_key(envelope.station_id), "node")
-                if node is None:
-                    return CommandOutcome.failed(CommandErrorKind.OFFLINE, f"station {envelope.station_id!r} is not connected")
-                if node == self.node_id:  # the registry is behind: the socket here closed a moment ago
-                    return CommandOutcome.failed(CommandErrorKind.OFFLINE, f"station {envelope.station_id!r} is not connected")
-                correlation_id = uuid4().hex
-                reply = reply_key(correlation_id)
-                request = {
-                    "type": "call",
-                    "id": correlation_id,
-                    "reply": reply,
-                    "from": self.node_id,
-                    "timeout_s": timeout_s,
-                    "deadline": time.time() + timeout_s,  # wall clock: the holder's loop clock is not ours
-                    "envelope": envelope.to_json(),
-                }
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.lpush(calls_key(node), orjson.dumps(request))
-                    pipe.pexpire(calls_key(node), self.presence_ttl_ms)
-                    await pipe.execute()
-                sent = True
-                answer = await self._wait_reply(reply, give_up)
-        except TimeoutError:
-            answer = None
-        except (RedisError, OSError) as exc:  # before the call was pushed: nothing was sent
+            node = await self._holder(envelope.station_id)
+        except (RedisError, OSError, TimeoutError) as exc:
+            return _unavailable(envelope.station_id, exc)
+        if node is None or node == self.node_id:  # (this node: the registry is behind a socket that just closed)
+            return CommandOutcome.failed(CommandErrorKind.OFFLINE, f"station {envelope.station_id!r} is not connected")
+        request = {
+            "type": "call",
+            "timeout_s": timeout_s,
+            "deadline": time.time() + timeout_s,  # wall clock: the holder's loop clock is not ours
+            "envelope": envelope.to_json(),
+        }
+        try:
+            answer = await self._ask(node, request, give_up)
+        except (RedisError, OSError) as exc:  # the call was not pushed: nothing was sent
             return _unavailable(envelope.station_id, exc)
         if answer is None:
-            if not sent:
-                return _unavailable(envelope.station_id, TimeoutError(f"Redis did not answer within {timeout_s:g} s"))
             return CommandOutcome.failed(
                 CommandErrorKind.TIMEOUT, f"no answer from node {node!r} within {timeout_s:g} s (the station may still have acted)"
             )
-        return CommandOutcome.from_json(orjson.loads(answer))
+        return CommandOutcome.from_json(answer["outcome"])
 
-    async def _wait_reply(self, reply: str, give_up: float) -> str | None:
-        """The answer pushed on ``reply``; a lost connection to Redis is retried until ``give_up``
-        (the caller's deadline, enforced around this): the call was sent, its answer may yet come."""
-        loop = asyncio.get_running_loop()
-        while True:
+    async def alive_elsewhere(self, station_id: str, timeout_s: float) -> bool:
+        """Ask the node the registry names to ping its socket for the station.
+
+        No answer in time (that node is dead or stuck), or no Redis, counts as not alive: a
+        station must be able to come back on any node when the one it was on has gone.
+        """
+        if station_id in self._held:
+            return False  # here, not elsewhere (the gateway probes its own sockets)
+        try:
+            node = await self._holder(station_id)
+            if node is None or node == self.node_id:
+                return False
+            give_up = asyncio.get_running_loop().time() + timeout_s + self.margin_s
+            answer = await self._ask(node, {"type": "probe", "station_id": station_id}, give_up)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("could not ask the station's node whether its socket lives; admitting", station_id=station_id, error=str(exc))
+            return False
+        alive = answer is not None and bool(answer.get("alive"))
+        log.info("asked the station's node whether its socket lives", station_id=station_id, node_id=node, alive=alive)
+        return alive
+
+    async def _holder(self, station_id: str) -> str | None:
+        """The node the registry names for the station (raises for an unreachable Redis)."""
+        async with asyncio.timeout(self.op_timeout_s):
+            return await self.redis.hget(station_key(station_id), "node")
+
+    async def _push(self, node_id: str, message: dict[str, Any]) -> None:
+        """Put ``message`` on ``node_id``'s list; the list lives no longer than presence entries unread."""
+        async with asyncio.timeout(self.op_timeout_s):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lpush(calls_key(node_id), orjson.dumps(message))
+                pipe.pexpire(calls_key(node_id), self.presence_ttl_ms)
+                await pipe.execute()
+
+    async def _ask(self, node_id: str, request: dict[str, Any], give_up: float) -> dict[str, Any] | None:
+        """Push ``request`` to ``node_id`` and wait until ``give_up`` (loop time) for its reply, which
+        comes back on this node's own list: waiting holds no Redis connection, however many calls
+        are in flight. None: no reply in time. Raises if the request could not be pushed."""
+        correlation_id = uuid4().hex
+        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = reply
+        try:
+            await self._push(node_id, {**request, "id": correlation_id, "from": self.node_id})
             try:
-                answer = await self.redis.blpop([reply], timeout=max(0.01, give_up - loop.time()))
-                return None if answer is None else answer[1]
-            except (RedisError, OSError) as exc:
-                log.warning("lost Redis while waiting for an answer; retrying", error=str(exc))
-                await asyncio.sleep(0.1)
+                async with asyncio.timeout_at(give_up):
+                    return await reply
+            except TimeoutError:
+                return None
+        finally:
+            self._pending.pop(correlation_id, None)
+
+    async def _reply(self, request: dict[str, Any], answer: dict[str, Any]) -> None:
+        try:
+            await self._push(request["from"], {"type": "reply", "id": request["id"], **answer})
+        except (RedisError, OSError, TimeoutError) as exc:  # the caller times out
+            log.warning("reply to another node lost: Redis unreachable", to_node=request.get("from"), error=str(exc))
 
     async def _consume(self) -> None:
-        """Pop this node's list: calls for its stations, evictions. After an outage, re-register at once."""
+        """Pop this node's list: calls for its stations, probes, evictions, replies to its own calls.
+
+        After an outage, re-register this node's stations at once.
+        """
         backoff = _Backoff()
         failing = False
         key = calls_key(self.node_id)
@@ -499,6 +521,11 @@ class RedisBus(Bus):
                 # Bounded here too: a Redis behind a broken network (no reset) would hold BRPOP forever.
                 async with asyncio.timeout(1 + self.op_timeout_s):
                     item = await self.redis.brpop([key], timeout=1)
+                if item is not None:
+                    self._dispatch(item[1])
+                    async with asyncio.timeout(self.op_timeout_s):  # whatever else waits, in one round trip
+                        for data in await self.redis.rpop(key, _BATCH) or []:
+                            self._dispatch(data)
             except (RedisError, OSError, TimeoutError) as exc:
                 if not failing:
                     log.warning("Redis unreachable; commands from other nodes cannot arrive", error=str(exc))
@@ -510,15 +537,16 @@ class RedisBus(Bus):
                 failing = False
                 backoff.reset()
                 self._refresh_now.set()
-            if item is None:
-                continue
-            try:
-                message = orjson.loads(item[1])
-                kind = message["type"]
-            except (ValueError, TypeError, KeyError):
-                log.warning("unreadable message on the bus", data=str(item[1])[:200])
-                continue
-            if kind == "call":
+
+    def _dispatch(self, data: str) -> None:
+        try:
+            message = orjson.loads(data)
+            kind = message["type"]
+            if kind == "reply":
+                reply = self._pending.get(message["id"])
+                if reply is not None and not reply.done():
+                    reply.set_result(message)
+            elif kind == "call":
                 self._spawn(self._serve_call(message))
             elif kind == "probe":
                 self._spawn(self._serve_probe(message))
@@ -526,47 +554,13 @@ class RedisBus(Bus):
                 entry = self._held.get(message["station_id"])
                 if entry is not None and (entry.epoch is None or entry.epoch < int(message["epoch"])):
                     self._evict_local(message["station_id"], entry, f"it connected to node {message.get('from')!r}")
-
-    async def alive_elsewhere(self, station_id: str, timeout_s: float) -> bool:
-        """Ask the node the registry names to ping its socket for the station.
-
-        No answer in time (that node is dead or stuck), or no Redis, counts as not alive: a
-        station must be able to come back on any node when the one it was on has gone.
-        """
-        if station_id in self._held:
-            return False  # here, not elsewhere (the gateway probes its own sockets)
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + timeout_s + self.margin_s
-        try:
-            async with asyncio.timeout_at(give_up):
-                node = await self.redis.hget(station_key(station_id), "node")
-                if node is None or node == self.node_id:
-                    return False
-                reply = reply_key(uuid4().hex)
-                request = {"type": "probe", "station_id": station_id, "reply": reply, "from": self.node_id, "timeout_s": timeout_s}
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.lpush(calls_key(node), orjson.dumps(request))
-                    pipe.pexpire(calls_key(node), self.presence_ttl_ms)
-                    await pipe.execute()
-                answer = await self.redis.blpop([reply], timeout=max(0.01, give_up - loop.time()))
-        except (RedisError, OSError, TimeoutError) as exc:
-            log.info("could not ask the station's node whether its socket lives; admitting", station_id=station_id, error=str(exc))
-            return False
-        alive = answer is not None and answer[1] == "1"
-        log.info("asked the station's node whether its socket lives", station_id=station_id, node_id=node, alive=alive)
-        return alive
+        except (ValueError, TypeError, KeyError):
+            log.warning("unreadable message on the bus", data=str(data)[:200])
 
     async def _serve_probe(self, message: dict[str, Any]) -> None:
         handler = self._probe_handler
         alive = handler is not None and await handler(message["station_id"])
-        try:
-            async with asyncio.timeout(self.op_timeout_s):
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.lpush(message["reply"], "1" if alive else "0")
-                    pipe.pexpire(message["reply"], _REPLY_TTL_MS)
-                    await pipe.execute()
-        except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("answer to another node's probe lost: Redis unreachable", error=str(exc))
+        await self._reply(message, {"alive": alive})
 
     async def _serve_call(self, message: dict[str, Any]) -> None:
         """Run another node's call on a socket held here, within the time its caller still waits."""
@@ -593,14 +587,7 @@ class RedisBus(Bus):
                         CommandErrorKind.TIMEOUT,
                         f"not answered within {float(message['timeout_s']):g} s (waited behind other commands for the station)",
                     )
-        try:
-            async with asyncio.timeout(self.op_timeout_s):
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.lpush(message["reply"], orjson.dumps(outcome.to_json()))
-                    pipe.pexpire(message["reply"], _REPLY_TTL_MS)
-                    await pipe.execute()
-        except (RedisError, OSError, TimeoutError) as exc:  # the caller times out
-            log.warning("answer to another node's call lost: Redis unreachable", from_node=message.get("from"), error=str(exc))
+        await self._reply(message, {"outcome": outcome.to_json()})
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
