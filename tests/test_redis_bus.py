@@ -514,6 +514,22 @@ async def test_an_api_node_commands_a_station_on_a_gateway_and_gets_its_answer(c
         assert station["connected"] is True
 
 
+async def test_an_operators_decision_on_an_api_node_reaches_the_connection_on_a_gateway(cluster: Cluster) -> None:
+    """Events cross nodes: the API node publishes station.registration, the gateway holding the socket applies it."""
+    await cluster.start("gw-a", Role.gateway)
+    await cluster.start("api-1", Role.api)
+    await cluster.nodes["api-1"].services.stations.create("CP-1", registration_status="Pending")
+    async with TestCharger.connect(cluster.ocpp_url("gw-a"), "CP-1") as charger, cluster.api("api-1") as api:
+        assert (await charger.boot())["status"] == "Pending"
+        assert (await charger.call_frame("Authorize", {"idTag": "X"}))[2] == "SecurityError"
+        assert (await api.patch("/api/v1/stations/CP-1", json={"registration_status": "Accepted"})).status_code == 200
+
+        async def accepted() -> bool:
+            return (await charger.call_frame("Authorize", {"idTag": "X"}))[0] == 3
+
+        await eventually(accepted)  # no new BootNotification: the open connection on gw-a follows
+
+
 async def test_an_api_node_gets_504_when_the_station_does_not_answer_in_time(cluster: Cluster) -> None:
     await _gateways_and_api(cluster, call_timeout_s=0.5)
     async with TestCharger.connect(cluster.ocpp_url("gw-b"), "CP-1") as charger, cluster.api("api-1") as api:
