@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from websockets.exceptions import InvalidStatus
 
 from charger import TestCharger
-from conftest import ADMIN_TOKEN, POSTGRES_URL, _reset_postgres
+from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, _reset_postgres
 from kilowatt.app import Application
 from kilowatt.bus.base import Event
 from kilowatt.bus.redis import RedisBus, calls_key, station_key
@@ -34,22 +35,27 @@ from kilowatt.config import Role, Settings
 
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not REDIS_URL, reason="Redis bus tests need KILOWATT_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"),
-]
+pytestmark = pytest.mark.redis
 
 RESET = Reset(mode=ResetMode.ON_IDLE)
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    """A client on the test's Redis database, emptied before and after (only that database)."""
-    assert REDIS_URL
+    """A client on the test's Redis database, emptied before and after (only that database).
+
+    Skipped without ``KILOWATT_TEST_REDIS_URL``; with ``CI=true`` a missing or unreachable Redis fails."""
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("CI=true but KILOWATT_TEST_REDIS_URL is not set")
+        pytest.skip("Redis bus tests need KILOWATT_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
     client = Redis.from_url(REDIS_URL, decode_responses=True)
     try:
         await client.flushdb()
-    except OSError as exc:
+    except (OSError, RedisError) as exc:
+        await client.aclose()
+        if IN_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
         pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
     yield client
     await client.flushdb()
@@ -471,10 +477,14 @@ class Cluster:
 @pytest.fixture
 async def cluster(redis: Redis) -> AsyncIterator[Cluster]:
     if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
         pytest.skip("the multi-node tests need KILOWATT_TEST_POSTGRES_URL as well (several processes share PostgreSQL)")
     try:
         await _reset_postgres(POSTGRES_URL)
     except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
     nodes = Cluster()
     yield nodes
