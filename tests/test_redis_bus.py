@@ -306,6 +306,25 @@ async def test_a_missed_eviction_is_caught_by_the_refresh(make_bus: BusFactory, 
     assert await redis.hget(station_key("CP-1"), "node") == "node-b"
 
 
+async def test_a_newer_registration_by_the_same_node_is_not_taken_for_a_move(make_bus: BusFactory, redis: Redis) -> None:
+    """A refresh that raced an attach of the same station on this node finds its own newer epoch: it keeps the station."""
+    a = await make_bus("node-a")
+    evicted: list[str] = []
+
+    async def evict(station_id: str, executor: Any) -> None:
+        evicted.append(station_id)
+
+    a.on_evict(evict)
+    station = FakeStation()
+    await a.attach("CP-1", station)
+    epoch = int(await redis.hget(station_key("CP-1"), "epoch"))
+    await redis.hset(station_key("CP-1"), "epoch", str(epoch + 5))
+    await asyncio.sleep(0.6)  # a few refreshes
+    assert evicted == [] and await redis.hget(station_key("CP-1"), "node") == "node-a"
+    await a.detach("CP-1", station)  # with the epoch it learnt: the entry goes
+    assert await redis.exists(station_key("CP-1")) == 0
+
+
 async def test_events_reach_every_node_exactly_once(make_bus: BusFactory) -> None:
     a, b = await make_bus("node-a"), await make_bus("node-b")
     seen: dict[str, list[Event]] = {"a": [], "b": []}

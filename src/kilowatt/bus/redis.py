@@ -394,31 +394,34 @@ class RedisBus(Bus):
         """Re-register every station held here: extend the TTL of entries that are still ours,
         rewrite those that are gone (Redis restarted or lost its data), give up those a newer
         attachment on another node has taken, and register those that never reached Redis."""
-        held = list(self._held.items())
+        # The epochs as sent: an attach running meanwhile may give an entry a newer one.
+        held = [(station_id, entry, entry.epoch) for station_id, entry in self._held.items()]
         for start in range(0, len(held), _BATCH):
             batch = held[start : start + _BATCH]
             async with asyncio.timeout(self.op_timeout_s):
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for station_id, entry in batch:
-                        if entry.epoch is None:
+                    for station_id, entry, epoch in batch:
+                        if epoch is None:
                             await self._attach_script(
                                 keys=[station_key(station_id), EPOCHS_KEY], args=[self.node_id, self.presence_ttl_ms], client=pipe
                             )
                         else:
                             await self._refresh_script(
                                 keys=[station_key(station_id), EPOCHS_KEY],
-                                args=[self.node_id, entry.epoch, self.presence_ttl_ms],
+                                args=[self.node_id, epoch, self.presence_ttl_ms],
                                 client=pipe,
                             )
                     answers = await pipe.execute()
-            for (station_id, entry), answer in zip(batch, answers, strict=True):
-                if entry.epoch is None:
+            for (station_id, entry, epoch), answer in zip(batch, answers, strict=True):
+                if epoch is None:
                     self._registered(station_id, entry, int(answer[0]), answer[1])
+                elif answer[0] == "lost" and answer[1] == self.node_id:  # our own newer registration
+                    entry.epoch = max(entry.epoch or 0, int(answer[2]))
                 elif answer[0] == "lost":
                     self._evict_local(station_id, entry, f"node {answer[1]} holds a newer connection")
                 elif answer[0] == "restored":
                     if answer[1] and answer[1] != self.node_id:
-                        self._spawn(self._send_eviction(answer[1], station_id, entry.epoch))
+                        self._spawn(self._send_eviction(answer[1], station_id, epoch))
                     log.info("station re-registered in Redis", station_id=station_id)
 
     # --- calls -------------------------------------------------------------------------------------
