@@ -14,6 +14,7 @@ import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -222,6 +223,23 @@ async def test_calls_in_flight_hold_no_redis_connection_each(make_bus: BusFactor
     release.set()
     outcomes = await asyncio.gather(*calls)
     assert all(outcome.error is None for outcome in outcomes)
+
+
+@dataclass(slots=True, frozen=True)
+class NewerResult(StatusResult):
+    """A result type only a newer node knows (a rolling upgrade)."""
+
+
+async def test_an_answer_this_node_cannot_read_is_a_clear_error(make_bus: BusFactory) -> None:
+    a, b = await make_bus("node-a"), await make_bus("node-b")
+
+    async def newer(command: Command) -> CommandOutcome:
+        return CommandOutcome(result=NewerResult(status="Accepted"), action="Reset", request={}, response={"status": "Accepted"})
+
+    await b.attach("CP-1", FakeStation(newer))
+    outcome = await a.call_station(CommandEnvelope("CP-1", RESET, timeout_s=2.0))
+    assert outcome.error is not None and outcome.error.kind is CommandErrorKind.CALL_ERROR
+    assert "node-b" in outcome.error.description and "cannot read" in outcome.error.description
 
 
 async def test_a_station_no_node_holds_is_offline(make_bus: BusFactory) -> None:

@@ -452,7 +452,15 @@ class RedisBus(Bus):
             return CommandOutcome.failed(
                 CommandErrorKind.TIMEOUT, f"no answer from node {node!r} within {timeout_s:g} s (the station may still have acted)"
             )
-        return CommandOutcome.from_json(answer["outcome"])
+        try:
+            return CommandOutcome.from_json(answer["outcome"])
+        except (ValueError, TypeError, KeyError) as exc:  # e.g. a result type this node's version does not know
+            log.exception("unreadable outcome from another node", node_id=node)
+            return CommandOutcome.failed(
+                CommandErrorKind.CALL_ERROR,
+                f"node {node!r} sent an answer this node cannot read ({exc}); are the nodes running different versions?",
+                code="InternalError",
+            )
 
     async def alive_elsewhere(self, station_id: str, timeout_s: float) -> bool:
         """Ask the node the registry names to ping its socket for the station.
