@@ -244,6 +244,7 @@ OUTCOMES = [
     CommandOutcome.failed(CommandErrorKind.TIMEOUT, "no answer in 30 s", action="Reset", request={"type": "Soft"}),
     CommandOutcome.failed(CommandErrorKind.CALL_ERROR, "jammed", code="InternalError", details={"motor": 1}, action="UnlockConnector", request={"connectorId": 1}),
     CommandOutcome.failed(CommandErrorKind.INVALID, "OCPP 1.6 resets the whole station"),
+    CommandOutcome.failed(CommandErrorKind.UNAVAILABLE, "the bus between nodes (Redis) is unreachable; the command was not sent"),
 ]
 
 

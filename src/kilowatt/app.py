@@ -110,13 +110,22 @@ def _listen_failure(host: str, port: int, setting: str, exc: OSError) -> str:
     return f"{where}: {exc.strerror or exc}; check {setting} and KILOWATT_HOST"
 
 
+def _make_bus(settings: Settings) -> Bus:
+    """The Redis bus when ``KILOWATT_REDIS_URL`` is set (several processes), else the in-process one."""
+    if not settings.redis_url:
+        return InProcessBus()
+    from kilowatt.bus.redis import RedisBus  # redis is an optional dependency (the `redis` extra)
+
+    return RedisBus(settings.redis_url, settings.node_id, call_timeout_s=settings.call_timeout_s)
+
+
 class Application:
     def __init__(self, settings: Settings, role: Role = Role.all, bus: Bus | None = None):
         self.settings = settings
         self.role = role
         self.engine = create_engine(settings.database_url, sqlite_cache_mib=settings.sqlite_cache_mib)
         self.sessions = session_factory(self.engine)
-        self.bus = bus or InProcessBus()
+        self.bus = bus or _make_bus(settings)
         self.writes = WriteBatcher(self.engine)
         self.checkpointer = WalCheckpointer(self.engine) if WalCheckpointer.applies_to(self.engine) else None
         stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
@@ -192,6 +201,7 @@ class Application:
                 if sock is not None:
                     sock.close()
             raise
+        await self.bus.start()
         self.services.reservations.start_sweeper(self.settings.reservation_sweep_interval_s)
         if ocpp_socket is not None:
             await self.gateway.start(ocpp_socket)

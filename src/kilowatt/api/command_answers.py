@@ -8,6 +8,7 @@
 | no answer within the timeout | 504 |
 | CALLERROR (or an answer its schema forbids) | 502 with the station's code and description |
 | the station's OCPP version cannot carry the request (or its schema refuses it) | 422 |
+| the bus between nodes (Redis) is unreachable: nothing was sent | 503 |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 from kilowatt.api.errors import CommandError
 from kilowatt.commands import Result
 from kilowatt.services.command_service import (
+    BusUnavailable,
     CommandAnswer,
     CommandFailed,
     CommandTimedOut,
@@ -30,7 +32,7 @@ from kilowatt.services.command_service import (
     StationOffline,
 )
 
-_STATUS = {StationOffline: 409, StationBusy: 429, CommandTimedOut: 504, StationError: 502, InvalidCommand: 422}
+_STATUS = {StationOffline: 409, StationBusy: 429, CommandTimedOut: 504, StationError: 502, InvalidCommand: 422, BusUnavailable: 503}
 
 R = TypeVar("R")
 

@@ -61,9 +61,10 @@ _COMMAND_MEANINGS = {
     422: "Invalid request: `detail` lists each bad field, or says why the station's OCPP version cannot take it",
     429: "Too many commands queued for this station",
     502: "The station answered with a CALLERROR (or an answer its schema forbids)",
+    503: "The station's node cannot be reached: the bus between nodes (Redis) is down; nothing was sent",
     504: "The station did not answer in time",
 }
-COMMAND_STATUSES = (409, 422, 429, 502, 504)
+COMMAND_STATUSES = (409, 422, 429, 502, 503, 504)
 _ALWAYS = (401, 422)  # every /api/v1 route checks the token and validates its parameters
 
 

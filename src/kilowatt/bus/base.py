@@ -32,8 +32,42 @@ class CommandExecutor(Protocol):
     def __call__(self, command: Command, timeout_s: float | None = None) -> Awaitable[CommandOutcome]: ...
 
 
+EvictHandler = Callable[[str, "CommandExecutor"], Awaitable[None]]
+"""Closes the local socket behind ``executor``: the station has a newer connection on another node."""
+
+ProbeHandler = Callable[[str], Awaitable[bool]]
+"""Whether the station's socket on this node still answers a ping (a dead one is closed)."""
+
+
 class Bus(abc.ABC):
     """Carries domain events and CSMS->station calls."""
+
+    _evict_handler: EvictHandler | None = None
+    _probe_handler: ProbeHandler | None = None
+
+    async def start(self) -> None:
+        """Connect and start background work; the in-process bus has none."""
+
+    def on_evict(self, handler: EvictHandler | None) -> None:
+        """Who closes a socket whose station connected again on another node (the gateway).
+
+        Only a bus between processes calls it: on one node the gateway itself sees the newer
+        connection and replaces the old one.
+        """
+        self._evict_handler = handler
+
+    def on_probe(self, handler: ProbeHandler | None) -> None:
+        """Who answers another node's question "is this station's socket here still alive?" (the gateway)."""
+        self._probe_handler = handler
+
+    async def alive_elsewhere(self, station_id: str, timeout_s: float) -> bool:
+        """Whether another node holds a live socket for the station (it is asked to ping it).
+
+        The gateway refuses a newcomer that did not prove the station's password while the
+        station's socket on another node still answers, as it does for one on its own node. One
+        node: there is no elsewhere.
+        """
+        return False
 
     @abc.abstractmethod
     async def publish(self, event: Event) -> None:

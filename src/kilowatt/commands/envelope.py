@@ -31,6 +31,7 @@ class CommandErrorKind(enum.Enum):
     TIMEOUT = "timeout"  # sent, no answer in time (the station may still have acted)
     CALL_ERROR = "call_error"  # a CALLERROR, or an answer the version's schema forbids
     INVALID = "invalid"  # the station's version cannot carry this command (or the schema refuses it)
+    UNAVAILABLE = "unavailable"  # the bus between nodes (Redis) is unreachable: nothing was sent
 
 
 @dataclass(slots=True, frozen=True)

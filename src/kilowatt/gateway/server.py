@@ -147,6 +147,8 @@ class Gateway:
         """Listen on ``sock`` (a bound socket) or on the configured host and port."""
         await self.stations.reset_node(self.settings.node_id)  # sockets of a previous run of this node are gone
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        self.bus.on_evict(self._evict)
+        self.bus.on_probe(self._probe)
         interval = self.settings.ws_ping_interval_s or None
         options: dict[str, Any] = {
             "process_request": self._process_request,
@@ -242,10 +244,29 @@ class Gateway:
         if event.type == "station.registration" and event.station_id in self.connections:
             self.connections[event.station_id].context.registration_status = event.data["registration_status"]
 
+    async def _evict(self, station_id: str, executor: Any) -> None:
+        """The station connected again on another node (the bus says so): close its socket here.
+
+        As for a replaced local connection: the socket closes with ``CLOSE_REPLACED``, the commands
+        queued for it fail as offline, and ``_handle`` detaches it (the bus keeps the newer entry).
+        """
+        current = self.connections.get(station_id)
+        if current is None or current.executor is not executor:
+            return
+        log.info("station connected to another node; closing this connection", station_id=station_id)
+        await current.socket.close(CLOSE_REPLACED, "replaced by a new connection on another node")
+
+    async def _probe(self, station_id: str) -> bool:
+        """Another node was asked to admit this station: is its socket here alive? (A dead one is closed.)"""
+        current = self.connections.get(station_id)
+        return current is not None and await _is_alive(current, self.settings.duplicate_probe_timeout_s)
+
     async def stop(self) -> None:
         if self._server is None:
             return
         self._unsubscribe()
+        self.bus.on_evict(None)
+        self.bus.on_probe(None)
         if self._keepalive is not None:
             self._keepalive.cancel()
             self._keepalive = None
@@ -296,8 +317,14 @@ class Gateway:
             authenticated = True
 
         current = self.connections.get(station_id)
-        if current is not None and not authenticated and await _is_alive(current, self.settings.duplicate_probe_timeout_s):
-            return _refuse(connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected", station_id)
+        if not authenticated:
+            probe_s = self.settings.duplicate_probe_timeout_s
+            if current is not None and await _is_alive(current, probe_s):
+                return _refuse(connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected", station_id)
+            if current is None and await self.bus.alive_elsewhere(station_id, probe_s):
+                return _refuse(
+                    connection, http.HTTPStatus.CONFLICT, f"station {station_id!r} is already connected (to another node)", station_id
+                )
         self._admitted[connection] = _Admitted(admission, authenticated)
         # websockets then answers with the one version chosen. (Not through its select_subprotocol
         # option: that wraps each connection in a closure its protocol keeps, a reference cycle.)

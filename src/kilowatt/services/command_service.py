@@ -44,7 +44,7 @@ class CommandLogEntry:
     operation: str  # version-agnostic, e.g. "reset"
     action: str | None  # the OCPP action sent, e.g. "Reset"
     request: dict[str, Any] | None
-    outcome: str  # answered | call_error | timeout | offline | busy | invalid
+    outcome: str  # answered | call_error | timeout | offline | busy | invalid | unavailable
     status: str | None  # the station's "status" field, if its answer has one
     response: dict[str, Any] | None
     error_code: str | None
@@ -80,6 +80,12 @@ class InvalidCommand(CommandFailed):
     outcome = "invalid"
 
 
+class BusUnavailable(CommandFailed):
+    """The bus between nodes (Redis) could not be reached: the command was not sent; try again later."""
+
+    outcome = "unavailable"
+
+
 class StationError(CommandFailed):
     """The station answered with a CALLERROR (or an answer its schema forbids)."""
 
@@ -97,6 +103,7 @@ _FAILURES: dict[CommandErrorKind, type[CommandFailed]] = {
     CommandErrorKind.BUSY: StationBusy,
     CommandErrorKind.TIMEOUT: CommandTimedOut,
     CommandErrorKind.INVALID: InvalidCommand,
+    CommandErrorKind.UNAVAILABLE: BusUnavailable,
 }
 
 
@@ -177,6 +184,7 @@ class CommandService:
             CommandErrorKind.OFFLINE: f"station {station_id!r} is not connected",
             CommandErrorKind.BUSY: f"station {station_id!r} has too many commands waiting: {error.description}",
             CommandErrorKind.TIMEOUT: f"station {station_id!r} did not answer: {error.description}",
+            CommandErrorKind.UNAVAILABLE: f"station {station_id!r} cannot be reached now: {error.description}",
         }.get(error.kind, error.description)
         return _FAILURES[error.kind](message, record.id)
 

@@ -301,7 +301,7 @@ class CommandRecord(Base):
     operation: Mapped[str] = mapped_column(String(48))  # version-agnostic, e.g. "reset"
     action: Mapped[str | None] = mapped_column(String(48))  # the OCPP action sent, e.g. "Reset"
     request: Mapped[dict[str, Any] | None]
-    outcome: Mapped[str] = mapped_column(String(16))  # answered | call_error | timeout | offline | busy | invalid
+    outcome: Mapped[str] = mapped_column(String(16))  # answered | call_error | timeout | offline | busy | invalid | unavailable
     status: Mapped[str | None] = mapped_column(String(32))  # the station's "status" field, if its answer has one
     response: Mapped[dict[str, Any] | None]
     error_code: Mapped[str | None] = mapped_column(String(48))

@@ -252,7 +252,7 @@ class CommandRecordOut(BaseModel):
     request: dict[str, Any] | None = Field(
         description="The payload sent, in the station's OCPP version (credentials hidden); the typed command's fields when nothing was sent"
     )
-    outcome: str = Field(description="answered | call_error | timeout | offline | busy | invalid")
+    outcome: str = Field(description="answered | call_error | timeout | offline | busy | invalid | unavailable")
     status: str | None
     response: dict[str, Any] | None = Field(description="The station's answer as it sent it")
     error_code: str | None
