@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from kilowatt.bus.base import Event
 from kilowatt.bus.memory import InProcessBus
 from kilowatt.config import Role, Settings
 from kilowatt.jobs import Job, JobRunner, LeaseStore, Outbox
+from kilowatt.jobs.nodes import NodeRegistry
 from kilowatt.roles import RoleRefused, check_role
 from kilowatt.services.transactions import StartKey, TransactionEnded, TransactionStarted
 from kilowatt.storage.cluster_models import OutboxEvent
@@ -379,8 +380,9 @@ async def test_role_all_runs_the_jobs_and_a_worker_listens_on_nothing(postgres_u
             assert (worker.ocpp_port, worker.http_port) == (None, None)
             assert gateway.http_port is None and gateway.ocpp_port
             await asyncio.sleep(0.3)
-            assert worker.jobs.held == {"reservations.expire", "outbox.relay"}
-            assert gateway.jobs.held == set() and gateway.jobs.runs == {"reservations.expire": 0, "outbox.relay": 0}
+            assert worker.jobs.held == {"reservations.expire", "outbox.relay", "nodes.reap"}
+            assert gateway.jobs.held == set() and set(gateway.jobs.runs.values()) == {0}
+            assert await worker.nodes.alive() == ["gateway-1", "worker-1"]
             assert worker.jobs.runs["outbox.relay"] >= 2
         finally:
             await worker.stop()
@@ -462,3 +464,46 @@ async def test_a_stop_past_the_shutdown_timeout_reports_failure(tmp_path: Path) 
         assert await application.shutdown() is False
     finally:
         await real_stop()
+
+
+# --- nodes ----------------------------------------------------------------------------------
+
+
+async def test_a_killed_nodes_stations_are_let_go_and_a_live_ones_kept(make_csms: Any) -> None:
+    csms: RunningCsms = await make_csms(node_heartbeat_interval_s=0.1)
+    application: Application = csms.application
+    stations = csms.services.stations
+    for station_id in ("CP-LIVE", "CP-KILLED", "CP-GHOST"):
+        await stations.create(station_id)
+    killed = NodeRegistry(application.engine, "killed-node", "gateway", interval_s=0.1)
+    await killed.heartbeat()  # started, then kill -9: no more beats, no clean stop
+    await stations.connected("CP-LIVE", "ocpp1.6", application.settings.node_id)
+    await stations.connected("CP-KILLED", "ocpp1.6", "killed-node")
+    await stations.connected("CP-GHOST", "ocpp1.6", "an-earlier-run")  # a node without a row at all
+    assert "killed-node" in await application.nodes.alive()
+    # The job nodes.reap (this process holds its lease) runs every interval; a node is dead after three.
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if (await stations.get("CP-KILLED")).station.node_id is None:
+            break
+    assert await application.nodes.alive() == [application.settings.node_id]
+    views = {station_id: await stations.get(station_id) for station_id in ("CP-LIVE", "CP-KILLED", "CP-GHOST")}
+    assert views["CP-LIVE"].station.connected and views["CP-LIVE"].station.node_id == application.settings.node_id
+    assert not views["CP-KILLED"].station.connected and views["CP-KILLED"].station.node_id is None
+    assert not views["CP-GHOST"].station.connected and views["CP-GHOST"].station.node_id is None
+
+
+async def test_a_clean_stop_deletes_the_nodes_row(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    application = Application(Settings(database_url=url, host="127.0.0.1", ocpp_port=0, http_port=0, node_id="n-1"))
+    await application.start()
+    assert await application.nodes.alive() == ["n-1"]
+    await application.stop()
+    with sqlite3.connect(tmp_path / "k.db") as db:
+        assert db.execute("SELECT count(*) FROM nodes").fetchone() == (0,)
+        leases = db.execute("SELECT name, holder, expires_at FROM leases ORDER BY name").fetchall()
+    assert [(name, holder) for name, holder, _ in leases] == [
+        ("nodes.reap", "n-1"), ("outbox.relay", "n-1"), ("reservations.expire", "n-1")
+    ]  # fmt: skip
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert all(datetime.fromisoformat(expires_at).replace(tzinfo=None) <= now for _, _, expires_at in leases)  # given back

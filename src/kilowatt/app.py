@@ -22,6 +22,7 @@ from kilowatt.bus.memory import InProcessBus
 from kilowatt.config import Role, Settings
 from kilowatt.gateway.server import Gateway, OcppAdapter
 from kilowatt.jobs import Job, JobRunner, LeaseStore, Outbox
+from kilowatt.jobs.nodes import NodeRegistry
 from kilowatt.ocpp import v16, v21, v201
 from kilowatt.ocpp.v16.codec import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
@@ -175,6 +176,7 @@ class Application:
                 v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services), V16Commands()),
             },
         )
+        self.nodes = NodeRegistry(self.engine, settings.node_id, role.value, settings.node_heartbeat_interval_s)
         # The periodic jobs, each under a lease: in every process that runs jobs, only one at a time does each.
         self.jobs = JobRunner(
             LeaseStore(self.engine),
@@ -182,6 +184,11 @@ class Application:
             [
                 Job("reservations.expire", settings.reservation_sweep_interval_s, reservations.expire_due),
                 Job("outbox.relay", settings.outbox_relay_interval_s, self.outbox.relay_job),
+                Job(
+                    "nodes.reap",
+                    settings.node_heartbeat_interval_s,
+                    lambda: self.nodes.reap(stations.release_departed_nodes),
+                ),
             ],
             settings.lease_ttl_s,
         )
@@ -210,13 +217,10 @@ class Application:
                 if sock is not None:
                     sock.close()
             raise
+        await self.nodes.start()  # before the gateway: a node holds stations only while its row exists
         if runs_jobs(self.role):
             self.jobs.start()
         if ocpp_socket is not None:
-            if not self.settings.redis_url:
-                # Without Redis this is the only node: stations marked connected to any other node
-                # id are left from an earlier run of this process (whose node id was another).
-                await self.services.stations.reset_other_nodes(self.settings.node_id)
             await self.gateway.start(ocpp_socket)
             self.ocpp_port = self.gateway.port
         if http_socket is not None:
@@ -275,6 +279,7 @@ class Application:
             await self._http_task
             self._http = None
         await self.jobs.stop()
+        await self.nodes.stop()
         await self.services.configuration.close()
         await self.writes.close()
         await self.outbox.close()

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="This process's name in the station registry, leases and the outbox; unique per process "
         "(default: host name, process id and a random suffix)",
     )
+    node_heartbeat_interval_s: float = Field(
+        10.0,
+        gt=0,
+        description="How often a process says it is alive (the nodes table); one silent for 3 intervals is "
+        "taken for dead and its stations are marked disconnected",
+    )
     shutdown_timeout_s: float = Field(
         20.0,
         gt=0,

@@ -17,6 +17,7 @@ from kilowatt.jobs.outbox import Outbox
 from kilowatt.services.common import Conflict, NotFound, Page, from_row, paginate
 from kilowatt.services.passwords import hash_password
 from kilowatt.storage.batch import WriteBatcher
+from kilowatt.storage.cluster_models import Node
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
@@ -252,13 +253,16 @@ class StationService:
             raise NotFound(f"station {station_id!r} not found")
         return row.ocpp_version
 
-    async def reset_other_nodes(self, node_id: str) -> None:
-        """Mark every station held by a node other than ``node_id`` as disconnected: on a single
-        node (no Redis) those are left from an earlier run of this process, under another node id."""
+    async def release_departed_nodes(self) -> int:
+        """Mark every station held by a node that has no row in ``nodes`` (it was killed, or was an
+        earlier run of a process under another node id) as disconnected; returns how many."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Station).where(Station.node_id.is_not(None), Station.node_id != node_id).values(connected=False, node_id=None)
+            result = await session.execute(
+                update(Station)
+                .where(Station.node_id.is_not(None), Station.node_id.not_in(select(Node.node_id)))
+                .values(connected=False, node_id=None)
             )
+        return result.rowcount or 0
 
     async def reset_node(self, node_id: str) -> None:
         """Mark every station this node held as disconnected (at start after a crash, and at stop)."""

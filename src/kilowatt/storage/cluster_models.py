@@ -1,8 +1,8 @@
-"""Tables that several processes of one deployment share to coordinate: leases and the outbox.
+"""Tables that several processes of one deployment share to coordinate: leases, the outbox, nodes.
 
-``leases`` belongs to :mod:`kilowatt.jobs.leases`, ``outbox`` to :mod:`kilowatt.jobs.outbox`. Both
-live in the database every process already uses, so coordinating needs nothing else (and works on
-SQLite, where role ``all`` is the only process).
+``leases`` belongs to :mod:`kilowatt.jobs.leases`, ``outbox`` to :mod:`kilowatt.jobs.outbox`,
+``nodes`` to :mod:`kilowatt.jobs.nodes`. They live in the database every process already uses, so
+coordinating needs nothing else (and works on SQLite, where role ``all`` is the only process).
 """
 
 from __future__ import annotations
@@ -51,3 +51,14 @@ class OutboxEvent(Base):
     sent_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
+
+
+class Node(Base):
+    """A running process, by its node id: it refreshes ``seen_at`` while it lives."""
+
+    __tablename__ = "nodes"
+
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,4 @@
-"""Scale-out: ``leases`` (one process runs each periodic job) and ``outbox`` (events written with their data)
+"""Scale-out: ``leases`` (one process runs each periodic job), ``outbox`` (events written with their data), ``nodes`` (processes alive)
 
 Revision ID: 0011
 Revises: 0010
@@ -50,9 +50,18 @@ def upgrade() -> None:
         sqlite_where=sa.text("sent_at IS NULL"),
     )
     op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"])
+    op.create_table(
+        "nodes",
+        sa.Column("node_id", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("node_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("nodes")
     op.drop_index("ix_outbox_sent_at", table_name="outbox")
     op.drop_index("ix_outbox_unsent", table_name="outbox")
     op.drop_table("outbox")
