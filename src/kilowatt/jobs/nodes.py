@@ -40,6 +40,10 @@ class NodeRegistry:
         insert = _INSERTS[engine.dialect.name](_NODES)
         self._upsert = insert.on_conflict_do_update(index_elements=["node_id"], set_={"seen_at": insert.excluded.seen_at})
         self._task: asyncio.Task[None] | None = None
+        # The first reap also lets go of the stations of nodes that left no row (an earlier run,
+        # a reaper that died between deleting rows and letting their stations go); later ones only
+        # when they reaped a node.
+        self._released_once = False
 
     async def heartbeat(self) -> None:
         """Say this node is alive (inserting its row if it was reaped meanwhile)."""
@@ -90,7 +94,10 @@ class NodeRegistry:
             )
         if dead:
             log.warning("nodes stopped without a clean stop", node_ids=dead)
+        elif self._released_once:
+            return dead  # nobody departed since this process last let their stations go
         released = await release_departed()
+        self._released_once = True
         if released:
             log.info("stations of departed nodes marked disconnected", count=released)
         return dead

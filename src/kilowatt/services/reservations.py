@@ -150,7 +150,7 @@ class ReservationService:
         EVSE became unavailable); 2.1's other words are stored as sent.
 
         Only an active reservation moves (Requested, Accepted, Failed — the station's word is
-        final, as for a start — or Expired by our own sweeper, which the station's Removed
+        final, as for a start — or Expired by our own expiry job, which the station's Removed
         corrects). Returns the reservation as stored, or None (logged) when it is not this
         station's or not known: the station's message is answered all the same.
         """
@@ -213,7 +213,7 @@ class ReservationService:
             log.info("reservations expired", count=len(events))
         return len(events)
 
-    # --- reads: an Accepted reservation past its expiry reads as Expired before the sweeper runs
+    # --- reads: an Accepted reservation past its expiry reads as Expired before the expiry job runs
 
     async def get(self, reservation_id: int, station_id: str | None = None) -> ReservationRecord:
         async with self._sessions() as session:
