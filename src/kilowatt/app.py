@@ -1,7 +1,8 @@
 """Composition root: builds storage, bus, services, gateway and API for one process and runs them.
 
 ``role`` picks what this process serves (``kilowatt serve --role``): ``all`` (the default single
-process), ``gateway`` (station sockets only) or ``api`` (HTTP only).
+process), ``gateway`` (station sockets only), ``api`` (HTTP only) or ``worker`` (the periodic jobs
+only, no listening socket); see :mod:`kilowatt.roles` and docs/roles.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from kilowatt.bus.base import Bus
 from kilowatt.bus.memory import InProcessBus
 from kilowatt.config import Role, Settings
 from kilowatt.gateway.server import Gateway, OcppAdapter
+from kilowatt.jobs import Job, JobRunner, LeaseStore, Outbox
+from kilowatt.jobs.nodes import NodeRegistry
 from kilowatt.ocpp import v16, v21, v201
 from kilowatt.ocpp.v16.codec import V16Commands
 from kilowatt.ocpp.v16.handlers import ChargePointHandlers
@@ -28,6 +31,7 @@ from kilowatt.ocpp.v21.codec import V21Commands
 from kilowatt.ocpp.v201 import handlers as v201_handlers
 from kilowatt.ocpp.v201.codec import V201Commands
 from kilowatt.ocpp.v201.handlers import StationHandlers
+from kilowatt.roles import check_role, runs_jobs, serves_api, serves_stations
 from kilowatt.services.api_keys import ApiKeyService
 from kilowatt.services.audit import AuditService
 from kilowatt.services.authorization import AuthorizationService
@@ -128,16 +132,19 @@ class Application:
         self.bus = bus or _make_bus(settings)
         self.writes = WriteBatcher(self.engine)
         self.checkpointer = WalCheckpointer(self.engine) if WalCheckpointer.applies_to(self.engine) else None
-        stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations)
+        self.outbox = Outbox(self.engine, self.bus, settings.node_id, settings.outbox_grace_s)
+        stations = StationService(self.sessions, self.writes, self.bus, settings.unknown_stations, self.outbox)
         authorization = AuthorizationService(self.sessions)
         commands = CommandService(self.sessions, self.writes, self.bus, stations.ocpp_version)
-        reservations = ReservationService(self.sessions, commands, authorization, self.bus)
+        reservations = ReservationService(self.sessions, commands, authorization, self.outbox)
         reports = StationReportService(self.sessions)
         self.services = Services(
             settings=settings,
             stations=stations,
             authorization=authorization,
-            transactions=TransactionService(self.sessions, self.writes, authorization, self.bus, reservations=reservations),
+            transactions=TransactionService(
+                self.sessions, self.writes, authorization, self.bus, self.outbox, reservations=reservations
+            ),
             data_transfer=DataTransferService(self.writes, settings.data_transfer_vendors),
             commands=commands,
             configuration=ConfigurationService(
@@ -178,6 +185,22 @@ class Application:
                 v16.SUBPROTOCOL: OcppAdapter(v16.DIALECT, ChargePointHandlers(self.services), V16Commands()),
             },
         )
+        self.nodes = NodeRegistry(self.engine, settings.node_id, role.value, settings.node_heartbeat_interval_s)
+        # The periodic jobs, each under a lease: in every process that runs jobs, only one at a time does each.
+        self.jobs = JobRunner(
+            LeaseStore(self.engine),
+            settings.node_id,
+            [
+                Job("reservations.expire", settings.reservation_sweep_interval_s, reservations.expire_due),
+                Job("outbox.relay", settings.outbox_relay_interval_s, self.outbox.relay_job),
+                Job(
+                    "nodes.reap",
+                    settings.node_heartbeat_interval_s,
+                    lambda: self.nodes.reap(stations.release_departed_nodes),
+                ),
+            ],
+            settings.lease_ttl_s,
+        )
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
         self.http_port: int | None = None
@@ -186,10 +209,12 @@ class Application:
     async def start(self, migrate: bool = True) -> None:
         """Migrate the database and start listening; returns once both servers accept connections.
 
-        Both ports are taken before anything starts, so a port in use fails the start with a
+        A role that cannot work with the settings is refused first (:class:`RoleRefused`). Both
+        ports are taken before anything starts, so a port in use fails the start with a
         :class:`ListenError` and nothing half-started (no gateway already admitting stations
         whose API cannot come up).
         """
+        check_role(self.settings, self.role)
         ocpp_socket, http_socket = self._listen()
         try:
             if migrate:
@@ -202,23 +227,32 @@ class Application:
                     sock.close()
             raise
         await self.bus.start()
-        self.services.reservations.start_sweeper(self.settings.reservation_sweep_interval_s)
+        await self.nodes.start()  # before the gateway: a node holds stations only while its row exists
+        if runs_jobs(self.role):
+            self.jobs.start()
         if ocpp_socket is not None:
             await self.gateway.start(ocpp_socket)
             self.ocpp_port = self.gateway.port
         if http_socket is not None:
             await self._start_http(http_socket)
-        log.info("kilowatt started", role=self.role.value, ocpp_port=self.ocpp_port, http_port=self.http_port)
+        log.info(
+            "kilowatt started",
+            role=self.role.value,
+            node_id=self.settings.node_id,
+            ocpp_port=self.ocpp_port,
+            http_port=self.http_port,
+            jobs=runs_jobs(self.role),
+        )
 
     def _listen(self) -> tuple[socket.socket | None, socket.socket | None]:
         """The listening sockets of the gateway and of the API this role serves (None for the other)."""
         host = self.settings.host
         ocpp_socket = (
-            listen(host, self.settings.ocpp_port, "KILOWATT_OCPP_PORT") if self.role in (Role.all, Role.gateway) else None
+            listen(host, self.settings.ocpp_port, "KILOWATT_OCPP_PORT") if serves_stations(self.role) else None
         )
         try:
             http_socket = (
-                listen(host, self.settings.http_port, "KILOWATT_HTTP_PORT") if self.role in (Role.all, Role.api) else None
+                listen(host, self.settings.http_port, "KILOWATT_HTTP_PORT") if serves_api(self.role) else None
             )
         except ListenError:
             if ocpp_socket is not None:
@@ -245,26 +279,48 @@ class Application:
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
+        """Stop in the order a rolling restart wants (SIGTERM): stop accepting and close the station
+        sockets with 1001 going-away (so chargers reconnect to another gateway at once), stop the
+        API, give the job leases back, then finish the writes in flight and mark the published
+        events sent before the database connections close."""
+        await self.gateway.stop()  # closes the listening socket first, then every station socket with 1001
         if self._http is not None and self._http_task is not None:
             self._http.should_exit = True
             await self._http_task
             self._http = None
-        await self.services.reservations.stop_sweeper()
+        await self.jobs.stop()
+        await self.nodes.stop()
         await self.services.configuration.close()
-        await self.gateway.stop()
         await self.writes.close()
+        await self.outbox.close()
         if self.checkpointer is not None:
             await self.checkpointer.stop()
         await self.bus.close()
         await self.engine.dispose()
         log.info("kilowatt stopped")
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event) -> bool:
+        """Start, serve until ``stop`` is set (SIGTERM, SIGINT), then stop within
+        ``KILOWATT_SHUTDOWN_TIMEOUT_S``; False when that bound was hit (the process exits 1)."""
         await self.start()
         try:
             await stop.wait()
-        finally:
+        except BaseException:
             await self.stop()
+            raise
+        return await self.shutdown()
+
+    async def shutdown(self) -> bool:
+        """:meth:`stop` bounded by ``KILOWATT_SHUTDOWN_TIMEOUT_S``; False if the bound was hit."""
+        log.info("stopping", timeout_s=self.settings.shutdown_timeout_s)
+        try:
+            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_s)
+        except TimeoutError:
+            log.error(
+                "stopping took longer than KILOWATT_SHUTDOWN_TIMEOUT_S; giving up", timeout_s=self.settings.shutdown_timeout_s
+            )
+            return False
+        return True
 
     def info(self) -> dict[str, Any]:
         return {"role": self.role.value, "node_id": self.settings.node_id, "ocpp_port": self.ocpp_port, "http_port": self.http_port}

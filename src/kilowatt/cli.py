@@ -66,27 +66,30 @@ def tune_garbage_collection() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Run the CSMS until SIGTERM or SIGINT; 0 after a clean stop, 1 if it could not start or the
+    stop took longer than ``KILOWATT_SHUTDOWN_TIMEOUT_S``."""
     from kilowatt.app import Application, ListenError
+    from kilowatt.roles import RoleRefused
 
     settings = Settings()
     configure_logging(settings.log_level)
 
-    async def main() -> None:
+    async def main() -> bool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         tune_garbage_collection()
         get_logger("kilowatt.cli").info("event loop", loop=f"{type(loop).__module__}.{type(loop).__qualname__}")
-        await Application(settings, Role(args.role)).run(stop)
+        return await Application(settings, Role(args.role)).run(stop)
 
     try:
-        run_server(main(), settings.event_loop)
-    except ListenError as exc:  # an operator's configuration problem: one clear line, no traceback
+        stopped_in_time = run_server(main(), settings.event_loop)
+    except (ListenError, RoleRefused) as exc:  # an operator's configuration problem: one clear line, no traceback
         get_logger("kilowatt.cli").error("cannot start", error=str(exc))
         print(f"kilowatt serve: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if stopped_in_time else 1
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -152,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--role",
         choices=[role.value for role in Role],
         default=Role.all.value,
-        help="what this process runs: all (default), gateway (station sockets) or api (HTTP)",
+        help="what this process runs: all (default), gateway (station sockets), api (HTTP) or worker "
+        "(background jobs, no listening socket); split roles need PostgreSQL and KILOWATT_REDIS_URL",
     )
     serve.set_defaults(func=_serve)
 

@@ -7,6 +7,8 @@ anywhere: laptop, compose, Kubernetes. Nothing else in the code reads ``os.envir
 from __future__ import annotations
 
 import enum
+import os
+import secrets
 import socket
 
 from pydantic import Field
@@ -32,9 +34,20 @@ class EventLoop(str, enum.Enum):
 class Role(str, enum.Enum):
     """Which parts of the CSMS one process runs (``kilowatt serve --role``)."""
 
-    all = "all"
-    gateway = "gateway"
-    api = "api"
+    all = "all"  # everything in one process (the default; SQLite is fine)
+    gateway = "gateway"  # station sockets only
+    api = "api"  # the HTTP API only
+    worker = "worker"  # background jobs only (reservation expiry, the outbox relay); no listening socket
+
+
+def default_node_id() -> str:
+    """``host-pid-random``: unique per process, also for several processes on one host.
+
+    The host name alone made two processes on one machine the same node, so each one's start-up
+    reset the stations the other held. The random part keeps a restarted process with a recycled
+    pid (a container's pid 1, every time) from taking its predecessor's name.
+    """
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"  # fits the 64-character columns
 
 
 class Settings(BaseSettings):
@@ -93,6 +106,36 @@ class Settings(BaseSettings):
         10.0, gt=0, description="How often Accepted reservations past their expiry date are marked Expired"
     )
     node_id: str = Field(
-        default_factory=socket.gethostname,
-        description="This process's name in the station registry; unique per gateway process (default: host name)",
+        default_factory=default_node_id,
+        min_length=1,
+        max_length=64,
+        description="This process's name in the station registry, leases and the outbox; unique per process "
+        "(default: host name, process id and a random suffix)",
+    )
+    node_heartbeat_interval_s: float = Field(
+        10.0,
+        gt=0,
+        description="How often a process says it is alive (the nodes table); one silent for 3 intervals is "
+        "taken for dead and its stations are marked disconnected",
+    )
+    shutdown_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="On SIGTERM: how long closing the sockets and finishing the writes in flight may take; "
+        "past it the process exits with status 1",
+    )
+    lease_ttl_s: float = Field(
+        15.0,
+        gt=0,
+        description="A periodic job's lease lasts this long unless renewed: when its holder dies, another "
+        "process takes the job over within this time (at least 3 x the job's interval)",
+    )
+    outbox_relay_interval_s: float = Field(
+        1.0, gt=0, description="How often the outbox relay looks for events their writer did not publish"
+    )
+    outbox_grace_s: float = Field(
+        10.0,
+        gt=0,
+        description="An outbox event its writer has not marked sent after this long is published by the relay "
+        "(the writer died between commit and publish)",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,12 +14,18 @@ from kilowatt.commands import Command, CommandEnvelope, CommandOutcome
 
 @dataclass(slots=True, frozen=True)
 class Event:
-    """A domain event, e.g. ``station.connected``, ``connector.status``, ``transaction.started``."""
+    """A domain event, e.g. ``station.connected``, ``connector.status``, ``transaction.started``.
+
+    ``id`` names the event wherever it travels: an event from the outbox may be delivered twice
+    (its writer published it and died before marking it sent, and the relay published it again),
+    so a consumer that acts on it (billing, webhooks) de-duplicates by ``id``.
+    """
 
     type: str
     station_id: str | None
     data: dict[str, Any]
     at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 EventListener = Callable[[Event], Awaitable[None]]

@@ -6,23 +6,27 @@ Lifecycle of a row (its id is the OCPP reservationId)::
                                   \\-> Failed (no answer: offline, busy, timeout, CALLERROR, invalid)
     Accepted --StartTransaction with the reservationId--> Used (transaction linked)
              --CancelReservation Accepted---------------> Cancelled
-             --expiry_date passed------------------------> Expired (the sweeper; reads show it at once)
+             --expiry_date passed------------------------> Expired (the expiry job; reads show it at once)
 
 The row is created before ReserveNow is sent, because the station needs the reservationId.
+
+The events that others act on (``reservation.used``, ``reservation.expired``, the station's own
+updates) are written to the outbox with the reservation's new status. :meth:`expire_due` is a
+periodic job that runs under a lease (``reservations.expire``, see :mod:`kilowatt.jobs`): one
+process expires reservations at a time, so each expiry is announced once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import structlog
 from sqlalchemy import and_, or_, select, update
 
-from kilowatt.bus.base import Bus, Event
+from kilowatt.bus.base import Event
 from kilowatt.commands.model import CancelReservation, ReserveNow
+from kilowatt.jobs.outbox import Outbox
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
@@ -55,12 +59,17 @@ class ReservationRecord:
 
 
 class ReservationService:
-    def __init__(self, sessions: SessionFactory, commands: CommandService, authorization: AuthorizationService, bus: Bus):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        commands: CommandService,
+        authorization: AuthorizationService,
+        outbox: Outbox,
+    ):
         self._sessions = sessions
         self._commands = commands
         self._authorization = authorization
-        self._bus = bus
-        self._sweeper: asyncio.Task[None] | None = None
+        self._outbox = outbox
 
     async def reserve(
         self, station_id: str, evse_id: int, id_token: str, expiry_date: datetime, requested_by: str
@@ -130,9 +139,9 @@ class ReservationService:
                 log.info("reservation used by another id token of its group or by the station's choice", reservation_id=reservation_id)
             reservation.status = "Used"
             reservation.transaction_id = transaction_id
-        await self._bus.publish(
-            Event("reservation.used", station_id, {"reservation_id": reservation_id, "transaction_id": transaction_id})
-        )
+            events = [Event("reservation.used", station_id, {"reservation_id": reservation_id, "transaction_id": transaction_id})]
+            await Outbox.record_in_session(session, events)
+        await self._outbox.publish_committed(events)
         return True
 
     async def station_update(self, station_id: str, reservation_id: int, status: str) -> ReservationRecord | None:
@@ -141,7 +150,7 @@ class ReservationService:
         EVSE became unavailable); 2.1's other words are stored as sent.
 
         Only an active reservation moves (Requested, Accepted, Failed — the station's word is
-        final, as for a start — or Expired by our own sweeper, which the station's Removed
+        final, as for a start — or Expired by our own expiry job, which the station's Removed
         corrects). Returns the reservation as stored, or None (logged) when it is not this
         station's or not known: the station's message is answered all the same.
         """
@@ -168,31 +177,43 @@ class ReservationService:
             reservation.updated_at = utcnow()
             await session.flush()
             record = from_row(reservation, ReservationRecord)
-        await self._bus.publish(Event(f"reservation.{status.lower()}", station_id, {"reservation_id": reservation_id}))
+            events = [Event(f"reservation.{status.lower()}", station_id, {"reservation_id": reservation_id})]
+            await Outbox.record_in_session(session, events)
+        await self._outbox.publish_committed(events)
         return record
 
     async def expire_due(self) -> int:
-        """Accepted reservations past their expiry date become Expired; returns how many."""
+        """Accepted reservations past their expiry date become Expired; returns how many.
+
+        The periodic job ``reservations.expire`` (under a lease: one process at a time). Each
+        reservation moves with its own UPDATE ... WHERE status = 'Accepted', and only one that
+        moved is announced: a start consuming it meanwhile wins, and nothing is announced twice.
+        """
         now = utcnow()
+        events: list[Event] = []
         async with self._sessions.begin() as session:
-            expired = (
+            due = (
                 await session.execute(
                     select(Reservation.id, Reservation.station_id).where(
                         Reservation.status == "Accepted", Reservation.expiry_date <= now
                     )
                 )
             ).all()
-            if expired:
-                await session.execute(
+            for row in due:
+                moved = await session.execute(
                     update(Reservation)
-                    .where(Reservation.id.in_([row.id for row in expired]), Reservation.status == "Accepted")
+                    .where(Reservation.id == row.id, Reservation.status == "Accepted")
                     .values(status="Expired", updated_at=now)
                 )
-        for row in expired:
-            await self._bus.publish(Event("reservation.expired", row.station_id, {"reservation_id": row.id}))
-        return len(expired)
+                if moved.rowcount == 1:
+                    events.append(Event("reservation.expired", row.station_id, {"reservation_id": row.id}))
+            await Outbox.record_in_session(session, events)
+        await self._outbox.publish_committed(events)
+        if events:
+            log.info("reservations expired", count=len(events))
+        return len(events)
 
-    # --- reads: an Accepted reservation past its expiry reads as Expired before the sweeper runs
+    # --- reads: an Accepted reservation past its expiry reads as Expired before the expiry job runs
 
     async def get(self, reservation_id: int, station_id: str | None = None) -> ReservationRecord:
         async with self._sessions() as session:
@@ -215,29 +236,6 @@ class ReservationService:
         async with self._sessions() as session:
             page = await paginate(session, query, Reservation.id.desc(), limit, offset)
         return page.map(lambda row: _as_read(row, now))
-
-    # --- the sweeper ------------------------------------------------------------------------------
-
-    def start_sweeper(self, interval_s: float) -> None:
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep(interval_s))
-
-    async def stop_sweeper(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
-
-    async def _sweep(self, interval_s: float) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                count = await self.expire_due()
-                if count:
-                    log.info("reservations expired", count=count)
-            except Exception:
-                log.exception("reservation sweep failed")
 
     async def _set_status(self, reservation_id: int, status: str, from_statuses: tuple[str, ...]) -> ReservationRecord:
         """Move to ``status`` unless something else moved it meanwhile (e.g. a start consumed it); returns it as stored."""

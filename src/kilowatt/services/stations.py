@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
 from kilowatt.config import UnknownStationPolicy
+from kilowatt.jobs.outbox import Outbox
 from kilowatt.services.common import Conflict, NotFound, Page, from_row, paginate
 from kilowatt.services.passwords import hash_password
 from kilowatt.storage.batch import WriteBatcher
+from kilowatt.storage.cluster_models import Node
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
@@ -172,7 +174,15 @@ def _station_record(station: Station) -> StationRecord:
 
 
 class StationService:
-    def __init__(self, sessions: SessionFactory, writes: WriteBatcher, bus: Bus, unknown_stations: UnknownStationPolicy):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        writes: WriteBatcher,
+        bus: Bus,
+        unknown_stations: UnknownStationPolicy,
+        outbox: Outbox,
+    ):
+        self._outbox = outbox  # connector.status is written with the status (alerts act on it)
         self._sessions = sessions
         self._writes = writes
         self._bus = bus
@@ -243,6 +253,17 @@ class StationService:
             raise NotFound(f"station {station_id!r} not found")
         return row.ocpp_version
 
+    async def release_departed_nodes(self) -> int:
+        """Mark every station held by a node that has no row in ``nodes`` (it was killed, or was an
+        earlier run of a process under another node id) as disconnected; returns how many."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Station)
+                .where(Station.node_id.is_not(None), Station.node_id.not_in(select(Node.node_id)))
+                .values(connected=False, node_id=None)
+            )
+        return result.rowcount or 0
+
     async def reset_node(self, node_id: str) -> None:
         """Mark every station this node held as disconnected (at start after a crash, and at stop)."""
         async with self._sessions.begin() as session:
@@ -307,9 +328,23 @@ class StationService:
         elif status.charging_state is not None:
             current["charging_state"] = status.charging_state
 
+        events = [
+            Event(
+                "connector.status",
+                station_id,
+                {
+                    "evse_id": status.evse_id,
+                    "connector_id": status.connector_id,
+                    "status": status.status,
+                    "error_code": status.error_code,
+                },
+            )
+        ]
+
         def write(connection: Connection) -> None:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
             upsert(connection, Connector.__table__, {**key, **current}, key)
+            Outbox.record(connection, events)
             connection.execute(
                 _INSERT_STATUS_NOTIFICATION,
                 {
@@ -325,18 +360,7 @@ class StationService:
             )
 
         await self._writes.run(write)
-        await self._bus.publish(
-            Event(
-                "connector.status",
-                station_id,
-                {
-                    "evse_id": status.evse_id,
-                    "connector_id": status.connector_id,
-                    "status": status.status,
-                    "error_code": status.error_code,
-                },
-            )
-        )
+        await self._outbox.publish_committed(events)
 
     async def charging_state(self, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
         """Record the charging state a transaction reported (2.0.1) on its EVSE's connector(s)."""

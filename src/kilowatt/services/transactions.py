@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kilowatt.bus.base import Bus, Event
+from kilowatt.jobs.outbox import Outbox
 from kilowatt.refs import TransactionRef
 from kilowatt.services.authorization import AuthorizationResult, AuthorizationService
 from kilowatt.services.common import NotFound, Page, from_row, paginate
@@ -324,6 +325,13 @@ class TransactionView:
         return list(itertools.islice((seq_no for seq_no in range(max(stored)) if seq_no not in stored), MAX_MISSING_SHOWN))
 
 
+def _started_event(event: TransactionStarted, outcome: TransactionOutcome) -> Event:
+    assert outcome.ref is not None
+    return Event(
+        "transaction.started", event.station_id, {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token}
+    )
+
+
 class UnknownTransaction(Exception):
     """No transaction with that id was started by that station."""
 
@@ -341,9 +349,13 @@ class TransactionService:
         writes: WriteBatcher,
         authorization: AuthorizationService,
         bus: Bus,
+        outbox: Outbox,
         reservations: ReservationConsumer | None = None,
     ):
         self._sessions = sessions
+        # transaction.started / transaction.ended are written with the transaction (billing acts on
+        # them); transaction.updated and meter.values are live hints, published directly.
+        self._outbox = outbox
         self._writes = writes
         self._owners: OrderedDict[int, str] = OrderedDict()  # transaction id -> station id
         self._authorization = authorization
@@ -391,9 +403,9 @@ class TransactionService:
         authorization = await self._authorize(start.id_token)
         key = start.key if isinstance(start.key, StartKey) else None
 
-        def write(connection: Connection) -> TransactionOutcome:
+        def write(connection: Connection) -> tuple[TransactionOutcome, list[Event]]:
             if key is not None and (existing := _find_start(connection, key)) is not None:
-                return existing
+                return existing, []
             status = _concurrent(connection, authorization, start.id_token, start.station_id, start.evse_id)
             row = {
                 "station_id": start.station_id,
@@ -415,22 +427,24 @@ class TransactionService:
                         start.station_id, start.evse_id, start.connector_id, transaction_id, start.samples, "StartTransaction"
                     ),
                 )
-            return TransactionOutcome(TransactionRef(transaction_id), status)
+            outcome = TransactionOutcome(TransactionRef(transaction_id), status)
+            events = [_started_event(start, outcome)]
+            Outbox.record(connection, events)
+            return outcome, events
 
         try:
-            result = await self._writes.run(write)
+            result, events = await self._writes.run(write)
         except IntegrityError:  # the same start arrived twice at once; the other one won
             existing = None if key is None else await self._writes.run(lambda connection: _find_start(connection, key))
             if existing is None:
                 raise
-            result = existing
+            result, events = existing, []
         assert result.ref is not None
         if not result.duplicate:
             self._remember_owner(result.ref.id, start.station_id)
         # Also for a repeat: in case the first try died between its commit and the reservation's.
         await self._consume_reservation(start, result.ref.id)
-        if not result.duplicate:
-            await self._publish_started(start, result)
+        await self._outbox.publish_committed(events)
         return result
 
     async def _consume_reservation(self, start: TransactionStarted, transaction_id: int) -> None:
@@ -479,14 +493,23 @@ class TransactionService:
         """Close a transaction; a repeated end of an already-ended one changes nothing (``duplicate``)."""
         assert end.transaction_id is not None
         authorization = await self._authorize(end.id_token)
-        stopped = await self._writes.run(lambda connection: _close(connection, end))
+        ref = TransactionRef(end.transaction_id)
+        events: list[Event] = []
+
+        def write(connection: Connection) -> int | None | _Stopped | object:
+            stopped = _close(connection, end)
+            if stopped is not _UNKNOWN and not isinstance(stopped, _Stopped):
+                events[:] = [Event("transaction.ended", end.station_id, {**_ids(ref), "energy_wh": stopped})]
+                Outbox.record(connection, events)
+            return stopped
+
+        stopped = await self._writes.run(write)
         if stopped is _UNKNOWN:  # raised here, not inside the batch, so the batch need not roll back
             raise UnknownTransaction(f"transaction {end.transaction_id} was not started by station {end.station_id!r}")
-        ref = TransactionRef(end.transaction_id)
         if isinstance(stopped, _Stopped):
             return TransactionOutcome(ref, authorization, duplicate=True, ended=True, energy_wh=stopped.energy_wh)
         assert isinstance(stopped, int)
-        await self._bus.publish(Event("transaction.ended", end.station_id, {**_ids(ref), "energy_wh": stopped}))
+        await self._outbox.publish_committed(events)
         return TransactionOutcome(ref, authorization, ended=True, energy_wh=stopped)
 
     # --- named by the station's id (OCPP 2.0.1) ---------------------------------------------------
@@ -505,13 +528,22 @@ class TransactionService:
         if running is not None and event.key.seq_no <= running.last_seq_no:
             running = None  # maybe a replay: look it up
 
-        def write(connection: Connection) -> _Applied:
-            return _merge(connection, event, authorization, running)
+        def write(connection: Connection, running: _OpenTransaction | None = running) -> tuple[_Applied, list[Event]]:
+            applied = _merge(connection, event, authorization, running)
+            events: list[Event] = []
+            if not applied.duplicate and isinstance(event, TransactionStarted):
+                events.append(_started_event(event, TransactionOutcome(applied.ref)))
+            if applied.newly_ended:
+                events.append(
+                    Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh})
+                )
+            Outbox.record(connection, events)
+            return applied, events
 
         try:
-            applied = await self._writes.run(write)
+            applied, events = await self._writes.run(write)
         except IntegrityError:  # the same key, or the same new transaction, stored by another process meanwhile
-            applied = await self._writes.run(lambda connection: _merge(connection, event, authorization))
+            applied, events = await self._writes.run(lambda connection: write(connection, None))
         outcome = TransactionOutcome(
             applied.ref,
             applied.authorization,
@@ -532,7 +564,6 @@ class TransactionService:
         if isinstance(event, TransactionStarted):
             if event.reservation_id is not None and self._reservations is not None:
                 await self._reservations.consume(event.station_id, event.reservation_id, applied.ref.id, event.id_token or "")
-            await self._publish_started(event, outcome)
         elif isinstance(event, TransactionUpdated):
             await self._bus.publish(
                 Event(
@@ -541,10 +572,7 @@ class TransactionService:
                     {**_ids(applied.ref), "evse_id": applied.evse_id, "samples": len(event.samples)},
                 )
             )
-        if applied.newly_ended:
-            await self._bus.publish(
-                Event("transaction.ended", event.station_id, {**_ids(applied.ref), "energy_wh": applied.energy_wh})
-            )
+        await self._outbox.publish_committed(events)
         return outcome
 
     async def _update_open(
@@ -600,16 +628,6 @@ class TransactionService:
 
     async def _authorize(self, id_token: str | None) -> AuthorizationResult | None:
         return None if id_token is None else await self._authorization.authorize(id_token)
-
-    async def _publish_started(self, event: TransactionStarted, outcome: TransactionOutcome) -> None:
-        assert outcome.ref is not None
-        await self._bus.publish(
-            Event(
-                "transaction.started",
-                event.station_id,
-                {**_ids(outcome.ref), "evse_id": event.evse_id, "id_token": event.id_token},
-            )
-        )
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
         """The station that started a transaction never changes, so it is cached once committed:

@@ -1,0 +1,509 @@
+"""Roles, leases, the outbox, node ids and the SIGTERM stop (issue "Scale-out").
+
+Leases and the outbox are tested where several processes meet: two runners (or relays) with engines
+of their own on the same PostgreSQL (``KILOWATT_TEST_POSTGRES_URL``; skipped without it), and
+SQLite where it applies. The refusals and SIGTERM run ``python -m kilowatt serve`` as a real process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, RunningCsms, _reset_postgres
+from kilowatt.app import Application
+from kilowatt.bus.base import Event
+from kilowatt.bus.memory import InProcessBus
+from kilowatt.config import Role, Settings
+from kilowatt.jobs import Job, JobRunner, LeaseStore, Outbox
+from kilowatt.jobs.nodes import NodeRegistry
+from kilowatt.roles import RoleRefused, check_role
+from kilowatt.services.transactions import StartKey, TransactionEnded, TransactionStarted
+from kilowatt.storage.cluster_models import OutboxEvent
+from kilowatt.storage.database import create_engine
+from kilowatt.storage.migrate import upgrade
+from kilowatt.storage.models import utcnow
+
+PG_EXAMPLE = "postgresql+asyncpg://kilowatt@db.example:5432/kilowatt"
+REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
+
+
+@pytest.fixture
+async def postgres_url() -> str:
+    """The test PostgreSQL with an empty schema; skipped (or failed in CI) without one."""
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
+        pytest.skip("needs KILOWATT_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/kilowatt_test)")
+    try:
+        await _reset_postgres(POSTGRES_URL)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def engines(postgres_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    """Two engines on one migrated PostgreSQL database: two processes' views of it."""
+    first, second = create_engine(postgres_url), create_engine(postgres_url)
+    await upgrade(first)
+    try:
+        yield first, second
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+@pytest.fixture
+async def migrated(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each kind (SQLite and, when configured, PostgreSQL)."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+# --- roles and their refusals -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.gateway, Role.api, Role.worker])
+def test_a_split_role_on_sqlite_is_refused(role: Role) -> None:
+    settings = Settings(database_url="sqlite+aiosqlite:///./kilowatt.db", redis_url="redis://127.0.0.1:6379/0")
+    with pytest.raises(RoleRefused) as refused:
+        check_role(settings, role)
+    message = str(refused.value)
+    assert "SQLite with several processes" in message and "KILOWATT_DATABASE_URL" in message and role.value in message
+
+
+@pytest.mark.parametrize("role", [Role.gateway, Role.api, Role.worker])
+def test_a_split_role_without_redis_is_refused(role: Role) -> None:
+    with pytest.raises(RoleRefused) as refused:
+        check_role(Settings(database_url=PG_EXAMPLE, redis_url=None), role)
+    message = str(refused.value)
+    assert "KILOWATT_REDIS_URL" in message and "would not see the other processes" in message
+
+
+@pytest.mark.parametrize("database_url", ["sqlite+aiosqlite:///./kilowatt.db", PG_EXAMPLE])
+def test_role_all_needs_neither_postgres_nor_redis(database_url: str) -> None:
+    check_role(Settings(database_url=database_url, redis_url=None), Role.all)
+    check_role(Settings(database_url=PG_EXAMPLE, redis_url="redis://127.0.0.1:6379/0"), Role.worker)  # the split deployment
+
+
+def _environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KILOWATT_")}
+    env.update(
+        KILOWATT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'kilowatt.db'}",
+        KILOWATT_HOST="127.0.0.1",
+        KILOWATT_LOG_LEVEL="INFO",
+        KILOWATT_OCPP_PORT="0",
+        KILOWATT_HTTP_PORT="0",
+    )
+    env.update(settings)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("role", "settings", "named"),
+    [
+        ("worker", {}, "KILOWATT_DATABASE_URL"),
+        ("gateway", {}, "KILOWATT_DATABASE_URL"),
+        ("api", {"KILOWATT_DATABASE_URL": PG_EXAMPLE}, "KILOWATT_REDIS_URL"),
+        ("worker", {"KILOWATT_DATABASE_URL": PG_EXAMPLE}, "KILOWATT_REDIS_URL"),
+    ],
+)
+def test_serve_refuses_a_split_role_in_one_clear_line(tmp_path: Path, role: str, settings: dict[str, str], named: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kilowatt", "serve", "--role", role],
+        env=_environment(tmp_path, **settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    message = done.stderr.strip()
+    assert "\n" not in message and named in message and f"--role {role}" in message, done.stderr
+    assert not (tmp_path / "kilowatt.db").exists()  # refused before anything was created
+
+
+# --- node id --------------------------------------------------------------------------------
+
+
+def test_the_default_node_id_differs_between_processes_on_one_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KILOWATT_NODE_ID", raising=False)
+    first, second = Settings().node_id, Settings().node_id
+    assert first != second  # two processes with the same pid (containers) still differ
+    host, pid = socket.gethostname()[:40], str(os.getpid())
+    assert first.startswith(f"{host}-{pid}-") and len(first) <= 64
+    monkeypatch.setenv("KILOWATT_NODE_ID", "gateway-a")
+    assert Settings().node_id == "gateway-a"
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+async def test_a_lease_is_held_by_one_and_taken_over_after_expiry(migrated: AsyncEngine) -> None:
+    leases = LeaseStore(migrated)
+    assert await leases.acquire("job", "node-a", 0.6)
+    assert not await leases.acquire("job", "node-b", 0.6)
+    assert await leases.acquire("job", "node-a", 0.6)  # a renewal
+    await asyncio.sleep(0.8)  # node-a died: no renewal
+    assert await leases.acquire("job", "node-b", 0.6)
+    assert not await leases.acquire("job", "node-a", 0.6)  # back from the dead: too late
+    await leases.release("job", "node-b")
+    assert await leases.acquire("job", "node-a", 0.6)  # a released lease is free at once
+
+
+class _Recorder:
+    """A job that records who ran it and when (monotonic start and end)."""
+
+    def __init__(self, node: str, runs: list[tuple[str, float, float]], duration_s: float = 0.02):
+        self.node, self.runs, self.duration_s = node, runs, duration_s
+
+    async def __call__(self) -> None:
+        started = time.monotonic()
+        await asyncio.sleep(self.duration_s)
+        self.runs.append((self.node, started, time.monotonic()))
+
+
+async def test_two_runners_never_run_a_job_at_once_and_a_dead_holders_job_is_taken_over(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    runs: list[tuple[str, float, float]] = []
+    ttl_s = 0.6
+    a = JobRunner(LeaseStore(engines[0]), "node-a", [Job("sweep", 0.05, _Recorder("node-a", runs))], lease_ttl_s=ttl_s)
+    b = JobRunner(LeaseStore(engines[1]), "node-b", [Job("sweep", 0.05, _Recorder("node-b", runs))], lease_ttl_s=ttl_s)
+    a.start()
+    await asyncio.sleep(0.3)  # a holds the lease first
+    b.start()
+    await asyncio.sleep(1.5)  # several lease periods: a keeps renewing, b keeps asking
+    assert {node for node, _, _ in runs} == {"node-a"} and len(runs) >= 5
+    assert b.held == set()
+    await a.stop(release=False)  # a dies: its lease stays until it expires
+    died = time.monotonic()
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if any(node == "node-b" for node, _, _ in runs):
+            break
+    await b.stop()
+    taken = [start for node, start, _ in runs if node == "node-b"]
+    assert taken, "node-b never took the job over"
+    assert taken[0] - died <= ttl_s + 1.5  # within a lease's time to live (and a loaded machine's delay)
+    last_a_end = max(end for node, _, end in runs if node == "node-a")
+    assert last_a_end <= taken[0]  # never both at once
+    overlapping = [
+        (x, y) for x in runs for y in runs if x[0] != y[0] and x[1] < y[2] and y[1] < x[2]
+    ]
+    assert overlapping == []
+
+
+async def test_concurrent_runners_race_for_a_free_lease_and_one_wins(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    stores = [LeaseStore(engines[i % 2]) for i in range(6)]
+    for attempt in range(5):
+        won = await asyncio.gather(*(store.acquire(f"race-{attempt}", f"node-{i}", 5.0) for i, store in enumerate(stores)))
+        assert sum(won) == 1, won
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def _collector(bus: InProcessBus) -> list[Event]:
+    events: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        events.append(event)
+
+    bus.subscribe(listener)
+    return events
+
+
+async def _write_events(engine: AsyncEngine, count: int) -> list[Event]:
+    events = [Event("transaction.started", "CP-1", {"transaction_id": i}) for i in range(count)]
+    async with engine.begin() as connection:
+        await connection.run_sync(Outbox.record, events)
+    return events
+
+
+async def _unsent(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return (
+            await connection.execute(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.sent_at.is_(None)))
+        ).scalar_one()
+
+
+async def test_two_relays_publish_each_event_exactly_once(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    written = await _write_events(engines[0], 1200)  # more than one relay batch
+    buses = [InProcessBus(), InProcessBus()]
+    received = [_collector(bus) for bus in buses]
+    relays = [Outbox(engines[i], buses[i], f"relay-{i}", grace_s=0) for i in range(2)]
+    await asyncio.gather(*(relay.relay_once() for relay in relays), *(relay.relay_once() for relay in relays))
+    ids = [event.id for events in received for event in events]
+    assert sorted(ids) == sorted(event.id for event in written)  # every one, none twice
+    assert await _unsent(engines[0]) == 0
+    assert await relays[0].relay_once() == 0 and await relays[1].relay_once() == 0
+    relayed = {event.id: event for events in received for event in events}
+    assert relayed[written[7].id].data == {"transaction_id": 7} and relayed[written[7].id].at == written[7].at
+
+
+async def test_a_relay_leaves_recent_events_to_their_writer(migrated: AsyncEngine) -> None:
+    await _write_events(migrated, 3)
+    bus = InProcessBus()
+    received = _collector(bus)
+    assert await Outbox(migrated, bus, "relay", grace_s=60).relay_once() == 0 and received == []
+    assert await Outbox(migrated, bus, "relay", grace_s=0).relay_once() == 3 and len(received) == 3
+
+
+async def test_a_relay_claim_left_by_a_dead_relay_is_taken_after_it_expires(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
+    await _write_events(engines[0], 2)
+    async with engines[0].begin() as connection:  # a relay claimed them and died before publishing
+        await connection.execute(
+            update(OutboxEvent).values(claimed_by="dead", claimed_until=utcnow() + timedelta(seconds=0.5))
+        )
+    bus = InProcessBus()
+    received = _collector(bus)
+    relay = Outbox(engines[1], bus, "alive", grace_s=0)
+    assert await relay.relay_once() == 0
+    await asyncio.sleep(0.6)
+    assert await relay.relay_once() == 2 and len(received) == 2
+
+
+def _start(minute: int) -> TransactionStarted:
+    timestamp = utcnow().replace(microsecond=0, second=0, minute=minute)
+    return TransactionStarted(
+        station_id="CP-1", evse_id=1, connector_id=1, timestamp=timestamp, id_token="TAG-1", meter_start_wh=100,
+        key=StartKey("CP-1", 1, "TAG-1", timestamp),
+    )  # fmt: skip
+
+
+async def test_a_crash_between_commit_and_publish_loses_nothing(make_csms: Any) -> None:
+    csms: RunningCsms = await make_csms(outbox_relay_interval_s=3600)  # the relay only when the test says
+    application: Application = csms.application
+    await csms.services.stations.create("CP-1")
+    await csms.services.authorization.create("TAG-1")
+    received = _collector(application.bus)  # type: ignore[arg-type]
+
+    async def crashed(events: Any) -> None:  # the process died right after its commit
+        return None
+
+    application.outbox.publish_committed = crashed  # type: ignore[method-assign]
+    started = await csms.services.transactions.apply(_start(1))
+    assert started.ref is not None
+    ended = await csms.services.transactions.apply(
+        TransactionEnded(station_id="CP-1", timestamp=utcnow(), transaction_id=started.ref.id, meter_stop_wh=600)
+    )
+    assert ended.energy_wh == 500
+    assert [event for event in received if event.type.startswith("transaction.")] == []
+    assert await _unsent(application.engine) == 2  # the data and its events were committed together
+
+    application.outbox.grace_s = 0  # (otherwise: 10 s later)
+    assert await application.outbox.relay_once() == 2
+    relayed = [event for event in received if event.type in ("transaction.started", "transaction.ended")]
+    assert [(event.type, event.data["transaction_id"]) for event in relayed] == [
+        ("transaction.started", started.ref.id),
+        ("transaction.ended", started.ref.id),
+    ]
+    assert relayed[1].data["energy_wh"] == 500
+    assert await application.outbox.relay_once() == 0 and await _unsent(application.engine) == 0
+
+
+async def test_events_published_by_their_writer_are_marked_sent_and_not_relayed(make_csms: Any) -> None:
+    csms: RunningCsms = await make_csms(outbox_relay_interval_s=3600)
+    application: Application = csms.application
+    await csms.services.stations.create("CP-1")
+    await csms.services.authorization.create("TAG-1")
+    received = _collector(application.bus)  # type: ignore[arg-type]
+    started = await csms.services.transactions.apply(_start(2))
+    assert [event.type for event in received] == ["transaction.started"]  # published at once, as before
+    await application.outbox.flush_marks()
+    assert await _unsent(application.engine) == 0
+    application.outbox.grace_s = 0
+    assert await application.outbox.relay_once() == 0
+    async with application.engine.connect() as connection:
+        stored = (await connection.execute(select(OutboxEvent.event_id, OutboxEvent.data))).one()
+    assert stored.event_id == received[0].id and stored.data["transaction_id"] == started.ref.id  # type: ignore[union-attr]
+
+
+async def test_meter_values_write_no_outbox_rows(make_csms: Any) -> None:
+    csms: RunningCsms = await make_csms()
+    await csms.services.stations.create("CP-1")
+    await csms.services.authorization.create("TAG-1")
+    started = await csms.services.transactions.apply(_start(3))
+    assert started.ref is not None
+    from kilowatt.services.transactions import MeterSample, TransactionUpdated
+
+    for minute in range(5):
+        await csms.services.transactions.apply(
+            TransactionUpdated(
+                station_id="CP-1", timestamp=utcnow(), transaction_id=started.ref.id, evse_id=1, connector_id=1,
+                samples=(MeterSample(utcnow(), str(200 + minute), unit="Wh"),),
+            )
+        )  # fmt: skip
+    async with csms.application.engine.connect() as connection:
+        types = (await connection.execute(select(OutboxEvent.type))).scalars().all()
+    assert types == ["transaction.started"]
+
+
+# --- role worker and the jobs of role all ----------------------------------------------------
+
+
+async def test_role_all_runs_the_jobs_and_a_worker_listens_on_nothing(postgres_url: str) -> None:
+    if not REDIS_URL:
+        pytest.skip("a worker needs KILOWATT_REDIS_URL: set KILOWATT_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/5)")
+    common = {"database_url": postgres_url, "host": "127.0.0.1", "ocpp_port": 0, "http_port": 0, "redis_url": REDIS_URL}
+    gateway = Application(Settings(**common, node_id="gateway-1"), Role.gateway)
+    worker = Application(Settings(**common, node_id="worker-1", outbox_relay_interval_s=0.05), Role.worker)
+    await gateway.start()
+    try:
+        await worker.start()
+        try:
+            assert (worker.ocpp_port, worker.http_port) == (None, None)
+            assert gateway.http_port is None and gateway.ocpp_port
+            await asyncio.sleep(0.3)
+            assert worker.jobs.held == {"reservations.expire", "outbox.relay", "nodes.reap"}
+            assert gateway.jobs.held == set() and set(gateway.jobs.runs.values()) == {0}
+            assert await worker.nodes.alive() == ["gateway-1", "worker-1"]
+            assert worker.jobs.runs["outbox.relay"] >= 2
+        finally:
+            await worker.stop()
+    finally:
+        await gateway.stop()
+
+
+# --- SIGTERM --------------------------------------------------------------------------------
+
+
+def _read_until(process: subprocess.Popen[str], event: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    lines: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        text = process.stdout.readline()
+        if not text:
+            raise AssertionError(f"serve exited early: {lines}")
+        if text.startswith("{"):
+            lines.append(json.loads(text))
+            if lines[-1]["event"] == event:
+                return lines
+    raise AssertionError(f"no {event!r} within {timeout_s} s: {lines}")
+
+
+async def test_sigterm_closes_station_sockets_with_going_away_and_exits_0(tmp_path: Path) -> None:
+    timeout_s = 10
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kilowatt", "serve"],
+        env=_environment(
+            tmp_path, KILOWATT_UNKNOWN_STATIONS="accept", KILOWATT_SHUTDOWN_TIMEOUT_S=str(timeout_s),
+            KILOWATT_CONFIGURATION_FETCH_DELAY_S="3600", KILOWATT_ADMIN_TOKEN=ADMIN_TOKEN,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        started = _read_until(process, "kilowatt started")[-1]
+        url = f"ws://127.0.0.1:{started['ocpp_port']}/ocpp/CP-9"
+        async with connect(url, subprotocols=["ocpp1.6"], open_timeout=10, close_timeout=5) as charger:  # type: ignore[list-item]
+            await charger.send(json.dumps([2, "b1", "BootNotification", {"chargePointVendor": "K", "chargePointModel": "T"}]))
+            assert json.loads(await asyncio.wait_for(charger.recv(), 10))[0] == 3
+            status = {"connectorId": 1, "status": "Available", "errorCode": "NoError"}
+            await charger.send(json.dumps([2, "s1", "StatusNotification", status]))
+            assert json.loads(await asyncio.wait_for(charger.recv(), 10)) == [3, "s1", {}]
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(charger.recv(), timeout_s)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001  # going away: reconnect elsewhere
+        returncode = await asyncio.to_thread(process.wait, timeout_s + 5)
+        elapsed = time.monotonic() - signalled
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert returncode == 0, process.stderr.read() if process.stderr else ""
+    assert elapsed < timeout_s
+    with sqlite3.connect(tmp_path / "kilowatt.db") as db:  # what was answered is stored, and its event marked sent
+        assert db.execute("SELECT status FROM connectors WHERE station_id = 'CP-9'").fetchall() == [("Available",)]
+        assert db.execute("SELECT type, sent_at IS NOT NULL FROM outbox").fetchall() == [("connector.status", 1)]
+
+
+async def test_a_stop_past_the_shutdown_timeout_reports_failure(tmp_path: Path) -> None:
+    application = Application(
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", host="127.0.0.1", ocpp_port=0, http_port=0,
+                 shutdown_timeout_s=0.2)
+    )  # fmt: skip
+    await application.start()
+    real_stop = application.stop
+
+    async def stuck() -> None:
+        await asyncio.sleep(5)
+
+    application.stop = stuck  # type: ignore[method-assign]
+    try:
+        assert await application.shutdown() is False
+    finally:
+        await real_stop()
+
+
+# --- nodes ----------------------------------------------------------------------------------
+
+
+async def test_a_killed_nodes_stations_are_let_go_and_a_live_ones_kept(make_csms: Any) -> None:
+    csms: RunningCsms = await make_csms(node_heartbeat_interval_s=0.1)
+    application: Application = csms.application
+    stations = csms.services.stations
+    for station_id in ("CP-LIVE", "CP-KILLED", "CP-GHOST"):
+        await stations.create(station_id)
+    killed = NodeRegistry(application.engine, "killed-node", "gateway", interval_s=0.1)
+    await killed.heartbeat()  # started, then kill -9: no more beats, no clean stop
+    await stations.connected("CP-LIVE", "ocpp1.6", application.settings.node_id)
+    await stations.connected("CP-KILLED", "ocpp1.6", "killed-node")
+    await stations.connected("CP-GHOST", "ocpp1.6", "an-earlier-run")  # a node without a row at all
+    assert "killed-node" in await application.nodes.alive()
+    # The job nodes.reap (this process holds its lease) runs every interval; a node is dead after three.
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if (await stations.get("CP-KILLED")).station.node_id is None:
+            break
+    assert await application.nodes.alive() == [application.settings.node_id]
+    views = {station_id: await stations.get(station_id) for station_id in ("CP-LIVE", "CP-KILLED", "CP-GHOST")}
+    assert views["CP-LIVE"].station.connected and views["CP-LIVE"].station.node_id == application.settings.node_id
+    assert not views["CP-KILLED"].station.connected and views["CP-KILLED"].station.node_id is None
+    assert not views["CP-GHOST"].station.connected and views["CP-GHOST"].station.node_id is None
+
+
+async def test_a_clean_stop_deletes_the_nodes_row(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    application = Application(Settings(database_url=url, host="127.0.0.1", ocpp_port=0, http_port=0, node_id="n-1"))
+    await application.start()
+    assert await application.nodes.alive() == ["n-1"]
+    await application.stop()
+    with sqlite3.connect(tmp_path / "k.db") as db:
+        assert db.execute("SELECT count(*) FROM nodes").fetchone() == (0,)
+        leases = db.execute("SELECT name, holder, expires_at FROM leases ORDER BY name").fetchall()
+    assert [(name, holder) for name, holder, _ in leases] == [
+        ("nodes.reap", "n-1"), ("outbox.relay", "n-1"), ("reservations.expire", "n-1")
+    ]  # fmt: skip
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert all(datetime.fromisoformat(expires_at).replace(tzinfo=None) <= now for _, _, expires_at in leases)  # given back
