@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from kilowatt.cli import build_parser
-from kilowatt.config import Role, Settings
+from kilowatt.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -40,15 +40,6 @@ KUBERNETES_VERSION = "1.30.0"
 """The oldest Kubernetes the manifests are meant for (their APIs are all GA well before it)."""
 
 SETTINGS_FIELDS = {f"KILOWATT_{name.upper()}" for name in Settings.model_fields}
-PENDING_SETTINGS = {
-    # Added by the SIGTERM part of issue 14 (bounded graceful shutdown), being written alongside
-    # these files; the files set it so terminationGracePeriodSeconds / stop_grace_period can be
-    # shown to be longer. Harmless once the field exists (it is then checked like the others).
-    "KILOWATT_SHUTDOWN_TIMEOUT_S",
-}
-PENDING_ROLES = {"worker"} - {role.value for role in Role}
-"""``--role worker`` is added by the worker part of issue 14; empty once Role.worker exists."""
-
 KILOWATT_SERVICES = {"migrate", "gateway-1", "gateway-2", "api", "worker"}
 
 
@@ -111,9 +102,7 @@ def _dockerfile_env() -> dict[str, str]:
 
 
 def _assert_cli_accepts(argv: list[str], where: str) -> None:
-    """``kilowatt <argv>`` parses: the command and role exist (the roles still being added excepted)."""
-    if "--role" in argv and argv[argv.index("--role") + 1] in PENDING_ROLES:
-        return
+    """``kilowatt <argv>`` parses: the command and role exist."""
     try:
         build_parser().parse_args(argv)
     except SystemExit:
@@ -123,7 +112,7 @@ def _assert_cli_accepts(argv: list[str], where: str) -> None:
 def _assert_known_settings(names: set[str], where: str) -> None:
     kilowatt = {name for name in names if name.startswith("KILOWATT_")}
     assert kilowatt, f"{where} sets no KILOWATT_* variable"
-    unknown = kilowatt - SETTINGS_FIELDS - PENDING_SETTINGS
+    unknown = kilowatt - SETTINGS_FIELDS
     assert not unknown, f"{where} sets {sorted(unknown)}, which kilowatt.config.Settings does not have"
 
 
