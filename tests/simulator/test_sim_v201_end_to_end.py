@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from conftest import RunningCsms
-from kilowatt.simulator import SimulatedStation, StationConfig
+from kilowatt.simulator import SimulatedStation, StationConfig, StopReason
 
 FAST = StationConfig(
     connectors=2,
@@ -70,8 +70,16 @@ async def stored(api: httpx.AsyncClient, station_id: str, transaction_id: str) -
 async def test_a_simulated_session_is_stored_with_its_energy(csms: RunningCsms, api: httpx.AsyncClient, protocol: str) -> None:
     station = await started_station(csms, "SIM201-E2E", protocol)
     try:
-        session = station.plug_in(1, "SIM201-TAG-1", stay_s=0.8)
+        session = station.plug_in(1, "SIM201-TAG-1", stay_s=30)
         assert session is not None
+        # Unplugged once energy flowed (a fixed stay delivered none when a loaded machine answered late).
+        # (and after a periodic sample: seqNo 0 Started, 1 ChargingStateChanged, 2 the first sample)
+        def charged_and_sampled() -> bool:
+            state = session.protocol_state
+            return station.model.connector(1).meter_wh >= session.meter_start_wh + 1 and state is not None and state.seq_no >= 3
+
+        await eventually(charged_and_sampled)
+        station.post(lambda: station.end_session(session, StopReason.LOCAL))
         await eventually(lambda: station.stats.sessions_completed == 1)
     finally:
         await station.stop(timeout_s=5)
