@@ -176,6 +176,8 @@ class Driver:
         if len(urls) > 1:
             for index, station in enumerate(fleet.stations):
                 station.url = station_url(urls[index % len(urls)], station.station_id)
+        split = [len(range(index, len(fleet.stations), len(urls))) for index in range(len(urls))]
+        self.results["stations_per_url"] = dict(zip(urls, split, strict=True))
         return fleet
 
     async def window(self, fleet: Fleet, name: str, seconds: float) -> dict[str, Any]:
@@ -210,12 +212,17 @@ class Driver:
                 await asyncio.sleep(pause)
         return True
 
-    async def settle(self, fleet: Fleet, quiet_s: float = 2.0, limit_s: float = 120.0) -> None:
-        """Wait until the CSMS stops sending calls of its own (e.g. GetConfiguration after boot)."""
+    async def settle(self, fleet: Fleet, quiet_s: float = 2.0, limit_s: float = 120.0, stations_too: bool = False) -> None:
+        """Wait until the CSMS stops sending calls of its own (e.g. GetConfiguration after boot).
+
+        ``stations_too``: and until the stations stop sending (e.g. the statuses after a stop).
+        """
         deadline = time.monotonic() + limit_s
         last = -1
         while time.monotonic() < deadline:
             now = sum(fleet.stats.messages_received.values()) + fleet.snapshot().queued_messages
+            if stations_too:
+                now += sum(fleet.stats.messages_sent.values())
             if now == last:
                 return
             last = now
@@ -269,8 +276,11 @@ class Driver:
         await self.tx_burst(fleet)
 
         if args.commands:
+            # quiet first: the burst's drivers unplug 5 s after their StopTransaction and the stations
+            # then report their connectors Available, which would land in the commands' window
             await fleet.wait_until(lambda snap: snap.queued_messages == 0, timeout_s=60.0)
-            await self.settle(fleet, quiet_s=0.5, limit_s=30.0)
+            await fleet.wait_until(lambda _snap: not any(_unplug_pending(s) for s in fleet.stations), timeout_s=60.0)
+            await self.settle(fleet, quiet_s=1.0, limit_s=60.0, stations_too=True)
             await self.mark("commands.begin")
             window = Window(fleet)
             await self.mark("commands.run")  # the harness sends its commands now; the stations answer them
@@ -410,6 +420,10 @@ class Driver:
         await self.settle(fleet, quiet_s=1.0, limit_s=60.0)
         await self.mark("stopping")
         await fleet.stop(graceful=True, timeout_s=60.0)
+
+
+def _unplug_pending(station: SimulatedStation) -> bool:
+    return any(connector.unplug_s is not None for connector in station.model.connectors)
 
 
 def _reported(station: SimulatedStation) -> bool:

@@ -327,6 +327,7 @@ def run_target(target: str, args: argparse.Namespace, workdir: Path, protocol: s
                 storm["refused"] = storm["errors"] + sum(storm["rejected_by_action"].values())
             scenarios["storm"] = storm
         result.setdefault("server_log_errors", {})[plan] = server_errors
+        result.setdefault("stations_per_url", {})[plan] = runner.done.get("stations_per_url")
         result.setdefault("marks", {})[plan] = runner.marks
     result["scenarios"] = scenarios
     result["peak_rss_kib"] = peak_rss_kib
