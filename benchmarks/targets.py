@@ -260,8 +260,9 @@ def start_cluster(
 ) -> Server:
     """Two gateways, one API process, one worker on a fresh PostgreSQL database and Redis.
 
-    Started one after the other (migrations run once, before; each role's own start-up check of
-    the schema then finds nothing to do), each with its own node id and log.
+    Migrations run once, before; then the four start together (each role's own start-up check
+    of the schema finds nothing to do), each with its own node id and log, and the harness waits
+    until each is up.
     """
     asyncio.run(_reset_postgres(postgres_url))
     asyncio.run(_reset_redis(redis_url))
@@ -272,11 +273,12 @@ def start_cluster(
     asyncio.run(_seed(postgres_url, station_ids, id_tokens))
     members: dict[str, subprocess.Popen[bytes]] = {}
     logs: dict[str, Path] = {}
+    ports: dict[str, tuple[int, int]] = {}
     urls: list[str] = []
     api_url = None
     try:
         for name, role in CLUSTER_ROLES:
-            ocpp_port, http_port = free_port(), free_port()
+            ocpp_port, http_port = ports[name] = free_port(), free_port()
             env = base | {
                 "KILOWATT_OCPP_PORT": str(ocpp_port),
                 "KILOWATT_HTTP_PORT": str(http_port),
@@ -284,10 +286,12 @@ def start_cluster(
             }
             logs[name] = workdir / f"{label}.{name}.server.log"
             log = open(logs[name], "wb")  # noqa: SIM115 - the child owns it
-            process = subprocess.Popen(
+            members[name] = subprocess.Popen(
                 [sys.executable, "-m", "kilowatt", "serve", "--role", role], env=env, stdout=log, stderr=log, cwd=workdir
             )
-            members[name] = process
+        for name, role in CLUSTER_ROLES:
+            process = members[name]
+            ocpp_port, http_port = ports[name]
             if role == "gateway":
                 wait_for_port(ocpp_port, process)
                 urls.append(f"ws://127.0.0.1:{ocpp_port}/ocpp")
