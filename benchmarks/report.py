@@ -186,7 +186,7 @@ def scaleout_section(report: dict[str, Any]) -> list[str]:
     members = cluster.get("members") or ["gateway-1", "gateway-2", "api", "worker"]
     lines = [
         "Two `--role gateway` processes, one `--role api`, one `--role worker` on PostgreSQL and Redis, the",
-        "fleet split across the gateways by station index (even stations on gateway-1, odd on gateway-2),",
+        "fleet split across the gateways by station index (BENCH-0001, -0003, … on gateway-1; -0002, … on gateway-2),",
         "against one `--role all` process on PostgreSQL (no Redis) with the same fleet and load. CPU µs per",
         "message is each process's CPU in the window ÷ all the window's OCPP messages (so the processes'",
         "figures add up to the cluster's); PostgreSQL backends and Redis are shown apart (Redis: the whole",
