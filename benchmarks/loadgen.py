@@ -31,9 +31,16 @@ steady
     per station when N >= pairs, else several in a row per station), no Authorize.
     ``profile`` (with ``--profile``): the sustained load again, last, while the harness samples the
     server with py-spy (which slows it: nothing after it is measured).
+    ``commands`` (with ``--commands``): after the transaction burst, with the fleet otherwise
+    quiet (periodic samples off), the generator marks ``commands.begin``, then ``commands.run``
+    and waits while the *harness* sends API commands to the stations (the stations, in this
+    process, answer them), then marks ``commands.end``.
 storm
     N stations connect at once and boot; the window closes when every station is Accepted and
     has reported every connector's status.
+
+``--url`` may be given several times (a cluster's gateways): station *i* connects to URL
+*i mod k*, so every gateway gets the same share of the fleet, and of every scenario's stations.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import orjson
 
 from kilowatt.logs import configure_logging
 from kilowatt.simulator import SUPPORTED_PROTOCOLS, Fleet, FleetConfig, LatencyHistogram, StationConfig, StopReason
+from kilowatt.simulator.connection import station_url
 from kilowatt.simulator.model import SessionPhase
 from kilowatt.simulator.station import SimulatedStation
 
@@ -141,7 +149,7 @@ class Driver:
     def fleet_config(self, connect_rate_per_s: float) -> FleetConfig:
         args = self.args
         return FleetConfig(
-            url=args.url,
+            url=args.url[0],
             stations=args.stations,
             id_prefix=args.id_prefix,
             protocols=((args.protocol, 1.0),),
@@ -160,6 +168,17 @@ class Driver:
                 id_tokens=(busy_token(0),),
             ),
         )
+
+    def fleet(self, connect_rate_per_s: float) -> Fleet:
+        """The fleet, split across the ``--url``\ s by station index (station i to URL i mod k)."""
+        fleet = Fleet(self.fleet_config(connect_rate_per_s))
+        urls = self.args.url
+        if len(urls) > 1:
+            for index, station in enumerate(fleet.stations):
+                station.url = station_url(urls[index % len(urls)], station.station_id)
+        split = [len(range(index, len(fleet.stations), len(urls))) for index in range(len(urls))]
+        self.results["stations_per_url"] = dict(zip(urls, split, strict=True))
+        return fleet
 
     async def window(self, fleet: Fleet, name: str, seconds: float) -> dict[str, Any]:
         await self.mark(f"{name}.begin")
@@ -193,12 +212,17 @@ class Driver:
                 await asyncio.sleep(pause)
         return True
 
-    async def settle(self, fleet: Fleet, quiet_s: float = 2.0, limit_s: float = 120.0) -> None:
-        """Wait until the CSMS stops sending calls of its own (e.g. GetConfiguration after boot)."""
+    async def settle(self, fleet: Fleet, quiet_s: float = 2.0, limit_s: float = 120.0, stations_too: bool = False) -> None:
+        """Wait until the CSMS stops sending calls of its own (e.g. GetConfiguration after boot).
+
+        ``stations_too``: and until the stations stop sending (e.g. the statuses after a stop).
+        """
         deadline = time.monotonic() + limit_s
         last = -1
         while time.monotonic() < deadline:
             now = sum(fleet.stats.messages_received.values()) + fleet.snapshot().queued_messages
+            if stations_too:
+                now += sum(fleet.stats.messages_sent.values())
             if now == last:
                 return
             last = now
@@ -208,7 +232,7 @@ class Driver:
 
     async def steady(self) -> None:
         args = self.args
-        fleet = Fleet(self.fleet_config(1e9))  # no start delays: connect_in_batches paces the stations
+        fleet = self.fleet(1e9)  # no start delays: connect_in_batches paces the stations
         await self.mark("start")
         connect_started = time.monotonic()
         ok = await self.connect_in_batches(fleet)
@@ -250,6 +274,17 @@ class Driver:
         await self.aligned_burst(fleet, charging)
 
         await self.tx_burst(fleet)
+
+        if args.commands:
+            # quiet first: the burst's drivers unplug 5 s after their StopTransaction and the stations
+            # then report their connectors Available, which would land in the commands' window
+            await fleet.wait_until(lambda snap: snap.queued_messages == 0, timeout_s=60.0)
+            await fleet.wait_until(lambda _snap: not any(_unplug_pending(s) for s in fleet.stations), timeout_s=60.0)
+            await self.settle(fleet, quiet_s=1.0, limit_s=60.0, stations_too=True)
+            await self.mark("commands.begin")
+            window = Window(fleet)
+            await self.mark("commands.run")  # the harness sends its commands now; the stations answer them
+            await self.mark("commands.end", window.close())
 
         if args.profile:  # last: the sampler slows the server down, and nothing after it is measured
             await asyncio.sleep(args.meter_interval)
@@ -350,7 +385,7 @@ class Driver:
 
     async def storm(self) -> None:
         args = self.args
-        fleet = Fleet(self.fleet_config(1e9))  # every station starts in the same instant
+        fleet = self.fleet(1e9)  # every station starts in the same instant
         loop = asyncio.get_running_loop()
         quiet_gc()
         await self.mark("storm.begin")
@@ -387,6 +422,10 @@ class Driver:
         await fleet.stop(graceful=True, timeout_s=60.0)
 
 
+def _unplug_pending(station: SimulatedStation) -> bool:
+    return any(connector.unplug_s is not None for connector in station.model.connectors)
+
+
 def _reported(station: SimulatedStation) -> bool:
     model = station.model
     return model.reported_station_status is not None and all(c.reported is not None for c in model.connectors)
@@ -399,7 +438,8 @@ def _round(value: float | None) -> float | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.loadgen", description="Benchmark load generator")
     parser.add_argument("plan", choices=("steady", "storm"))
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, action="append", help="CSMS URL; several split the fleet by station index")
+    parser.add_argument("--commands", type=int, default=0, help="mark a window for the harness's API commands (steady plan)")
     parser.add_argument("--stations", type=int, default=100)
     parser.add_argument("--id-prefix", default="BENCH-")
     parser.add_argument("--connect-rate", type=float, default=1000.0)

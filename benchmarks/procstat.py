@@ -50,6 +50,31 @@ def sample(pid: int) -> ProcSample:
     return ProcSample(user_s + sys_s, user_s, sys_s, rss_kib, hwm_kib, threads, fds)
 
 
+def summed(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several processes as one (the cluster's): every figure added up."""
+    keys = ("cpu_s", "user_s", "sys_s", "rss_kib", "hwm_kib", "threads", "fds")
+    return {key: sum(sample[key] for sample in samples) for key in keys}
+
+
+def redis_server_pids() -> list[int]:
+    """PIDs of the local ``redis-server`` processes (the cluster's bus), whose CPU the harness reports apart.
+
+    The server may serve others too (other databases on it): its CPU in a window is an upper bound
+    of what the cluster cost it.
+    """
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() == "redis-server":
+                    pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
 def cpu_s(pids: list[int]) -> float:
     """Summed CPU time of ``pids`` that still exist."""
     total = 0.0

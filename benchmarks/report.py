@@ -13,10 +13,12 @@ from typing import Any
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 KILOWATT = ("kilowatt-sqlite", "kilowatt-postgres")
+CLUSTER = ("kilowatt-cluster",)
 PEERS = ("ocpp-py", "ocpp-rpc")
 LABELS = {
     "kilowatt-sqlite": "Kilowatt SQLite",
     "kilowatt-postgres": "Kilowatt PostgreSQL",
+    "kilowatt-cluster": "Kilowatt cluster (2 gw + api + worker)",
     "ocpp-py": "peer (a) ocpp (Python)",
     "ocpp-rpc": "peer (b) ocpp-rpc (node)",
 }
@@ -73,6 +75,8 @@ FIGURES: list[tuple[str, Getter, str | None, str]] = [
     ("5 aligned burst: latency p50 (ms)", _sc("aligned", "latency_ms", "p50"), "lower", "{:.1f}"),
     ("5 aligned burst: latency p99 (ms)", _sc("aligned", "latency_ms", "p99"), "lower", "{:.1f}"),
     ("5 aligned burst: CSMS CPU per message (µs)", _sc("aligned", "cpu_us_per_msg"), "lower", "{:.0f}"),
+    ("6 API command: HTTP round trip p50 (ms)", _sc("commands", "latency_ms", "p50"), "lower", "{:.2f}"),
+    ("6 API command: HTTP round trip p99 (ms)", _sc("commands", "latency_ms", "p99"), "lower", "{:.2f}"),
     ("peak RSS over the run (MiB)", lambda t: _mib(t.get("peak_rss_kib")), "lower", "{:.0f}"),
     ("errors seen by the stations (all windows)", _get("errors"), None, "{:.0f}"),
 ]
@@ -100,7 +104,7 @@ def ratio(peer: Any, kilowatt: Any) -> float | None:
 
 
 def figures_table(report: dict[str, Any]) -> list[str]:
-    present = [t for t in (*KILOWATT, *PEERS) if t in report["targets"]]
+    present = [t for t in (*KILOWATT, *CLUSTER, *PEERS) if t in report["targets"]]
     lines = ["| figure | " + " | ".join(LABELS[t] for t in present) + " |", "|---|" + "---:|" * len(present)]
     for label, getter, _better, fmt in FIGURES:
         values = [_fmt(getter(report["targets"][t]), fmt) for t in present]
@@ -164,6 +168,93 @@ def fleets_table(report: dict[str, Any]) -> list[str]:
                     f"| {a.get('errors', 0)} / {b.get('errors', 0)} |"
                 )
             lines.append("")
+    return lines
+
+
+SCALEOUT_SCENARIOS = (
+    ("rest", "1 at rest"), ("busy", "2 busy"), ("sustained", "2b sustained"), ("storm", "3 boot storm"),
+    ("tx", "4 tx burst"), ("aligned", "5 aligned burst"),
+)  # fmt: skip
+
+
+def scaleout_section(report: dict[str, Any]) -> list[str]:
+    """The cluster against one node on PostgreSQL: per-process CPU per message, latency, commands across nodes."""
+    cluster = report["targets"].get("kilowatt-cluster")
+    if not cluster:
+        return []
+    one = report["targets"].get("kilowatt-postgres") or {}
+    members = cluster.get("members") or ["gateway-1", "gateway-2", "api", "worker"]
+    lines = [
+        "Two `--role gateway` processes, one `--role api`, one `--role worker` on PostgreSQL and Redis, the",
+        "fleet split across the gateways by station index (BENCH-0001, -0003, … on gateway-1; -0002, … on gateway-2),",
+        "against one `--role all` process on PostgreSQL (no Redis) with the same fleet and load. CPU µs per",
+        "message is each process's CPU in the window ÷ all the window's OCPP messages (so the processes'",
+        "figures add up to the cluster's); PostgreSQL backends and Redis are shown apart (Redis: the whole",
+        "`redis-server`, which may serve others on the machine).",
+        "",
+        "| scenario | msg/s one node | msg/s cluster | CPU µs/msg one node | CPU µs/msg cluster (sum) | "
+        + " | ".join(members) + " | Redis | PG backends one node / cluster | p50 ms one node / cluster | p99 ms one node / cluster |",
+        "|---|" + "---:|" * (8 + len(members)),
+    ]
+    for name, title in SCALEOUT_SCENARIOS:
+        a = (one.get("scenarios") or {}).get(name) or {}
+        b = (cluster.get("scenarios") or {}).get(name) or {}
+        if not b:
+            continue
+        procs = b.get("per_process") or {}
+        lat_a, lat_b = a.get("latency_ms") or {}, b.get("latency_ms") or {}
+        lines.append(
+            f"| {title} | {_fmt(a.get('msg_per_s'), '{:,.0f}')} | {_fmt(b.get('msg_per_s'), '{:,.0f}')} "
+            f"| {_fmt(a.get('cpu_us_per_msg'), '{:,.0f}')} | {_fmt(b.get('cpu_us_per_msg'), '{:,.0f}')} | "
+            + " | ".join(_fmt((procs.get(m) or {}).get("cpu_us_per_msg"), "{:,.0f}") for m in members)
+            + f" | {_fmt(b.get('redis_cpu_us_per_msg'), '{:,.0f}')} "
+            f"| {_fmt(a.get('db_cpu_us_per_msg'), '{:,.0f}')} / {_fmt(b.get('db_cpu_us_per_msg'), '{:,.0f}')} "
+            f"| {_fmt(lat_a.get('p50'), '{:,.1f}')} / {_fmt(lat_b.get('p50'), '{:,.1f}')} "
+            f"| {_fmt(lat_a.get('p99'), '{:,.1f}')} / {_fmt(lat_b.get('p99'), '{:,.1f}')} |"
+        )
+    lines.append("")
+    storm_a, storm_b = (one.get("scenarios") or {}).get("storm") or {}, (cluster.get("scenarios") or {}).get("storm") or {}
+    lines += [
+        f"Boot storm ({_fmt(storm_b.get('stations'), '{:.0f}')} stations at once): all Accepted after "
+        f"{_fmt(storm_a.get('all_accepted_s'), '{:.2f}')} s on one node, {_fmt(storm_b.get('all_accepted_s'), '{:.2f}')} s "
+        f"on the cluster; every status answered after {_fmt(storm_a.get('all_statuses_s'), '{:.2f}')} s / "
+        f"{_fmt(storm_b.get('all_statuses_s'), '{:.2f}')} s; refused {storm_a.get('refused', '–')} / {storm_b.get('refused', '–')}.",
+        "",
+    ]
+    ca = (one.get("scenarios") or {}).get("commands") or {}
+    cb = (cluster.get("scenarios") or {}).get("commands") or {}
+    if cb:
+        la, lb = ca.get("latency_ms") or {}, cb.get("latency_ms") or {}
+        lines += [
+            f"API commands (`POST /api/v1/stations/{{id}}/{cb.get('command')}`, OCPP ClearCache), {cb.get('measured')} timed one"
+            f" after another (after {cb.get('warmup')} untimed), round-robin over the fleet, the fleet otherwise quiet."
+            " One node: HTTP → the station's socket in the same process. Cluster: HTTP on the API process → Redis →"
+            " the gateway holding the socket → the station, and back; every command crosses nodes.",
+            "",
+            "| HTTP round trip (ms) | one node | cluster (crosses nodes) | added by crossing |",
+            "|---|---:|---:|---:|",
+        ]
+        for key in ("p50", "p90", "p99", "mean"):
+            diff = None if la.get(key) is None or lb.get(key) is None else lb[key] - la[key]
+            lines.append(f"| {key} | {_fmt(la.get(key), '{:.2f}')} | {_fmt(lb.get(key), '{:.2f}')} | {_fmt(diff, '{:+.2f}')} |")
+        per = cb.get("per_process_cpu_us_per_command") or {}
+        lines += [
+            "",
+            f"CPU per command: one node {_fmt(ca.get('cpu_us_per_command'), '{:,.0f}')} µs (PostgreSQL backends "
+            f"{_fmt(ca.get('db_cpu_us_per_command'), '{:,.0f}')} µs); cluster {_fmt(cb.get('cpu_us_per_command'), '{:,.0f}')} µs"
+            " (" + ", ".join(f"{m} {_fmt(per.get(m), '{:,.0f}')}" for m in members) + f"; PostgreSQL backends "
+            f"{_fmt(cb.get('db_cpu_us_per_command'), '{:,.0f}')} µs, Redis {_fmt(cb.get('redis_cpu_us_per_command'), '{:,.0f}')} µs). "
+            f"Failed commands: {ca.get('failures') or 'none'} / {cb.get('failures') or 'none'}.",
+            "",
+        ]
+    codes = cluster.get("member_exit_codes") or {}
+    if codes:
+        lines += [
+            "Exit codes after SIGTERM: "
+            + "; ".join(f"{plan}: " + ", ".join(f"{m} {c}" for m, c in per_plan.items()) for plan, per_plan in codes.items())
+            + ".",
+            "",
+        ]
     return lines
 
 
@@ -328,6 +419,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         "   pair per station on its second connector, StatusNotifications around them, no Authorize).",
         "5. **Clock-aligned burst** — every charging station sends one `Sample.Clock` MeterValues in the same",
         "   second; the window closes when the last is answered.",
+        "6. **API commands** (Kilowatt) — after the burst, the harness sends API commands (ClearCache) one",
+        "   after another to the stations through the HTTP API and times each round trip; for the cluster",
+        "   (`kilowatt-cluster`) every one crosses from the API process to a gateway through Redis.",
         "",
         "## Achieved vs target",
         "",
@@ -344,6 +438,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if report.get("fleets"):
         lines += ["## Fleets by OCPP version", "", *fleets_table(report)]
+    if "kilowatt-cluster" in report["targets"]:
+        lines += ["## Scale-out: two gateways, API and worker", "", *scaleout_section(report)]
     if report.get("skipped"):
         lines += ["Skipped targets:", ""] + [f"- {k}: {v}" for k, v in report["skipped"].items()] + [""]
     errors = {

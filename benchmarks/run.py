@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks import procstat, profile, targets
+from benchmarks import commands, procstat, profile, targets
 from benchmarks.loadgen import burst_token, busy_token, raise_fd_limit
 from benchmarks.report import render_markdown
 from kilowatt.simulator.config import SUPPORTED_PROTOCOLS
@@ -59,6 +59,8 @@ class PlanRun:
         self.done: dict[str, Any] = {}
         self.profile: dict[str, Any] | None = None
         self._db_pids_cpu: dict[int, float] = {}
+        self.commands: dict[str, Any] | None = None
+        self._redis_pids = procstat.redis_server_pids() if server.target in targets.CLUSTER_TARGETS else []
 
     def _db_cpu(self) -> dict[int, float]:
         if not self.server.postgres_database:
@@ -71,18 +73,35 @@ class PlanRun:
                 pass
         return result
 
+    def _members(self) -> dict[str, dict[str, Any]] | None:
+        """A sample of every process of the server; ``None`` if one is gone (the window is then unusable)."""
+        samples = {}
+        for name, pid in self.server.pids.items():
+            try:
+                samples[name] = procstat.sample(pid).as_dict()
+            except (OSError, ValueError):
+                return None
+        return samples
+
     def command(self) -> list[str]:
         a = self.args
+        urls = [arg for url in self.server.urls for arg in ("--url", url)]
         cmd = [
-            sys.executable, "-m", "benchmarks.loadgen", self.plan, "--url", self.server.url,
+            sys.executable, "-m", "benchmarks.loadgen", self.plan, *urls,
             "--stations", str(a.stations), "--connect-rate", str(a.connect_rate), "--window", str(a.window),
             "--meter-interval", str(a.meter_interval), "--target-rate", str(a.target_rate),
             "--tx-pairs", str(a.tx_pairs), "--busy-fraction", str(a.busy_fraction),
             "--storm-timeout", str(a.storm_timeout), "--protocol", self.protocol,
         ]  # fmt: skip
+        if self.want_commands:
+            cmd += ["--commands", str(a.commands)]
         if self.want_profile:
             cmd += ["--profile", "--profile-window", str(a.profile_window), "--profile-load", a.profile_load]
         return cmd
+
+    @property
+    def want_commands(self) -> bool:
+        return self.plan == "steady" and self.args.commands > 0 and self.server.api_url is not None
 
     @property
     def want_profile(self) -> bool:
@@ -104,17 +123,21 @@ class PlanRun:
                     continue
                 name = message["mark"]
                 db = self._db_cpu()
-                try:
-                    server = procstat.sample(self.server.pid).as_dict()
-                except (OSError, ValueError):
-                    server = None
+                members = self._members()
                 self.marks[name] = {
                     "t": message["t"],
                     "stats": message["stats"],
-                    "server": server,
+                    "server": None if members is None else procstat.summed(list(members.values())),
+                    "members": members,
                     "loadgen_cpu_s": procstat.sample(loadgen.pid).cpu_s,
                     "db_cpu": db,
+                    "redis_cpu_s": procstat.cpu_s(self._redis_pids) if self._redis_pids else None,
                 }
+                if name == "commands.run" and self.server.api_url is not None:
+                    station_ids = [f"{self.args.id_prefix}{n:0{self.args.id_width}d}" for n in range(1, self.args.stations + 1)]
+                    self.commands = commands.run_commands(self.server.api_url, targets.ADMIN_TOKEN, station_ids, self.args.commands)
+                    log(f"{self.label}: {self.commands['measured']} commands, p50 {self.commands['latency_ms']['p50']} ms,"
+                        f" p99 {self.commands['latency_ms']['p99']} ms, failures {self.commands['failures']}")  # fmt: skip
                 log(f"{self.label}: {name}" + (f" ({_brief(message['stats'])})" if message["stats"] else ""))
                 if name == "profile.begin":
                     spy = profile.record(self.server.pid, self.args.profile_window, spy_out, native=self.args.profile_native)
@@ -157,6 +180,20 @@ class PlanRun:
         cpu_s = end["server"]["cpu_s"] - begin["server"]["cpu_s"]
         db_cpu_s = sum(cpu - begin["db_cpu"].get(pid, 0.0) for pid, cpu in end["db_cpu"].items())
         lg_cpu_s = end["loadgen_cpu_s"] - begin["loadgen_cpu_s"]
+        per_process = None
+        if len(self.server.members) > 1 and begin.get("members") and end.get("members"):
+            per_process = {}
+            for member, sample in end["members"].items():
+                member_cpu_s = sample["cpu_s"] - begin["members"][member]["cpu_s"]
+                per_process[member] = {
+                    "cpu_s": round(member_cpu_s, 3),
+                    "cpu_util": _r(member_cpu_s / seconds if seconds > 0 else 0.0, 3),
+                    "cpu_us_per_msg": _r(member_cpu_s * 1e6 / messages, 1) if messages else None,
+                    "rss_kib": sample["rss_kib"],
+                }
+        redis_cpu_s = None
+        if begin.get("redis_cpu_s") is not None and end.get("redis_cpu_s") is not None:
+            redis_cpu_s = end["redis_cpu_s"] - begin["redis_cpu_s"]
         return {
             "window_s": round(seconds, 3),
             "messages": messages,
@@ -170,6 +207,9 @@ class PlanRun:
             "db_cpu_s": round(db_cpu_s, 3) if self.server.postgres_database else None,
             "db_cpu_us_per_msg": _r(db_cpu_s * 1e6 / messages, 1) if messages and self.server.postgres_database else None,
             "loadgen_cpu_util": _r(lg_cpu_s / seconds if seconds > 0 else 0.0, 3),
+            "per_process": per_process,
+            "redis_cpu_s": None if redis_cpu_s is None else round(redis_cpu_s, 3),
+            "redis_cpu_us_per_msg": _r(redis_cpu_s * 1e6 / messages, 1) if messages and redis_cpu_s is not None else None,
             "latency_ms": stats["latency_ms"],
             "errors": stats["errors"],
             "errors_by_kind": stats["errors_by_kind"],
@@ -193,33 +233,38 @@ def _r(value: float, digits: int) -> float:
 
 def run_target(target: str, args: argparse.Namespace, workdir: Path, protocol: str = "ocpp1.6") -> dict[str, Any]:
     """Every plan against a fresh ``target`` server, with a fleet speaking ``protocol``."""
-    station_ids = [f"BENCH-{n:0{max(4, len(str(args.stations)))}d}" for n in range(1, args.stations + 1)]
+    station_ids = [f"{args.id_prefix}{n:0{args.id_width}d}" for n in range(1, args.stations + 1)]
     id_tokens = [busy_token(i) for i in range(args.stations)] + [burst_token(i) for i in range(min(args.stations, args.tx_pairs))]
     result: dict[str, Any] = {"target": target, "description": targets.DESCRIPTIONS[target], "protocol": protocol}
     scenarios: dict[str, Any] = {}
     peak_rss_kib = 0
     server_exit: dict[str, int | None] = {}
+    member_exit: dict[str, dict[str, int | None]] = {}
     for plan in args.plans:
         label = f"{target}.{plan}" if protocol == "ocpp1.6" else f"{target}.{protocol}.{plan}"
         log(f"{label}: starting server")
         server = targets.start(
-            target, workdir, label, station_ids=station_ids, id_tokens=id_tokens, postgres_url=args.postgres_url
-        )
+            target, workdir, label, station_ids=station_ids, id_tokens=id_tokens, postgres_url=args.postgres_url,
+            redis_url=args.redis_url,
+        )  # fmt: skip
         runner = PlanRun(server, plan, args, workdir, label, protocol)
         try:
             runner.run()
         finally:
-            try:
-                hwm = procstat.sample(server.pid).hwm_kib
-            except (OSError, ValueError):
-                hwm = 0
+            hwm = 0
+            for pid in server.pids.values():
+                try:
+                    hwm += procstat.sample(pid).hwm_kib  # the cluster: the sum of its processes' peaks
+                except (OSError, ValueError):
+                    pass
             server_exit[plan] = server.stop()
+            member_exit[plan] = dict(server.member_exit_codes)
             if server.postgres_database:
                 import asyncio
 
                 asyncio.run(targets.drop_postgres(args.postgres_url))
         peak_rss_kib = max(peak_rss_kib, hwm)
-        server_errors = _log_errors(server.log_path)
+        server_errors = sum(_log_errors(path) for path in set(server.member_logs.values()))
         if plan == "steady":
             start, rest_begin = runner.marks.get("start"), runner.marks.get("rest.begin")
             rest = runner.window("rest")
@@ -252,6 +297,25 @@ def run_target(target: str, args: argparse.Namespace, workdir: Path, protocol: s
                 tx |= runner.done.get("tx", {})
                 tx["pairs_per_s"] = _r(tx["pairs"] / tx["elapsed_s"], 1) if tx.get("elapsed_s") else None
             scenarios["tx"] = tx
+            if runner.commands is not None:
+                window = runner.window("commands") or {}
+                sent = runner.commands["sent"]
+                cpu = {"cpu_s": window.get("cpu_s"), "db_cpu_s": window.get("db_cpu_s"), "redis_cpu_s": window.get("redis_cpu_s")}
+                per_command = {
+                    key.replace("_s", "_us_per_command"): _r(value * 1e6 / sent, 1)
+                    for key, value in cpu.items()
+                    if value is not None and sent
+                }
+                per_process = {
+                    member: _r(figures["cpu_s"] * 1e6 / sent, 1) for member, figures in (window.get("per_process") or {}).items()
+                } if sent else {}  # fmt: skip
+                scenarios["commands"] = runner.commands | {
+                    "window_s": window.get("window_s"),
+                    "station_messages": window.get("messages"),
+                    "errors": window.get("errors", 0),
+                    **per_command,
+                    "per_process_cpu_us_per_command": per_process or None,
+                }
             if runner.profile is not None:
                 result["profile"] = runner.profile
                 result["profile_window"] = runner.window("profile")
@@ -263,10 +327,14 @@ def run_target(target: str, args: argparse.Namespace, workdir: Path, protocol: s
                 storm["refused"] = storm["errors"] + sum(storm["rejected_by_action"].values())
             scenarios["storm"] = storm
         result.setdefault("server_log_errors", {})[plan] = server_errors
+        result.setdefault("stations_per_url", {})[plan] = runner.done.get("stations_per_url")
         result.setdefault("marks", {})[plan] = runner.marks
     result["scenarios"] = scenarios
     result["peak_rss_kib"] = peak_rss_kib
     result["server_exit_codes"] = server_exit
+    if target in targets.CLUSTER_TARGETS:
+        result["member_exit_codes"] = member_exit
+        result["members"] = [name for name, _role in targets.CLUSTER_ROLES]
     result["errors"] = sum((s or {}).get("errors", 0) for s in scenarios.values())
     return result
 
@@ -309,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="py-spy --native: C frames too (sqlite3, libc), so lock waits are told from work (default on)")  # fmt: skip
     p.add_argument("--postgres-url", default=os.environ.get("KILOWATT_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
                    help="a database the benchmark may drop and create (env KILOWATT_BENCH_POSTGRES_URL)")  # fmt: skip
+    p.add_argument("--redis-url", default=os.environ.get("KILOWATT_BENCH_REDIS_URL"),
+                   help="Redis for kilowatt-cluster (env KILOWATT_BENCH_REDIS_URL); its kilowatt:* keys are deleted at each start")
+    p.add_argument("--commands", type=int, help="API commands timed after the tx burst, Kilowatt targets (default 300; --quick: 30; 0: none)")
     p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
                    help="regenerate docs/performance.md (default: yes for full runs, no with --quick)")  # fmt: skip
     p.add_argument("--note", action="append", default=[], help="a line for the report's notes (e.g. what else ran)")
@@ -338,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
         args.target_rate = 100.0 if args.quick else 2000.0
     if args.tx_pairs is None:
         args.tx_pairs = 40 if args.quick else 1000
+    if args.commands is None:
+        args.commands = 30 if args.quick else 300
+    args.id_prefix = "BENCH-"
+    args.id_width = max(4, len(str(args.stations)))
     args.plans = [p for p in args.plans.split(",") if p]
     args.protocols = [p for p in args.protocols.split(",") if p]
     bad = [p for p in args.protocols if p not in SUPPORTED_PROTOCOLS]
@@ -366,14 +441,17 @@ def main(argv: list[str] | None = None) -> int:
             "busy_fraction": args.busy_fraction, "meter_interval_s": args.meter_interval,
             "target_rate_per_s": args.target_rate, "tx_pairs": args.tx_pairs, "connectors_per_station": 2,
             "quick": args.quick, "plans": args.plans, "profile_load": args.profile_load, "protocols": args.protocols,
+            "commands": args.commands,
         },  # fmt: skip
         "notes": args.note,
         "targets": {},
         "skipped": {},
     }
     for target in wanted:
-        if target == "kilowatt-postgres":
+        if target in ("kilowatt-postgres", *targets.CLUSTER_TARGETS):
             reason = targets.postgres_reachable(args.postgres_url)
+            if reason is None and target in targets.CLUSTER_TARGETS:
+                reason = targets.redis_reachable(args.redis_url)
             if reason:
                 report["skipped"][target] = reason
                 log(f"{target}: skipped: {reason}")
@@ -385,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{target}: skipped: {exc}")
             continue
         for protocol in args.protocols[1:]:  # the same scenarios with another fleet: Kilowatt speaks them all
-            if target not in targets.KILOWATT_TARGETS:
+            if target not in targets.KILOWATT_TARGETS + targets.CLUSTER_TARGETS:
                 continue  # the peers are 1.6 central systems
             report.setdefault("fleets", {}).setdefault(target, {})[protocol] = run_target(target, args, args.out, protocol)
     report["duration_s"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)

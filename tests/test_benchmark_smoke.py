@@ -2,7 +2,9 @@
 
 No timing assertions: this machine's speed is not under test, the harness is. SQLite only, plus
 PostgreSQL when ``KILOWATT_TEST_POSTGRES_URL`` is set (its database name gets a ``_bench`` suffix,
-because the harness drops and creates it). Peers are left to the real benchmark run.
+because the harness drops and creates it). Peers are left to the real benchmark run. The scale-out
+target (two gateways, API, worker) runs when ``KILOWATT_TEST_REDIS_URL`` is set too (the harness
+deletes only the ``kilowatt:*`` keys of that Redis database).
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("KILOWATT_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
+CLUSTER_MEMBERS = ["gateway-1", "gateway-2", "api", "worker"]
 
 STEADY = ("rest", "busy", "sustained", "aligned", "tx")
 WINDOW_KEYS = {
@@ -79,6 +84,59 @@ def test_benchmark_quick_run_writes_a_well_formed_report(tmp_path: Path) -> None
         assert storm["boots_accepted"] == 6 and storm["refused"] == 0 and storm["all_accepted_s"] is not None
         assert target["errors"] == 0 and target["peak_rss_kib"] > 0
         assert all(code == 0 for code in target["server_exit_codes"].values())
+        commands = scenarios["commands"]
+        assert commands["measured"] == 30 and not commands["failures"], commands
+        assert commands["latency_ms"]["p50"] > 0 and commands["latency_ms"]["p99"] >= commands["latency_ms"]["p50"]
+
+
+def test_benchmark_cluster_run_reports_every_process(tmp_path: Path) -> None:
+    """Two gateways, an API process and a worker: each process's CPU, the fleet split, commands across nodes."""
+    if not POSTGRES_URL or not REDIS_URL:
+        pytest.skip("the scale-out run needs KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL (PostgreSQL and Redis)")
+    bench_db = make_url(POSTGRES_URL)
+    bench_db = bench_db.set(database=f"{bench_db.database}_cluster_bench")
+    command = [
+        sys.executable, "-m", "benchmarks.run", "--quick", "--stations", "4", "--window", "1", "--tx-pairs", "4",
+        "--target-rate", "20", "--meter-interval", "0.5", "--commands", "12", "--no-profile", "--no-docs",
+        "--targets", "kilowatt-cluster", "--postgres-url", bench_db.render_as_string(hide_password=False),
+        "--redis-url", REDIS_URL, "--out", str(tmp_path),
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "kilowatt-cluster" in report["targets"], report["skipped"]
+    assert not _finite_numbers(report)
+    target = report["targets"]["kilowatt-cluster"]
+    assert target["members"] == CLUSTER_MEMBERS
+    scenarios = target["scenarios"]
+    for scenario in (*STEADY, "storm"):
+        window = scenarios[scenario]
+        assert window is not None, f"no {scenario} window"
+        assert WINDOW_KEYS <= window.keys()
+        assert window["errors"] == 0, f"{scenario}: {window['errors_by_kind']}"
+        assert window["connected"] == 4
+        per_process = window["per_process"]
+        assert list(per_process) == CLUSTER_MEMBERS
+        # the sum is what the cluster's own figure says (rounding aside)
+        assert abs(sum(p["cpu_s"] for p in per_process.values()) - window["cpu_s"]) < 0.01
+        assert all(p["rss_kib"] > 0 for p in per_process.values())
+    # the fleet was split, two stations a gateway, and both gateways worked (CPU in 10 ms ticks: summed over the run)
+    for plan in ("steady", "storm"):
+        assert sorted(target["stations_per_url"][plan].values()) == [2, 2]
+    for gateway in ("gateway-1", "gateway-2"):
+        assert sum(scenarios[s]["per_process"][gateway]["cpu_s"] for s in (*STEADY, "storm")) > 0
+    storm = scenarios["storm"]
+    assert storm["boots_accepted"] == 4 and storm["refused"] == 0
+    commands = scenarios["commands"]
+    assert commands["measured"] == 12 and not commands["failures"], commands
+    assert commands["latency_ms"]["p99"] >= commands["latency_ms"]["p50"] > 0
+    assert set(commands["per_process_cpu_us_per_command"]) == set(CLUSTER_MEMBERS)
+    for plan in ("steady", "storm"):
+        assert target["member_exit_codes"][plan] == dict.fromkeys(CLUSTER_MEMBERS, 0)
+    assert target["server_log_errors"] == {"steady": 0, "storm": 0}
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Scale-out: two gateways, API and worker" in markdown and "added by crossing" in markdown
 
 
 
