@@ -1,0 +1,451 @@
+"""Faults of the scale-out deployment (issue "Scale-out"), against the real PostgreSQL and Redis.
+
+Each test breaks one thing in the middle of charger traffic and then checks the CSMS's promise to
+the chargers: whatever got a CALLRESULT is stored, exactly once; what got a CALLERROR is retried by
+the charger and stored once it succeeds. The chargers (:class:`FailoverCharger`) record what they
+were told was stored; the database is then read directly.
+
+- a gateway process killed with SIGKILL while its chargers are in sessions: two real
+  ``kilowatt serve --role gateway`` processes and an API node on one PostgreSQL and Redis;
+- PostgreSQL going away and coming back (a TCP relay between Kilowatt and PostgreSQL, cut and
+  restored, since the shared server cannot be restarted): CALLERRORs, retries, /health/ready, and
+  the pool recovering without a restart.
+
+Redis restarts are in tests/test_redis_bus.py (commands during the gap, presence rebuilt, charger
+traffic going on) and tests/api/test_readiness.py; SIGTERM is in tests/test_roles.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, _reset_postgres
+from fault_charger import FailoverCharger, now
+from kilowatt.app import Application
+from kilowatt.config import Role, Settings
+from kilowatt.storage.database import create_engine
+from tcp_relay import relay_to
+
+REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
+
+pytestmark = pytest.mark.redis
+
+
+def _needs(postgres: bool = True, redis: bool = True) -> None:
+    missing = [name for name, url, wanted in [("KILOWATT_TEST_POSTGRES_URL", POSTGRES_URL, postgres), ("KILOWATT_TEST_REDIS_URL", REDIS_URL, redis)] if wanted and not url]
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but {' and '.join(missing)} not set")
+        pytest.skip(f"fault tests run on the real servers: set {' and '.join(missing)}")
+
+
+@pytest.fixture
+async def postgres_url() -> str:
+    _needs(redis=False)
+    assert POSTGRES_URL
+    try:
+        await _reset_postgres(POSTGRES_URL)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def redis_url(postgres_url: str) -> AsyncIterator[str]:
+    _needs()
+    assert REDIS_URL
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()
+    except Exception as exc:
+        await client.aclose()
+        if IN_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    yield REDIS_URL
+    await client.flushdb()
+    await client.aclose()
+
+
+# --- what the chargers do -----------------------------------------------------------------------
+
+V16, V201 = "ocpp1.6", "ocpp2.0.1"
+ANSWERS = {"Reset": {"status": "Accepted"}, "ClearCache": {"status": "Accepted"}}
+
+
+def _boot(version: str) -> dict[str, Any]:
+    if version == V16:
+        return {"chargePointVendor": "Kilowatt", "chargePointModel": "Fault"}
+    return {"reason": "PowerUp", "chargingStation": {"model": "Fault", "vendorName": "Kilowatt"}}
+
+
+def _status(version: str, status: str) -> dict[str, Any]:
+    if version == V16:
+        return {"connectorId": 1, "status": status, "errorCode": "NoError", "timestamp": now()}
+    return {"evseId": 1, "connectorId": 1, "connectorStatus": status, "timestamp": now()}
+
+
+class Session:
+    """One charging session of a charger: start, meter values until told to stop, stop."""
+
+    def __init__(self, charger: FailoverCharger, version: str, id_tag: str, pace_s: float = 0.1):
+        self.charger, self.version, self.id_tag, self.pace_s = charger, version, id_tag, pace_s
+        self.wh = 1000
+        self.seq = 0
+        self.tx = str(uuid.uuid4())
+        self.transaction_id: int | None = None
+        self.stop = asyncio.Event()
+        self.metered = asyncio.Event()  # at least one meter value stored
+
+    async def run(self, after_stop: int = 3) -> None:
+        deliver, v16 = self.charger.deliver, self.version == V16
+        await deliver("BootNotification", _boot(self.version))
+        await deliver("StatusNotification", _status(self.version, "Available" if v16 else "Available"))
+        if v16:
+            started = await deliver(
+                "StartTransaction", {"connectorId": 1, "idTag": self.id_tag, "meterStart": self.wh, "timestamp": now()}
+            )
+            self.transaction_id = started["transactionId"]
+            await deliver("StatusNotification", _status(self.version, "Charging"))
+        else:
+            await deliver("StatusNotification", _status(self.version, "Occupied"))
+            await deliver("TransactionEvent", self._event("Started", "Authorized", idToken={"idToken": self.id_tag, "type": "ISO14443"},
+                                                          evse={"id": 1, "connectorId": 1}))  # fmt: skip
+        left = after_stop
+        while left > 0:
+            self.wh += 7
+            sample = [{"timestamp": now(), "sampledValue": [{"value": str(self.wh) if v16 else self.wh, "context": "Sample.Periodic"}]}]
+            if v16:
+                await deliver("MeterValues", {"connectorId": 1, "transactionId": self.transaction_id, "meterValue": sample})
+            else:
+                await deliver("TransactionEvent", self._event("Updated", "MeterValuePeriodic", meterValue=sample))
+            self.metered.set()
+            if self.stop.is_set():
+                left -= 1
+            await asyncio.sleep(self.pace_s)
+        self.wh += 7
+        end = [{"timestamp": now(), "sampledValue": [{"value": str(self.wh) if v16 else self.wh, "context": "Transaction.End"}]}]
+        if v16:
+            await deliver("StopTransaction", {"transactionId": self.transaction_id, "meterStop": self.wh, "timestamp": now(),
+                                              "reason": "Local", "transactionData": end})  # fmt: skip
+            await deliver("StatusNotification", _status(self.version, "Available"))
+        else:
+            await deliver("TransactionEvent", self._event("Ended", "EVDeparted", meterValue=end, stoppedReason="Local"))
+            await deliver("StatusNotification", _status(self.version, "Available"))
+
+    def _event(self, event_type: str, trigger: str, stoppedReason: str | None = None, **fields: Any) -> dict[str, Any]:  # noqa: N803
+        info = {"transactionId": self.tx, **({"stoppedReason": stoppedReason} if stoppedReason else {})}
+        payload = {"eventType": event_type, "timestamp": now(), "triggerReason": trigger, "seqNo": self.seq,
+                   "transactionInfo": info, **fields}  # fmt: skip
+        self.seq += 1
+        return payload
+
+
+# --- what was stored ----------------------------------------------------------------------------
+
+
+def _samples(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (sample["timestamp"], str(value["value"]))
+        for key in ("meterValue", "transactionData")
+        for sample in payload.get(key, [])
+        for value in sample["sampledValue"]
+    ]
+
+
+async def _check_stored_once(database_url: str, chargers: list[FailoverCharger], sessions: list[Session]) -> dict[str, int]:
+    """Every acknowledged message is in the database once; returns how many ambiguous (retried)
+    messages there were of each action, for the test to report."""
+    engine = create_engine(database_url)
+    ambiguous: dict[str, int] = {}
+    try:
+        async with engine.connect() as db:
+            for charger, session in zip(chargers, sessions, strict=True):
+                station = charger.station_id
+                for delivery in charger.deliveries:
+                    assert delivery.result is not None, f"{station} {delivery.action} was never stored: {delivery}"
+                    if delivery.ambiguous:
+                        ambiguous[delivery.action] = ambiguous.get(delivery.action, 0) + 1
+                # One transaction, complete: started, stopped, with its energy.
+                rows = (await db.execute(text(
+                    "SELECT id, station_transaction_id, meter_start_wh, meter_stop_wh, stopped_at IS NOT NULL"
+                    " FROM transactions WHERE station_id = :s"), {"s": station})).all()  # fmt: skip
+                assert len(rows) == 1, (station, rows)
+                [(tx_id, station_tx, meter_start, meter_stop, stopped)] = rows
+                assert stopped and meter_stop == session.wh, (station, rows)
+                if session.version == V16:
+                    assert tx_id == session.transaction_id and meter_start == 1000
+                else:
+                    assert station_tx == session.tx
+                # Each meter value acknowledged, once; none the charger did not send.
+                stored = (await db.execute(text(
+                    "SELECT timestamp, value FROM meter_values WHERE station_id = :s ORDER BY timestamp, id"), {"s": station})).all()  # fmt: skip
+                got = [(_iso(at), value) for at, value in stored]
+                sent = [
+                    (_iso_text(at), value)
+                    for delivery in charger.acked
+                    if delivery.action in ("MeterValues", "TransactionEvent", "StopTransaction")
+                    for at, value in _samples(delivery.payload)
+                ]
+                assert sorted(got) == sorted(sent), (station, _diff(got, sent))
+                # Each status notification acknowledged, once.
+                stored_statuses = (await db.execute(text(
+                    "SELECT status, timestamp FROM status_notifications WHERE station_id = :s"), {"s": station})).all()  # fmt: skip
+                sent_statuses = [
+                    (d.payload.get("status") or d.payload["connectorStatus"], _iso_text(d.payload["timestamp"]))
+                    for d in charger.acked
+                    if d.action == "StatusNotification"
+                ]
+                assert sorted((status, _iso(at)) for status, at in stored_statuses) == sorted(sent_statuses), station
+    finally:
+        await engine.dispose()
+    return ambiguous
+
+
+def _iso(at: Any) -> str:
+    return at.replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def _iso_text(at: str) -> str:
+    return at.removesuffix("Z")
+
+
+def _diff(got: list[Any], sent: list[Any]) -> dict[str, list[Any]]:
+    from collections import Counter
+
+    have, want = Counter(got), Counter(sent)
+    return {"stored but not acknowledged (or twice)": list((have - want).elements()), "acknowledged, not stored": list((want - have).elements())}
+
+
+# --- kill -9 of a gateway -----------------------------------------------------------------------
+
+
+class GatewayProcess:
+    """``python -m kilowatt serve --role gateway`` as a real process, its log in a file (a pipe
+    nobody drains would block it)."""
+
+    def __init__(self, node_id: str, log: Path, env: dict[str, str]):
+        self.node_id, self.log = node_id, log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kilowatt", "serve", "--role", "gateway"],
+            env={**env, "KILOWATT_NODE_ID": node_id},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        self.ocpp_port = 0
+
+    async def started(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for line in self.log.read_text().splitlines():
+                if line.startswith("{") and (entry := json.loads(line))["event"] == "kilowatt started":
+                    self.ocpp_port = entry["ocpp_port"]
+                    return
+            assert self.process.poll() is None, f"{self.node_id} exited: {self.log.read_text()[-3000:]}"
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.node_id} did not start within {timeout_s} s: {self.log.read_text()[-3000:]}")
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def _gateway_processes(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[list[GatewayProcess]]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KILOWATT_")}
+    env.update(
+        KILOWATT_DATABASE_URL=database_url, KILOWATT_REDIS_URL=redis_url, KILOWATT_HOST="127.0.0.1",
+        KILOWATT_OCPP_PORT="0", KILOWATT_HTTP_PORT="0", KILOWATT_LOG_LEVEL="INFO", KILOWATT_ADMIN_TOKEN=ADMIN_TOKEN,
+        KILOWATT_CONFIGURATION_FETCH_DELAY_S="3600", KILOWATT_DUPLICATE_PROBE_TIMEOUT_S="1", KILOWATT_CALL_TIMEOUT_S="5",
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent / "src"), env.get("PYTHONPATH", "")]),
+    )  # fmt: skip
+    gateways: list[GatewayProcess] = []
+    try:
+        for node_id in ("gw-a", "gw-b"):
+            gateways.append(GatewayProcess(node_id, tmp_path / f"{node_id}.log", env))
+        yield gateways
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+
+
+@contextlib.asynccontextmanager
+async def _api_node(database_url: str, redis_url: str | None, **overrides: Any) -> AsyncIterator[Application]:
+    settings: dict[str, Any] = {"database_url": database_url, "redis_url": redis_url, "node_id": "api-1", "host": "127.0.0.1",
+                                "ocpp_port": 0, "http_port": 0, "admin_token": ADMIN_TOKEN, "call_timeout_s": 5.0,
+                                "configuration_fetch_delay_s": 3600.0, **overrides}  # fmt: skip
+    application = Application(Settings(**settings), Role.api if redis_url else Role.all)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.stop()
+
+
+def _client(application: Application) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{application.http_port}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=15
+    )
+
+
+STATIONS = [("KILL-16-1", V16), ("KILL-16-2", V16), ("KILL-201-1", V201), ("KILL-201-2", V201)]
+
+
+async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told_was_stored(
+    postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    with _gateway_processes(tmp_path, postgres_url, redis_url) as (gw_a, gw_b):
+        await gw_a.started()  # one after the other: the first migrates the database
+        await gw_b.started()
+        async with _api_node(postgres_url, redis_url) as api_node, _client(api_node) as api:
+            for station_id, _ in STATIONS:
+                await api_node.services.stations.create(station_id)
+                assert (await api.post("/api/v1/id-tokens", json={"id_token": f"TAG-{station_id}"})).status_code in (200, 201)
+            chargers = [FailoverCharger(station_id, version, [gw_a.url, gw_b.url], ANSWERS) for station_id, version in STATIONS]
+            sessions = [Session(charger, version, f"TAG-{charger.station_id}", pace_s=0.01) for charger, (_, version) in zip(chargers, STATIONS)]
+            running = [asyncio.create_task(session.run()) for session in sessions]
+            try:
+                async with asyncio.timeout(15):
+                    for session in sessions:
+                        await session.metered.wait()
+                assert {charger.url for charger in chargers} == {gw_a.url}  # every session runs on gateway A
+                await asyncio.sleep(0.5)  # a few meter values more, then A dies mid-traffic
+                gw_a.process.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(gw_a.process.wait, 10)
+                await asyncio.sleep(1.0)  # the chargers go on, on B
+                for session in sessions:
+                    session.stop.set()
+                async with asyncio.timeout(40):
+                    await asyncio.gather(*running)
+            finally:
+                for task in running:
+                    task.cancel()
+            assert all(charger.url == gw_b.url and charger.reconnects >= 2 for charger in chargers), [
+                (c.station_id, c.url, c.reconnects) for c in chargers
+            ]
+
+            # Presence moved: the API sees every station connected on B, and a command reaches it there.
+            for charger in chargers:
+                station = await api_node.services.stations.get(charger.station_id)
+                assert station.station.connected and station.station.node_id == "gw-b", (charger.station_id, station.station)
+                response = await api.post(f"/api/v1/stations/{charger.station_id}/reset", json={"mode": "OnIdle"})
+                assert response.status_code == 200, (charger.station_id, response.text)
+                assert any(action == "Reset" for action, _ in charger.received_calls)
+            for charger in chargers:
+                await charger.close()
+
+        ambiguous = await _check_stored_once(postgres_url, chargers, sessions)
+        print(f"messages resent after the kill, by action: {ambiguous}")
+
+
+# --- processes starting together ----------------------------------------------------------------
+
+
+async def test_processes_starting_together_migrate_once_without_failing(postgres_url: str) -> None:
+    """A cluster's processes start at once and each migrates: they take turns (an advisory lock)
+    instead of both creating the same tables, which killed one of them."""
+    from kilowatt.storage.migrate import upgrade
+
+    engines = [create_engine(postgres_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        async with engines[0].connect() as db:
+            assert len((await db.execute(text("SELECT version_num FROM alembic_version"))).all()) == 1
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+# --- PostgreSQL going away and coming back ------------------------------------------------------
+
+
+async def _ready_status(client: httpx.AsyncClient) -> int:
+    return (await client.get("/health/ready")).status_code
+
+
+async def _until(check: Any, within_s: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"not within {within_s} s: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_postgres_outage_gives_callerrors_then_retries_store_everything_once(postgres_url: str) -> None:
+    url = make_url(postgres_url)
+    async with relay_to(url.host or "127.0.0.1", url.port or 5432) as relay:
+        proxied = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+        async with _api_node(proxied, None, node_id="solo") as node, _client(node) as api:
+            stations = [("PG-16", V16), ("PG-201", V201)]
+            for station_id, _ in stations:
+                await node.services.stations.create(station_id)
+                assert (await api.post("/api/v1/id-tokens", json={"id_token": f"TAG-{station_id}"})).status_code in (200, 201)
+            ocpp_url = f"ws://127.0.0.1:{node.ocpp_port}/ocpp"
+            chargers = [FailoverCharger(station_id, version, [ocpp_url], ANSWERS) for station_id, version in stations]
+            sessions = [Session(c, version, f"TAG-{c.station_id}", pace_s=0.02) for c, (_, version) in zip(chargers, stations)]
+            running = [asyncio.create_task(session.run()) for session in sessions]
+            try:
+                async with asyncio.timeout(15):
+                    for session in sessions:
+                        await session.metered.wait()
+                assert await _ready_status(api) == 200
+
+                await relay.cut()  # PostgreSQL goes away in the middle of the sessions
+                await _until(lambda: _is(api, 503), 5, "/health/ready says 503")
+                await _until(lambda: _all_refused(chargers), 10, "every charger got a CALLERROR")
+                for session in sessions:
+                    session.stop.set()  # the stops, too, are sent while the database is away
+                await asyncio.sleep(1.0)
+                assert await _ready_status(api) == 503
+                health = await api.get("/health")  # documented: "degraded" while the database fails (not a liveness probe)
+                assert (health.status_code, health.json()["status"]) == (503, "degraded"), health.text
+
+                await relay.start()  # PostgreSQL is back: the same process, its pool reconnecting
+                await _until(lambda: _is(api, 200), 10, "/health/ready says 200 again")
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*running)
+            finally:
+                for task in running:
+                    task.cancel()
+            for charger in chargers:
+                await charger.close()
+                errors = [error for delivery in charger.deliveries for error in delivery.errors]
+                assert errors and all(code == "InternalError" for code, _ in errors), (charger.station_id, errors[:3])
+                assert charger.reconnects == 1, "the connection stays up through the outage"
+    ambiguous = await _check_stored_once(postgres_url, chargers, sessions)
+    print(f"messages sent again after a CALLERROR, by action: {ambiguous}")
+
+
+async def _is(api: httpx.AsyncClient, status: int) -> bool:
+    return await _ready_status(api) == status
+
+
+async def _all_refused(chargers: list[FailoverCharger]) -> bool:
+    return all(any(delivery.errors for delivery in charger.deliveries) for charger in chargers)
