@@ -449,3 +449,48 @@ async def _is(api: httpx.AsyncClient, status: int) -> bool:
 
 async def _all_refused(chargers: list[FailoverCharger]) -> bool:
     return all(any(delivery.errors for delivery in charger.deliveries) for charger in chargers)
+
+
+async def _connected_row(database_url: str, station_id: str) -> tuple[bool, str | None]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            row = (await db.execute(text("SELECT connected, node_id FROM stations WHERE id = :s"), {"s": station_id})).one()
+    finally:
+        await engine.dispose()
+    return bool(row[0]), row[1]
+
+
+async def test_a_station_leaving_during_a_postgres_outage_is_recorded_when_it_is_back(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The disconnection is written late instead of failing the connection handler (a traceback
+    and a row saying "connected" forever); stopping during an outage does not fail either."""
+    url = make_url(postgres_url)
+    async with relay_to(url.host or "127.0.0.1", url.port or 5432) as relay:
+        proxied = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+        async with _api_node(proxied, None, node_id="solo") as node:
+            for station_id in ("LEAVES", "STAYS"):
+                await node.services.stations.create(station_id)
+            ocpp_url = f"ws://127.0.0.1:{node.ocpp_port}/ocpp"
+            leaves, stays = FailoverCharger("LEAVES", V16, [ocpp_url]), FailoverCharger("STAYS", V16, [ocpp_url])
+            for charger in (leaves, stays):
+                await charger.deliver("BootNotification", _boot(V16))
+            assert await _connected_row(postgres_url, "LEAVES") == (True, "solo")
+
+            await relay.cut()
+            await leaves.close()  # the station goes while the database is away
+            await asyncio.sleep(0.5)
+            await relay.start()
+
+            async def recorded() -> bool:
+                return await _connected_row(postgres_url, "LEAVES") == (False, None)
+
+            await _until(recorded, 10, "the disconnection is written once the database is back")
+            assert await _connected_row(postgres_url, "STAYS") == (True, "solo")
+            await relay.cut()  # and the node stops while the database is away, STAYS still connected
+            started = time.monotonic()
+        assert time.monotonic() - started < 10
+        await stays.close()
+    failures = [r for r in caplog.records if r.levelname == "ERROR" and "connection handler failed" in r.getMessage()]
+    assert not failures, failures

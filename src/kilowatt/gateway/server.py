@@ -134,6 +134,10 @@ class Gateway:
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
         self._keepalive: asyncio.Task[None] | None = None
+        # Stations whose disconnection could not be written (the database was away): retried until it
+        # answers, so that the row does not say "connected" for a socket that is gone.
+        self._unrecorded: set[str] = set()
+        self._recorder: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()  # sockets being failed by the keep-alive
         self._ping_slots: list[set[str]] = [set()]  # station ids by keep-alive slot
         self._unsubscribe: Callable[[], None] = lambda: None
@@ -261,6 +265,29 @@ class Gateway:
         current = self.connections.get(station_id)
         return current is not None and await _is_alive(current, self.settings.duplicate_probe_timeout_s)
 
+    async def _record_disconnection(self, station_id: str) -> None:
+        """Write that the station left; if the database does not answer, retry in the background
+        (an exception here would only reach websockets' "connection handler failed")."""
+        try:
+            await self.stations.disconnected(station_id, self.settings.node_id)
+        except Exception as exc:
+            log.warning("station disconnection not recorded yet; retrying until the database answers", error=f"{type(exc).__name__}: {exc}")
+            self._unrecorded.add(station_id)
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.get_running_loop().create_task(self._record_later())
+
+    async def _record_later(self, every_s: float = 1.0) -> None:
+        while self._unrecorded:
+            await asyncio.sleep(every_s)
+            for station_id in list(self._unrecorded):
+                if station_id not in self.connections:  # back here meanwhile: its connect was written instead
+                    try:
+                        await self.stations.disconnected(station_id, self.settings.node_id)
+                    except Exception:
+                        break  # still away: next round
+                    log.info("station disconnection recorded late", station_id=station_id)
+                self._unrecorded.discard(station_id)
+
     async def stop(self) -> None:
         if self._server is None:
             return
@@ -272,7 +299,17 @@ class Gateway:
             self._keepalive = None
         self._server.close(close_connections=True)
         await self._server.wait_closed()
-        await self.stations.reset_node(self.settings.node_id)
+        if self._recorder is not None:
+            self._recorder.cancel()
+            self._recorder = None
+        try:
+            await self.stations.reset_node(self.settings.node_id)
+        except Exception as exc:  # the database is away: stopping must not fail for it
+            log.warning(
+                "stations of this node not marked disconnected (the database did not answer);"
+                " the next start of this node, or another node's reaper, does it",
+                error=f"{type(exc).__name__}: {exc}",
+            )
         self._server = None
 
     # --- handshake ----------------------------------------------------------------------------
@@ -387,7 +424,7 @@ class Gateway:
                 del self.connections[station_id]
                 self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
                 await self.bus.detach(station_id, station_connection.executor)
-                await self.stations.disconnected(station_id, self.settings.node_id)
+                await self._record_disconnection(station_id)
             station_connection.release()
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
 
