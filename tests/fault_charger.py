@@ -65,6 +65,7 @@ class FailoverCharger:
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._waiting: dict[str, asyncio.Future[list[Any]]] = {}
+        self._answering: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
         self._next_url = 0
 
@@ -105,13 +106,10 @@ class FailoverCharger:
             async for text in socket:
                 frame = json.loads(text)
                 if frame[0] == 2:
-                    _, message_id, action, payload = frame
-                    self.received_calls.append((action, payload))
-                    answer = self.answers.get(action, ("NotImplemented", action))
-                    if action == "GetConfiguration":
-                        answer = {"configurationKey": []}
-                    reply = [4, message_id, answer[0], answer[1], {}] if isinstance(answer, tuple) else [3, message_id, answer]
-                    await socket.send(json.dumps(reply))
+                    self.received_calls.append((frame[2], frame[3]))
+                    answering = asyncio.create_task(self._answer(socket, frame))  # a slow answer holds up no reading
+                    self._answering.add(answering)
+                    answering.add_done_callback(self._answering.discard)
                 elif (waiter := self._waiting.pop(frame[1], None)) is not None and not waiter.done():
                     waiter.set_result(frame)
         except ConnectionClosed:
@@ -121,6 +119,17 @@ class FailoverCharger:
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("connection lost"))
             self._waiting.clear()
+
+    async def _answer(self, socket: ClientConnection, frame: list[Any]) -> None:
+        _, message_id, action, payload = frame
+        answer = self.answers.get(action, ("NotImplemented", action))
+        if action == "GetConfiguration":
+            answer = {"configurationKey": []}
+        if callable(answer):  # an async function of the payload: a station that takes its time
+            answer = await answer(payload)
+        reply = [4, message_id, answer[0], answer[1], {}] if isinstance(answer, tuple) else [3, message_id, answer]
+        with contextlib.suppress(ConnectionClosed):
+            await socket.send(json.dumps(reply))
 
     async def deliver(self, action: str, payload: dict[str, Any], within_s: float = 30.0, retry_s: float = 0.3) -> dict[str, Any]:
         """Send until a CALLRESULT comes back: again after a CALLERROR, again on another gateway after

@@ -494,3 +494,88 @@ async def test_a_station_leaving_during_a_postgres_outage_is_recorded_when_it_is
         await stays.close()
     failures = [r for r in caplog.records if r.levelname == "ERROR" and "connection handler failed" in r.getMessage()]
     assert not failures, failures
+
+
+# --- Redis going away during commands while chargers keep sending -------------------------------
+# (tests/test_redis_bus.py covers a command sent during the outage, presence rebuilt and the
+# bus's own connections; this adds a command already on its way when Redis goes, and whole
+# sessions of both versions stored exactly once through the outage.)
+
+
+async def test_a_redis_outage_fails_commands_in_time_while_sessions_are_stored_once(postgres_url: str, redis_url: str) -> None:
+    from tcp_relay import RedisRelay
+
+    relay = RedisRelay(redis_url)
+    await relay.start()
+    timeout_s, margin_s = 2.0, 1.0  # KILOWATT_CALL_TIMEOUT_S, and the bus's margin on top
+    nodes: list[Application] = []
+    try:
+        for node_id, role in (("gw-a", Role.gateway), ("api-1", Role.api)):
+            settings = Settings(database_url=postgres_url, redis_url=relay.url, node_id=node_id, host="127.0.0.1", ocpp_port=0,
+                                http_port=0, admin_token=ADMIN_TOKEN, call_timeout_s=timeout_s, configuration_fetch_delay_s=3600.0)  # fmt: skip
+            nodes.append(Application(settings, role))
+            await nodes[-1].start()
+        gateway, api_node = nodes
+        async with _client(api_node) as api:
+            stations = [("R-16", V16), ("R-201", V201)]
+            for station_id, _ in stations:
+                await api_node.services.stations.create(station_id)
+                assert (await api.post("/api/v1/id-tokens", json={"id_token": f"TAG-{station_id}"})).status_code in (200, 201)
+
+            async def slow_reset(payload: dict[str, Any]) -> dict[str, Any]:
+                await asyncio.sleep(1.0)  # Redis goes away while the station is answering
+                return {"status": "Accepted"}
+
+            ocpp_url = f"ws://127.0.0.1:{gateway.ocpp_port}/ocpp"
+            chargers = [FailoverCharger(s, v, [ocpp_url], {**ANSWERS, "Reset": slow_reset}) for s, v in stations]
+            sessions = [Session(c, v, f"TAG-{c.station_id}", pace_s=0.02) for c, (_, v) in zip(chargers, stations)]
+            running = [asyncio.create_task(session.run()) for session in sessions]
+            try:
+                async with asyncio.timeout(15):
+                    for session in sessions:
+                        await session.metered.wait()
+
+                started = time.monotonic()
+                in_flight = asyncio.create_task(api.post("/api/v1/stations/R-16/reset", json={"mode": "OnIdle"}))
+
+                async def at_the_station() -> bool:
+                    return any(action == "Reset" for action, _ in chargers[0].received_calls)
+
+                await _until(at_the_station, timeout_s, "the Reset reaches the station")
+                await relay.cut()  # while the station takes its time to answer
+                cut = time.monotonic()
+                response = await in_flight
+                assert response.status_code == 504 and "no answer" in response.json()["detail"], response.text
+                # The caller's deadline started before the push, which was before the cut: the answer
+                # comes within the timeout and the margin of the cut (never a hang).
+                assert time.monotonic() - cut < timeout_s + margin_s + 0.5, (time.monotonic() - cut, time.monotonic() - started)
+
+                started = time.monotonic()
+                response = await api.post("/api/v1/stations/R-201/reset", json={"mode": "OnIdle"})
+                assert response.status_code == 503 and "Redis" in response.json()["detail"], response.text
+                assert time.monotonic() - started < timeout_s + margin_s
+                await asyncio.sleep(0.5)  # the sessions go on without Redis
+
+                await relay.start()
+                for charger in chargers:
+                    async def attached(station_id: str = charger.station_id) -> bool:
+                        response = await api.post(f"/api/v1/stations/{station_id}/clear-cache")
+                        return response.status_code == 200
+                    await _until(attached, 15, f"a command reaches {charger.station_id} again")
+                for session in sessions:
+                    session.stop.set()
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*running)
+            finally:
+                for task in running:
+                    task.cancel()
+            for charger in chargers:
+                await charger.close()
+                assert charger.reconnects == 1  # the chargers never noticed
+                assert not [d for d in charger.deliveries if d.errors], "charger traffic needs no Redis"
+    finally:
+        for node in reversed(nodes):
+            await node.stop()
+        with contextlib.suppress(Exception):
+            await relay.cut()
+    await _check_stored_once(postgres_url, chargers, sessions)
