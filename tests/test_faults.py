@@ -45,8 +45,6 @@ from tcp_relay import relay_to
 
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 
-pytestmark = pytest.mark.redis
-
 
 def _needs(postgres: bool = True, redis: bool = True) -> None:
     missing = [name for name, url, wanted in [("KILOWATT_TEST_POSTGRES_URL", POSTGRES_URL, postgres), ("KILOWATT_TEST_REDIS_URL", REDIS_URL, redis)] if wanted and not url]
@@ -319,6 +317,7 @@ def _client(application: Application) -> httpx.AsyncClient:
 STATIONS = [("KILL-16-1", V16), ("KILL-16-2", V16), ("KILL-201-1", V201), ("KILL-201-2", V201)]
 
 
+@pytest.mark.redis
 async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told_was_stored(
     postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -502,6 +501,7 @@ async def test_a_station_leaving_during_a_postgres_outage_is_recorded_when_it_is
 # sessions of both versions stored exactly once through the outage.)
 
 
+@pytest.mark.redis
 async def test_a_redis_outage_fails_commands_in_time_while_sessions_are_stored_once(postgres_url: str, redis_url: str) -> None:
     from tcp_relay import RedisRelay
 
