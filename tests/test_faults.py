@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -170,19 +171,26 @@ def _samples(payload: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+# Messages with nothing the CSMS can recognise a repeat by: 1.6 MeterValues (no key but their
+# content) and StatusNotification. One that was committed just before its answer was lost (the
+# gateway died between the commit and the CALLRESULT, or the database's acknowledgement of the
+# commit did not come back) and then sent again is stored twice: a known limit (docs/scaling.md,
+# test_a_repeated_keyless_message_is_stored_once below). Every other message is held to exactly once.
+KEYLESS = {(V16, "MeterValues"), (V16, "StatusNotification"), (V201, "StatusNotification")}
+
+
 async def _check_stored_once(database_url: str, chargers: list[FailoverCharger], sessions: list[Session]) -> dict[str, int]:
-    """Every acknowledged message is in the database once; returns how many ambiguous (retried)
-    messages there were of each action, for the test to report."""
+    """Every acknowledged message is in the database exactly once and nothing else is — but for the
+    known limit above (a keyless message sent again after an ambiguous failure may be there twice).
+    Returns how many such twice-stored messages were found, by action, for the test to report."""
     engine = create_engine(database_url)
-    ambiguous: dict[str, int] = {}
+    twice: dict[str, int] = {}
     try:
         async with engine.connect() as db:
             for charger, session in zip(chargers, sessions, strict=True):
                 station = charger.station_id
                 for delivery in charger.deliveries:
                     assert delivery.result is not None, f"{station} {delivery.action} was never stored: {delivery}"
-                    if delivery.ambiguous:
-                        ambiguous[delivery.action] = ambiguous.get(delivery.action, 0) + 1
                 # One transaction, complete: started, stopped, with its energy.
                 rows = (await db.execute(text(
                     "SELECT id, station_transaction_id, meter_start_wh, meter_stop_wh, stopped_at IS NOT NULL"
@@ -197,26 +205,36 @@ async def _check_stored_once(database_url: str, chargers: list[FailoverCharger],
                 # Each meter value acknowledged, once; none the charger did not send.
                 stored = (await db.execute(text(
                     "SELECT timestamp, value FROM meter_values WHERE station_id = :s ORDER BY timestamp, id"), {"s": station})).all()  # fmt: skip
-                got = [(_iso(at), value) for at, value in stored]
-                sent = [
-                    (_iso_text(at), value)
-                    for delivery in charger.acked
-                    if delivery.action in ("MeterValues", "TransactionEvent", "StopTransaction")
-                    for at, value in _samples(delivery.payload)
-                ]
-                assert sorted(got) == sorted(sent), (station, _diff(got, sent))
-                # Each status notification acknowledged, once.
-                stored_statuses = (await db.execute(text(
-                    "SELECT status, timestamp FROM status_notifications WHERE station_id = :s"), {"s": station})).all()  # fmt: skip
-                sent_statuses = [
-                    (d.payload.get("status") or d.payload["connectorStatus"], _iso_text(d.payload["timestamp"]))
-                    for d in charger.acked
-                    if d.action == "StatusNotification"
-                ]
-                assert sorted((status, _iso(at)) for status, at in stored_statuses) == sorted(sent_statuses), station
+                got = Counter((_iso(at), value) for at, value in stored)
+                sent: Counter[tuple[str, str]] = Counter()
+                may_repeat: Counter[tuple[str, str]] = Counter()
+                for delivery in charger.acked:
+                    if delivery.action in ("MeterValues", "TransactionEvent", "StopTransaction"):
+                        samples = [(_iso_text(at), value) for at, value in _samples(delivery.payload)]
+                        sent.update(samples)
+                        if delivery.ambiguous and (session.version, delivery.action) in KEYLESS:
+                            may_repeat.update(samples)
+                statuses = Counter(
+                    (status, _iso(at)) for status, at in (await db.execute(text(
+                        "SELECT status, timestamp FROM status_notifications WHERE station_id = :s"), {"s": station})).all()
+                )  # fmt: skip
+                sent_statuses: Counter[tuple[str, str]] = Counter()
+                for delivery in charger.acked:
+                    if delivery.action == "StatusNotification":
+                        key = (delivery.payload.get("status") or delivery.payload["connectorStatus"], _iso_text(delivery.payload["timestamp"]))
+                        sent_statuses[key] += 1
+                        if delivery.ambiguous:
+                            may_repeat[key] += 1
+                for stored_counts, sent_counts, what in ((got, sent, "meter values"), (statuses, sent_statuses, "statuses")):
+                    missing = sent_counts - stored_counts
+                    assert not missing, f"{station}: {what} acknowledged but not stored: {sorted(missing.elements())}"
+                    extra = stored_counts - sent_counts
+                    assert not (extra - may_repeat), f"{station}: {what} stored but not acknowledged, or twice: {sorted(extra.elements())}"
+                    for key, count in extra.items():
+                        twice[what] = twice.get(what, 0) + count
     finally:
         await engine.dispose()
-    return ambiguous
+    return twice
 
 
 def _iso(at: Any) -> str:
@@ -225,13 +243,6 @@ def _iso(at: Any) -> str:
 
 def _iso_text(at: str) -> str:
     return at.removesuffix("Z")
-
-
-def _diff(got: list[Any], sent: list[Any]) -> dict[str, list[Any]]:
-    from collections import Counter
-
-    have, want = Counter(got), Counter(sent)
-    return {"stored but not acknowledged (or twice)": list((have - want).elements()), "acknowledged, not stored": list((want - have).elements())}
 
 
 # --- kill -9 of a gateway -----------------------------------------------------------------------
@@ -317,18 +328,39 @@ def _client(application: Application) -> httpx.AsyncClient:
 STATIONS = [("KILL-16-1", V16), ("KILL-16-2", V16), ("KILL-201-1", V201), ("KILL-201-2", V201)]
 
 
+@contextlib.asynccontextmanager
+async def _reconnect_address(via: str, gateways: list[GatewayProcess], tmp_path: Path) -> AsyncIterator[str]:
+    """Where the chargers go after losing gateway A: gateway B itself, or the committed
+    deploy/haproxy.cfg in front of both (which must send them to B: A refuses connections)."""
+    gw_a, gw_b = gateways
+    if via == "direct":
+        yield gw_b.url
+        return
+    from test_haproxy_gateways import _free_port, _haproxy, _render, _wait_listening
+
+    frontend, config = _free_port(), tmp_path / "haproxy.cfg"
+    config.write_text(_render(frontend, _free_port(), {"gateway-1": gw_a.ocpp_port, "gateway-2": gw_b.ocpp_port}))
+    with _haproxy(config) as process:
+        await _wait_listening(frontend, process)
+        yield f"ws://127.0.0.1:{frontend}/ocpp"
+
+
 @pytest.mark.redis
+@pytest.mark.parametrize("via", ["direct", "haproxy"])
 async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told_was_stored(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_url: str, redis_url: str, tmp_path: Path, via: str
 ) -> None:
     with _gateway_processes(tmp_path, postgres_url, redis_url) as (gw_a, gw_b):
         await gw_a.started()  # one after the other: the first migrates the database
         await gw_b.started()
-        async with _api_node(postgres_url, redis_url) as api_node, _client(api_node) as api:
+        async with _reconnect_address(via, [gw_a, gw_b], tmp_path) as elsewhere, _api_node(
+            postgres_url, redis_url
+        ) as api_node, _client(api_node) as api:
             for station_id, _ in STATIONS:
                 await api_node.services.stations.create(station_id)
                 assert (await api.post("/api/v1/id-tokens", json={"id_token": f"TAG-{station_id}"})).status_code in (200, 201)
-            chargers = [FailoverCharger(station_id, version, [gw_a.url, gw_b.url], ANSWERS) for station_id, version in STATIONS]
+            # Every session starts on gateway A; after it dies, the chargers go to the other address.
+            chargers = [FailoverCharger(station_id, version, [gw_a.url, elsewhere], ANSWERS) for station_id, version in STATIONS]
             sessions = [Session(charger, version, f"TAG-{charger.station_id}", pace_s=0.01) for charger, (_, version) in zip(chargers, STATIONS)]
             running = [asyncio.create_task(session.run()) for session in sessions]
             try:
@@ -347,7 +379,7 @@ async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told
             finally:
                 for task in running:
                     task.cancel()
-            assert all(charger.url == gw_b.url and charger.reconnects >= 2 for charger in chargers), [
+            assert all(charger.url == elsewhere and charger.reconnects >= 2 for charger in chargers), [
                 (c.station_id, c.url, c.reconnects) for c in chargers
             ]
 
@@ -361,8 +393,8 @@ async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told
             for charger in chargers:
                 await charger.close()
 
-        ambiguous = await _check_stored_once(postgres_url, chargers, sessions)
-        print(f"messages resent after the kill, by action: {ambiguous}")
+        twice = await _check_stored_once(postgres_url, chargers, sessions)
+        print(f"resent after the kill: {sum(d.lost > 0 for c in chargers for d in c.deliveries)}; stored twice: {twice}")
 
 
 # --- processes starting together ----------------------------------------------------------------
@@ -438,8 +470,8 @@ async def test_a_postgres_outage_gives_callerrors_then_retries_store_everything_
                 errors = [error for delivery in charger.deliveries for error in delivery.errors]
                 assert errors and all(code == "InternalError" for code, _ in errors), (charger.station_id, errors[:3])
                 assert charger.reconnects == 1, "the connection stays up through the outage"
-    ambiguous = await _check_stored_once(postgres_url, chargers, sessions)
-    print(f"messages sent again after a CALLERROR, by action: {ambiguous}")
+    twice = await _check_stored_once(postgres_url, chargers, sessions)
+    print(f"sent again after a CALLERROR: {sum(bool(d.errors) for c in chargers for d in c.deliveries)}; stored twice: {twice}")
 
 
 async def _is(api: httpx.AsyncClient, status: int) -> bool:
@@ -579,3 +611,33 @@ async def test_a_redis_outage_fails_commands_in_time_while_sessions_are_stored_o
         with contextlib.suppress(Exception):
             await relay.cut()
     await _check_stored_once(postgres_url, chargers, sessions)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: a 1.6 MeterValues or a StatusNotification sent again after its answer was lost (the gateway "
+    "died between commit and CALLRESULT) is stored a second time; they carry no key, and de-duplicating them needs a "
+    "unique index on meter_values / status_notifications and an insert that ignores repeats on the batched write path",
+)
+async def test_a_repeated_keyless_message_is_stored_once(postgres_url: str) -> None:
+    """What a charger does after a lost answer, without the fault: the same message twice."""
+    async with _api_node(postgres_url, None, node_id="solo") as node:
+        await node.services.stations.create("REPEAT")
+        charger = FailoverCharger("REPEAT", V16, [f"ws://127.0.0.1:{node.ocpp_port}/ocpp"])
+        await charger.deliver("BootNotification", _boot(V16))
+        started = await charger.deliver("StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": now()})
+        meter_values = {"connectorId": 1, "transactionId": started["transactionId"],
+                        "meterValue": [{"timestamp": now(), "sampledValue": [{"value": "10"}]}]}  # fmt: skip
+        status = _status(V16, "Charging")
+        for _ in range(2):
+            await charger.deliver("MeterValues", meter_values)
+            await charger.deliver("StatusNotification", status)
+        await charger.close()
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as db:
+            values = (await db.execute(text("SELECT count(*) FROM meter_values WHERE station_id = 'REPEAT'"))).scalar_one()
+            statuses = (await db.execute(text("SELECT count(*) FROM status_notifications WHERE station_id = 'REPEAT'"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (values, statuses) == (1, 1)
