@@ -5,7 +5,7 @@ the chargers: whatever got a CALLRESULT is stored, exactly once; what got a CALL
 the charger and stored once it succeeds. The chargers (:class:`FailoverCharger`) record what they
 were told was stored; the database is then read directly.
 
-- a gateway process killed with SIGKILL while its chargers are in sessions: two real
+- a gateway process killed with SIGKILL (or stopped with SIGTERM) while its chargers are in sessions: two real
   ``kilowatt serve --role gateway`` processes and an API node on one PostgreSQL and Redis;
 - PostgreSQL going away and coming back (a TCP relay between Kilowatt and PostgreSQL, cut and
   restored, since the shared server cannot be restarted): CALLERRORs, retries, /health/ready, and
@@ -346,10 +346,14 @@ async def _reconnect_address(via: str, gateways: list[GatewayProcess], tmp_path:
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("via", ["direct", "haproxy"])
+@pytest.mark.parametrize(
+    ("stop", "via"), [(signal.SIGKILL, "direct"), (signal.SIGKILL, "haproxy"), (signal.SIGTERM, "direct")], ids=["kill-direct", "kill-haproxy", "term-direct"]
+)
 async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told_was_stored(
-    postgres_url: str, redis_url: str, tmp_path: Path, via: str
+    postgres_url: str, redis_url: str, tmp_path: Path, stop: signal.Signals, via: str
 ) -> None:
+    """SIGKILL (the process dies mid-write) and SIGTERM (it closes the sockets with 1001 after the
+    writes in flight, and exits 0): either way the chargers finish their sessions on the other gateway."""
     with _gateway_processes(tmp_path, postgres_url, redis_url) as (gw_a, gw_b):
         await gw_a.started()  # one after the other: the first migrates the database
         await gw_b.started()
@@ -369,8 +373,9 @@ async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told
                         await session.metered.wait()
                 assert {charger.url for charger in chargers} == {gw_a.url}  # every session runs on gateway A
                 await asyncio.sleep(0.5)  # a few meter values more, then A dies mid-traffic
-                gw_a.process.send_signal(signal.SIGKILL)
-                await asyncio.to_thread(gw_a.process.wait, 10)
+                gw_a.process.send_signal(stop)
+                returncode = await asyncio.to_thread(gw_a.process.wait, 25)
+                assert returncode == (0 if stop == signal.SIGTERM else -signal.SIGKILL), gw_a.log.read_text()[-3000:]
                 await asyncio.sleep(1.0)  # the chargers go on, on B
                 for session in sessions:
                     session.stop.set()
@@ -641,3 +646,48 @@ async def test_a_repeated_keyless_message_is_stored_once(postgres_url: str) -> N
     finally:
         await engine.dispose()
     assert (values, statuses) == (1, 1)
+
+
+async def test_a_stopping_gateway_answers_the_message_it_is_writing_before_closing(postgres_url: str) -> None:
+    """SIGTERM's stop with a charger's message half-way: its write finishes and its CALLRESULT goes
+    out before the socket closes with 1001 (a lost answer would have the charger store it twice on
+    another gateway); a message arriving meanwhile is refused (nothing stored) to be sent again."""
+    async with contextlib.AsyncExitStack() as stack:
+        node = await stack.enter_async_context(_api_node(postgres_url, None, node_id="solo"))
+        await node.services.stations.create("DRAIN")
+        stations = node.services.stations
+        real = stations.status_notification
+        writing = asyncio.Event()
+
+        async def slow(*args: Any, **kwargs: Any) -> None:
+            writing.set()
+            await asyncio.sleep(0.5)  # the write is under way when the stop begins
+            await real(*args, **kwargs)
+
+        stations.status_notification = slow  # type: ignore[method-assign]
+        charger = FailoverCharger("DRAIN", V16, [f"ws://127.0.0.1:{node.ocpp_port}/ocpp"])
+        await charger.deliver("BootNotification", _boot(V16))
+        assert charger._socket is not None
+        socket = charger._socket
+        answered = asyncio.create_task(charger.deliver("StatusNotification", _status(V16, "Available"), within_s=5))
+        await writing.wait()
+        stopping = asyncio.create_task(node.stop())
+        await asyncio.sleep(0.1)
+        frames: list[Any] = []
+        charger._waiting["late-1"] = late = asyncio.get_running_loop().create_future()
+        late.add_done_callback(lambda f: frames.append(f.result() if not f.exception() else f.exception()))
+        await socket.send(json.dumps([2, "late-1", "Heartbeat", {}]))  # arrives while the gateway drains
+        result = await asyncio.wait_for(asyncio.shield(answered), 5)
+        assert result == {}  # the CALLRESULT came, on the same connection
+        await stopping
+        await asyncio.wait_for(socket.wait_closed(), 5)
+        assert socket.close_code == 1001
+        assert charger.reconnects == 1 and not charger.deliveries[-1].lost
+        assert frames and isinstance(frames[0], list) and frames[0][0] == 4, frames  # refused: send it again elsewhere
+        await charger.close()
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as db:
+            assert (await db.execute(text("SELECT count(*) FROM status_notifications WHERE station_id = 'DRAIN'"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
