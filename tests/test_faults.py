@@ -11,8 +11,10 @@ were told was stored; the database is then read directly.
   restored, since the shared server cannot be restarted): CALLERRORs, retries, /health/ready, and
   the pool recovering without a restart.
 
-Redis restarts are in tests/test_redis_bus.py (commands during the gap, presence rebuilt, charger
-traffic going on) and tests/api/test_readiness.py; SIGTERM is in tests/test_roles.py.
+- Redis going away with a command at the station and sessions running (the rest of the Redis
+  outage cases are in tests/test_redis_bus.py and tests/api/test_readiness.py);
+- a stopping gateway answering what it is writing before it closes the sockets (SIGTERM; the rest
+  of SIGTERM is in tests/test_roles.py), and processes migrating the database at once.
 """
 
 from __future__ import annotations
@@ -400,6 +402,8 @@ async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told
 
         twice = await _check_stored_once(postgres_url, chargers, sessions)
         print(f"resent after the kill: {sum(d.lost > 0 for c in chargers for d in c.deliveries)}; stored twice: {twice}")
+        if stop == signal.SIGTERM:
+            assert twice == {}  # a stopping gateway answers what it wrote before closing: no repeats to store
 
 
 # --- processes starting together ----------------------------------------------------------------
