@@ -126,7 +126,7 @@ async def test_shared_keepalive_fails_silent_sockets_without_stalling_on_backed_
     gateway = Gateway(Settings(), None, None, {})  # type: ignore[arg-type]
     alive, silent, stuck = _FakeConnection(True), _FakeConnection(False), _FakeConnection(True, backed_up=True)
     for name, connection in (("STUCK", stuck), ("ALIVE", alive), ("SILENT", silent)):  # the stuck one first
-        gateway.connections[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
+        gateway.connections[name] = StationConnection(connection, None, None, None)  # type: ignore[arg-type]
     task = asyncio.create_task(gateway._keep_alive(0.02, 0.05))
     try:
         await asyncio.sleep(0.4)
@@ -144,7 +144,7 @@ async def test_keepalive_pings_are_spread_over_the_period_and_each_station_is_pi
     gateway = Gateway(Settings(), None, None, {})  # type: ignore[arg-type]
     connections = {f"CP-{n}": _FakeConnection(True) for n in range(200)}
     for name, connection in connections.items():
-        gateway.connections[name] = StationConnection(connection, None, None)  # type: ignore[arg-type]
+        gateway.connections[name] = StationConnection(connection, None, None, None)  # type: ignore[arg-type]
     period_s = 1.0  # 10 slots of 0.1 s
     task = asyncio.create_task(gateway._keep_alive(period_s, 0.2))
     try:

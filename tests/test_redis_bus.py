@@ -16,7 +16,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -33,6 +32,7 @@ from kilowatt.commands import Command, CommandErrorKind, CommandOutcome
 from kilowatt.commands.envelope import CommandEnvelope
 from kilowatt.commands.model import Reset, ResetMode, StatusResult
 from kilowatt.config import Role, Settings
+from tcp_relay import RedisRelay
 
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 
@@ -110,65 +110,6 @@ async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], 
             if result:
                 return
             await asyncio.sleep(0.02)
-
-
-class RedisRelay:
-    """A TCP relay to the real Redis that the test can cut and restore: to the nodes behind it,
-    Redis going away and coming back (the shared server itself cannot be restarted)."""
-
-    def __init__(self, url: str):
-        parts = urlsplit(url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self.db = parts.path.lstrip("/") or "0"
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._pipes: set[asyncio.Future[Any]] = set()
-        self._hung: list[asyncio.StreamWriter] = []
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/{self.db}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        """Refuse new connections and drop the open ones, as a Redis that went down."""
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-        for writer in [*self._writers, *self._hung]:
-            writer.transport.abort()
-        self._writers.clear()
-        self._hung.clear()
-
-    def hang(self) -> None:
-        """Stop relaying on the open connections without closing them — a network that broke
-        without a reset reaching anyone — while new connections work."""
-        for pipes in list(self._pipes):
-            pipes.cancel()
-        self._hung += self._writers
-        self._writers.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        self._writers |= {writer, upstream_writer}
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(Exception):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.transport.abort()
-
-        pipes = asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
-        self._pipes.add(pipes)
-        with contextlib.suppress(asyncio.CancelledError):
-            await pipes
-        self._pipes.discard(pipes)
-        self._writers -= {writer, upstream_writer}
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from kilowatt.app import Application
 from kilowatt.config import Settings
 from kilowatt.readiness import check_database, check_ready, check_redis
 from kilowatt.storage.database import create_engine
+from tcp_relay import relay_to as _proxy_to
 
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 
@@ -42,58 +43,6 @@ def _postgres_url() -> str:
             pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
         pytest.skip("PostgreSQL tests need KILOWATT_TEST_POSTGRES_URL")
     return POSTGRES_URL
-
-
-class TcpProxy:
-    """127.0.0.1:<port> forwarded to a real server. ``stop()`` is the outage: every open connection is
-    cut and new ones are refused; ``start()`` again on the same port is the recovery."""
-
-    def __init__(self, target_host: str, target_port: int):
-        self.target = (target_host, target_port)
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers.update((writer, upstream_writer))
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.transport.abort()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
-        self._writers.difference_update((writer, upstream_writer))
-
-
-@contextlib.asynccontextmanager
-async def _proxy_to(host: str, port: int) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy(host, port)
-    await proxy.start()
-    try:
-        yield proxy
-    finally:
-        with contextlib.suppress(Exception):
-            await proxy.stop()
 
 
 @contextlib.asynccontextmanager
@@ -188,7 +137,7 @@ async def test_redis_outage_makes_the_node_not_ready_and_its_return_ready_again(
         async with _kilowatt(database_url=postgres_url, redis_url=proxied) as csms:
             assert (await _get(csms, "/health/ready")).status_code == 200
 
-            await proxy.stop()
+            await proxy.cut()
             response = await _get(csms, "/health/ready")
             assert response.status_code == 503, response.text
             body = response.json()
@@ -212,7 +161,7 @@ async def test_postgres_outage_makes_the_node_not_ready_and_its_return_ready_aga
         async with _kilowatt(database_url=proxied) as csms:
             assert (await _get(csms, "/health/ready")).status_code == 200
 
-            await proxy.stop()
+            await proxy.cut()
             response = await _wait_for_status(csms, 503, timeout_s=5)
             assert response.status_code == 503, response.text
             body = response.json()

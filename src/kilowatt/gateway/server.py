@@ -32,6 +32,7 @@ from kilowatt.gateway.handshake import basic_credentials, offered_subprotocols, 
 from kilowatt.ocpp.context import StationContext
 from kilowatt.ocpp.execute import CommandCodec, execute
 from kilowatt.rpc.endpoint import RpcEndpoint
+from kilowatt.rpc.errors import ErrorKind, OcppError
 from kilowatt.rpc.protocol import Dialect, IncomingMessage, RpcProtocol
 from kilowatt.services.passwords import verify_password
 from kilowatt.services.stations import Admission, StationService
@@ -74,6 +75,48 @@ class _Admitted:
     authenticated: bool
 
 
+class Drain:
+    """The station messages this gateway is handling, so that a stop answers them before it closes
+    the sockets.
+
+    Closing a socket while its message is being written loses the answer, not the write: the charger
+    sends the message again on another gateway, and one without a key (a 1.6 MeterValues) is stored
+    twice. Once draining, new messages are refused with a CALLERROR (nothing stored; the charger
+    sends them again after reconnecting).
+    """
+
+    __slots__ = ("active", "draining", "_idle")
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.draining = False
+        self._idle: asyncio.Event | None = None
+
+    async def run(self, handle: Callable[..., Awaitable[dict[str, Any]]], *args: Any) -> dict[str, Any]:
+        if self.draining:
+            raise OcppError(ErrorKind.INTERNAL, "this gateway is shutting down: send the message again after reconnecting")
+        self.active += 1
+        try:
+            return await handle(*args)
+        finally:
+            self.active -= 1
+            if self.active == 0 and self._idle is not None:
+                self._idle.set()
+
+    async def wait(self, timeout_s: float) -> bool:
+        """Refuse new messages and wait (at most ``timeout_s``) for those being handled; True if none is left."""
+        self.draining = True
+        if self.active == 0:
+            return True
+        self._idle = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 @dataclass(slots=True, eq=False)
 class StationConnection:
     """One live station connection on this node.
@@ -85,12 +128,13 @@ class StationConnection:
     socket: ServerConnection
     handlers: MessageHandler
     context: StationContext
+    drain: Drain
     endpoint: RpcEndpoint = None  # type: ignore[assignment]  # set right after: the endpoint needs self.handle
     executor: Any = None  # runs typed commands on this socket; registered on the bus (identity matters for detach)
 
     def handle(self, call: IncomingMessage) -> Awaitable[dict[str, Any]]:
         """The endpoint's handler: this station's CALLs (and 2.1 SENDs) go to its version's handlers, with its context."""
-        return self.handlers.handle(self.context, call)
+        return self.drain.run(self.handlers.handle, self.context, call)
 
     def release(self) -> None:
         """Break the connection <-> endpoint cycle (the endpoint's handler is this object's bound method).
@@ -134,6 +178,11 @@ class Gateway:
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
         self._keepalive: asyncio.Task[None] | None = None
+        # Stations whose disconnection could not be written (the database was away): retried until it
+        # answers, so that the row does not say "connected" for a socket that is gone.
+        self._unrecorded: set[str] = set()
+        self._recorder: asyncio.Task[None] | None = None
+        self._drain = Drain()
         self._closing: set[asyncio.Task[None]] = set()  # sockets being failed by the keep-alive
         self._ping_slots: list[set[str]] = [set()]  # station ids by keep-alive slot
         self._unsubscribe: Callable[[], None] = lambda: None
@@ -261,6 +310,29 @@ class Gateway:
         current = self.connections.get(station_id)
         return current is not None and await _is_alive(current, self.settings.duplicate_probe_timeout_s)
 
+    async def _record_disconnection(self, station_id: str) -> None:
+        """Write that the station left; if the database does not answer, retry in the background
+        (an exception here would only reach websockets' "connection handler failed")."""
+        try:
+            await self.stations.disconnected(station_id, self.settings.node_id)
+        except Exception as exc:
+            log.warning("station disconnection not recorded yet; retrying until the database answers", error=f"{type(exc).__name__}: {exc}")
+            self._unrecorded.add(station_id)
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.get_running_loop().create_task(self._record_later())
+
+    async def _record_later(self, every_s: float = 1.0) -> None:
+        while self._unrecorded:
+            await asyncio.sleep(every_s)
+            for station_id in list(self._unrecorded):
+                if station_id not in self.connections:  # back here meanwhile: its connect was written instead
+                    try:
+                        await self.stations.disconnected(station_id, self.settings.node_id)
+                    except Exception:
+                        break  # still away: next round
+                    log.info("station disconnection recorded late", station_id=station_id)
+                self._unrecorded.discard(station_id)
+
     async def stop(self) -> None:
         if self._server is None:
             return
@@ -270,10 +342,26 @@ class Gateway:
         if self._keepalive is not None:
             self._keepalive.cancel()
             self._keepalive = None
+        # Stop accepting, answer the messages being handled, then close the sockets (1001): an
+        # answer lost to the close would make the charger store its message twice elsewhere.
+        self._server.server.close()
+        if not await self._drain.wait(min(5.0, self.settings.shutdown_timeout_s / 2)):
+            log.warning("closing station sockets with messages still being handled", messages=self._drain.active)
         self._server.close(close_connections=True)
         await self._server.wait_closed()
-        await self.stations.reset_node(self.settings.node_id)
+        if self._recorder is not None:
+            self._recorder.cancel()
+            self._recorder = None
+        try:
+            await self.stations.reset_node(self.settings.node_id)
+        except Exception as exc:  # the database is away: stopping must not fail for it
+            log.warning(
+                "stations of this node not marked disconnected (the database did not answer);"
+                " the next start of this node, or another node's reaper, does it",
+                error=f"{type(exc).__name__}: {exc}",
+            )
         self._server = None
+        self._drain = Drain()  # a later start takes messages again
 
     # --- handshake ----------------------------------------------------------------------------
 
@@ -349,7 +437,7 @@ class Gateway:
         context = StationContext(
             admitted.admission.station_id, adapter.dialect.subprotocol, admitted.admission.registration_status
         )
-        station_connection = StationConnection(connection, adapter.handlers, context)
+        station_connection = StationConnection(connection, adapter.handlers, context, self._drain)
         station_connection.endpoint = RpcEndpoint(
             connection,
             RpcProtocol(adapter.dialect, "csms"),
@@ -387,7 +475,7 @@ class Gateway:
                 del self.connections[station_id]
                 self._ping_slots[hash(station_id) % len(self._ping_slots)].discard(station_id)
                 await self.bus.detach(station_id, station_connection.executor)
-                await self.stations.disconnected(station_id, self.settings.node_id)
+                await self._record_disconnection(station_id)
             station_connection.release()
             log.info("station disconnected", close_code=connection.close_code, close_reason=connection.close_reason)
 
