@@ -621,7 +621,8 @@ class TransactionService:
                 "transaction.updated", event.station_id, {**_ids(ref), "evse_id": running.evse_id, "samples": len(event.samples)}
             )
         )
-        state_on = None if event.details.charging_state is None else (running.evse_id, running.connector_id)
+        # Only a change is written to the connector: chargers repeat their chargingState on every Updated.
+        state_on = (running.evse_id, running.connector_id) if "charging_state" in changes else None
         return TransactionOutcome(ref, authorization, charging_state_on=state_on)
 
     # --- shared ---------------------------------------------------------------------------------
