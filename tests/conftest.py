@@ -25,7 +25,32 @@ from kilowatt.storage.database import create_engine
 
 ADMIN_TOKEN = "test-admin-token"
 POSTGRES_URL = os.environ.get("KILOWATT_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_EXAMPLE = "postgresql+asyncpg://postgres@127.0.0.1:5432/kilowatt_test"
+
+
+def require_services(why: str, postgres: bool = True, redis: bool = False) -> None:
+    """Skip the test, saying ``why``, unless the test services' variables are set; in CI, fail it."""
+    wanted = [("KILOWATT_TEST_POSTGRES_URL", POSTGRES_URL, postgres), ("KILOWATT_TEST_REDIS_URL", REDIS_URL, redis)]
+    missing = [name for name, url, needed in wanted if needed and not url]
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but {' and '.join(missing)} not set")
+        pytest.skip(why)
+
+
+async def empty_postgres(why: str = f"PostgreSQL tests need KILOWATT_TEST_POSTGRES_URL (e.g. {POSTGRES_EXAMPLE})") -> str:
+    """The test PostgreSQL's URL, its schema emptied; skipped (failed in CI) when unset or unreachable."""
+    require_services(why)
+    assert POSTGRES_URL
+    try:
+        await _reset_postgres(POSTGRES_URL)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    return POSTGRES_URL
 
 configure_logging(os.environ.get("KILOWATT_TEST_LOG_LEVEL", "WARNING"))
 
@@ -56,17 +81,7 @@ async def _reset_postgres(url: str) -> None:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'kilowatt.db'}"
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tests need KILOWATT_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/kilowatt_test)")
-    try:
-        await _reset_postgres(POSTGRES_URL)
-    except (OSError, Exception) as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    return POSTGRES_URL
+    return await empty_postgres()
 
 
 class RunningCsms:

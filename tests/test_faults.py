@@ -39,40 +39,22 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, _reset_postgres
+from conftest import ADMIN_TOKEN, IN_CI, REDIS_URL, empty_postgres, require_services
 from fault_charger import FailoverCharger, now
 from kilowatt.app import Application
 from kilowatt.config import Role, Settings
 from kilowatt.storage.database import create_engine
 from tcp_relay import relay_to
 
-REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
-
-
-def _needs(postgres: bool = True, redis: bool = True) -> None:
-    missing = [name for name, url, wanted in [("KILOWATT_TEST_POSTGRES_URL", POSTGRES_URL, postgres), ("KILOWATT_TEST_REDIS_URL", REDIS_URL, redis)] if wanted and not url]
-    if missing:
-        if IN_CI:
-            pytest.fail(f"CI=true but {' and '.join(missing)} not set")
-        pytest.skip(f"fault tests run on the real servers: set {' and '.join(missing)}")
-
 
 @pytest.fixture
 async def postgres_url() -> str:
-    _needs(redis=False)
-    assert POSTGRES_URL
-    try:
-        await _reset_postgres(POSTGRES_URL)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    return POSTGRES_URL
+    return await empty_postgres("fault tests run on the real servers: set KILOWATT_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
 async def redis_url(postgres_url: str) -> AsyncIterator[str]:
-    _needs()
+    require_services("fault tests run on the real servers: set KILOWATT_TEST_REDIS_URL", postgres=False, redis=True)
     assert REDIS_URL
     client = Redis.from_url(REDIS_URL)
     try:

@@ -11,7 +11,6 @@ installed (``apt-get install haproxy``).
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import socket
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from charger import TestCharger
-from conftest import IN_CI, _reset_postgres
+from conftest import REDIS_URL, empty_postgres, require_services
 from kilowatt.app import Application
 from kilowatt.config import Role, Settings
 
@@ -86,18 +85,9 @@ async def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s
 
 @pytest.fixture
 async def cluster_settings() -> dict[str, str]:
-    postgres, redis = os.environ.get("KILOWATT_TEST_POSTGRES_URL"), os.environ.get("KILOWATT_TEST_REDIS_URL")
-    if not postgres or not redis:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL or KILOWATT_TEST_REDIS_URL is not set")
-        pytest.skip("gateways behind HAProxy need KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL")
-    try:
-        await _reset_postgres(postgres)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {postgres} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {postgres} is unreachable: {exc}")
-    return {"database_url": postgres, "redis_url": redis}
+    require_services("gateways behind HAProxy need KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL", redis=True)
+    assert REDIS_URL
+    return {"database_url": await empty_postgres("gateways behind HAProxy need KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL"), "redis_url": REDIS_URL}
 
 
 class Gateways(dict[str, Application]):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI, _reset_postgres
+from conftest import REDIS_URL, empty_postgres, require_services
 from kilowatt.app import Application
 from kilowatt.config import Role, Settings
 
@@ -46,18 +46,9 @@ def _probe(http_port: int, ocpp_port: int, *args: str) -> subprocess.CompletedPr
 async def cluster_settings() -> dict[str, str]:
     """What a process of a split role runs on: PostgreSQL and Redis (one process per role means
     several processes, which SQLite and the in-process bus are not for)."""
-    postgres, redis = os.environ.get("KILOWATT_TEST_POSTGRES_URL"), os.environ.get("KILOWATT_TEST_REDIS_URL")
-    if not postgres or not redis:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL or KILOWATT_TEST_REDIS_URL is not set")
-        pytest.skip("a gateway or api role needs KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL")
-    try:
-        await _reset_postgres(postgres)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {postgres} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {postgres} is unreachable: {exc}")
-    return {"database_url": postgres, "redis_url": redis}
+    require_services("a gateway or api role needs KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL", redis=True)
+    assert REDIS_URL
+    return {"database_url": await empty_postgres("a gateway or api role needs KILOWATT_TEST_POSTGRES_URL and KILOWATT_TEST_REDIS_URL"), "redis_url": REDIS_URL}
 
 
 @asynccontextmanager

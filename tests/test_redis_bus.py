@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from websockets.exceptions import InvalidStatus
 
 from charger import TestCharger
-from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, _reset_postgres
+from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, empty_postgres
 from kilowatt.app import Application
 from kilowatt.bus.base import Event
 from kilowatt.bus.redis import RedisBus, calls_key, station_key
@@ -456,16 +456,7 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(redis: Redis) -> AsyncIterator[Cluster]:
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
-        pytest.skip("the multi-node tests need KILOWATT_TEST_POSTGRES_URL as well (several processes share PostgreSQL)")
-    try:
-        await _reset_postgres(POSTGRES_URL)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    await empty_postgres("the multi-node tests need KILOWATT_TEST_POSTGRES_URL as well (several processes share PostgreSQL)")
     nodes = Cluster()
     yield nodes
     for application in reversed(list(nodes.nodes.values())):

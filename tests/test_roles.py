@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import ADMIN_TOKEN, IN_CI, POSTGRES_URL, RunningCsms, _reset_postgres
+from conftest import ADMIN_TOKEN, RunningCsms, empty_postgres
 from kilowatt.app import Application
 from kilowatt.bus.base import Event
 from kilowatt.bus.memory import InProcessBus
@@ -48,17 +48,7 @@ REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
 @pytest.fixture
 async def postgres_url() -> str:
     """The test PostgreSQL with an empty schema; skipped (or failed in CI) without one."""
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
-        pytest.skip("needs KILOWATT_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/kilowatt_test)")
-    try:
-        await _reset_postgres(POSTGRES_URL)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    return POSTGRES_URL
+    return await empty_postgres()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from conftest import IN_CI, POSTGRES_URL, RunningCsms, _reset_postgres
+from conftest import IN_CI, RunningCsms, empty_postgres
 from kilowatt.app import Application
 from kilowatt.config import Settings
 from kilowatt.readiness import check_database, check_ready, check_redis
@@ -35,14 +35,6 @@ def _redis_url() -> str:
             pytest.fail("CI=true but KILOWATT_TEST_REDIS_URL is not set")
         pytest.skip("Redis tests need KILOWATT_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
     return REDIS_URL
-
-
-def _postgres_url() -> str:
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI=true but KILOWATT_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tests need KILOWATT_TEST_POSTGRES_URL")
-    return POSTGRES_URL
 
 
 @contextlib.asynccontextmanager
@@ -102,14 +94,7 @@ async def test_ready_when_the_database_answers(csms: RunningCsms) -> None:
 async def postgres_url() -> str:
     """An empty PostgreSQL schema. The Redis cases run on PostgreSQL only: Redis means several
     processes, and several processes mean PostgreSQL (SQLite is for one)."""
-    url = _postgres_url()
-    try:
-        await _reset_postgres(url)
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {url} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {url} is unreachable: {exc}")
-    return url
+    return await empty_postgres()
 
 
 @contextlib.asynccontextmanager
