@@ -208,6 +208,28 @@ async def test_two_runners_never_run_a_job_at_once_and_a_dead_holders_job_is_tak
     assert overlapping == []
 
 
+async def test_a_runner_stops_even_when_stopped_as_a_run_finishes(migrated: AsyncEngine) -> None:
+    """A stop whose cancellation lands as a run ends must still stop the loop. With
+    ``asyncio.wait_for`` around the run, Python 3.11 dropped such a cancellation, the loop went on
+    and ``stop()`` waited forever (a CI run hung 600 s in a worker's stop)."""
+
+    async def instant() -> None:
+        await asyncio.sleep(0)
+
+    runner = JobRunner(LeaseStore(migrated), "node-a", [Job("instant", 0, instant)], lease_ttl_s=60)
+    runner.start()
+    while runner.runs["instant"] == 0:  # the lease is held: from here on every step is a run or a sleep(0)
+        await asyncio.sleep(0.01)
+    await runner.stop(release=False)
+    for attempt in range(300):
+        runner.start()
+        for _ in range(attempt % 7 + 1):  # stop at each point of the run / sleep cycle in turn
+            await asyncio.sleep(0)
+        async with asyncio.timeout(5):
+            await runner.stop(release=False)
+        runner.held.add("instant")  # stop() forgets the lease; it is still ours (ttl 60 s)
+
+
 async def test_concurrent_runners_race_for_a_free_lease_and_one_wins(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
     stores = [LeaseStore(engines[i % 2]) for i in range(6)]
     for attempt in range(5):

@@ -314,7 +314,8 @@ class Application:
         """:meth:`stop` bounded by ``KILOWATT_SHUTDOWN_TIMEOUT_S``; False if the bound was hit."""
         log.info("stopping", timeout_s=self.settings.shutdown_timeout_s)
         try:
-            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_s)
+            async with asyncio.timeout(self.settings.shutdown_timeout_s):
+                await self.stop()
         except TimeoutError:
             log.error(
                 "stopping took longer than KILOWATT_SHUTDOWN_TIMEOUT_S; giving up", timeout_s=self.settings.shutdown_timeout_s

@@ -76,7 +76,8 @@ async def check_database(engine: AsyncEngine, timeout_s: float = CHECK_TIMEOUT_S
             await connection.execute(text("SELECT 1"))
 
     try:
-        await asyncio.wait_for(select_one(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await select_one()
     except TimeoutError:
         return Check(False, f"no answer within {timeout_s:g} s")
     except Exception as exc:  # reporting the failure is the point of the check
@@ -96,7 +97,8 @@ async def check_redis(url: str, timeout_s: float = CHECK_TIMEOUT_S) -> Check:
     except ValueError as exc:  # a malformed URL: say so rather than "not ready" for no visible reason
         return Check(False, f"invalid KILOWATT_REDIS_URL: {_reason(exc)}")
     try:
-        await asyncio.wait_for(client.ping(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await client.ping()
     except TimeoutError:
         return Check(False, f"no answer within {timeout_s:g} s")
     except Exception as exc:

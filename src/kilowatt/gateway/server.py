@@ -515,7 +515,8 @@ async def _is_alive(station_connection: StationConnection, timeout_s: float) -> 
     """Ping the current socket; a dead one is closed so the newcomer can take its place."""
     try:
         pong = await station_connection.socket.ping()
-        await asyncio.wait_for(pong, timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await pong
         return True
     except Exception:
         log.info("previous connection did not answer a ping; admitting the new one", station_id=station_connection.context.station_id)

@@ -94,7 +94,10 @@ class JobRunner:
             self.held.add(job.name)
             self._valid_until[job.name] = asked_at + ttl_s
         try:
-            await asyncio.wait_for(job.run(), timeout=ttl_s / 2)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that
+            # arrives as the job finishes, and this loop would then never stop (stop() hung).
+            async with asyncio.timeout(ttl_s / 2):
+                await job.run()
         except TimeoutError:
             log.error("periodic job overran half its lease; cancelled", job=job.name, limit_s=ttl_s / 2)
             return False

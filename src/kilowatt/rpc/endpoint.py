@@ -236,7 +236,8 @@ class RpcEndpoint:
             except ConnectionClosed:
                 raise StationDisconnected("connection closed") from None
             try:
-                return await asyncio.wait_for(future, timeout_s)
+                async with asyncio.timeout(timeout_s):  # not wait_for: it can lose a cancellation on 3.11
+                    return await future
             except TimeoutError:
                 raise CallTimeout(f"no answer to {action} within {timeout_s:g} s") from None
         finally:
