@@ -214,6 +214,8 @@ async def test_remote_start_links_remote_start_id_and_remote_stop_ends_it(fake_c
     await fake_csms.wait_for(lambda: events(fake_csms)[-1]["eventType"] == "Ended")
     ended = events(fake_csms)[-1]
     assert ended["triggerReason"] == "RemoteStop" and ended["transactionInfo"]["stoppedReason"] == "Remote"
+    # The Ended event stays queued until its CALLRESULT is back; the CSMS saw it a moment before that.
+    await fake_csms.wait_for(lambda: not station.queue)
     status = await fake_csms.call("CP-201-RS", "GetTransactionStatus", {"transactionId": transaction_id})
     assert status == {"ongoingIndicator": False, "messagesInQueue": False}
 
