@@ -21,6 +21,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import func, select
 from websockets.exceptions import InvalidStatus
 
 from charger import TestCharger
@@ -32,6 +33,7 @@ from kilowatt.commands import Command, CommandErrorKind, CommandOutcome
 from kilowatt.commands.envelope import CommandEnvelope
 from kilowatt.commands.model import Reset, ResetMode, StatusResult
 from kilowatt.config import Role, Settings
+from kilowatt.storage.cluster_models import OutboxEvent
 from tcp_relay import RedisRelay
 
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
@@ -658,3 +660,54 @@ async def test_a_redis_outage_gives_503_while_charger_traffic_goes_on(cluster: C
             assert response.status_code == 200, response.text
         outcomes = [c["outcome"] for c in (await api.get("/api/v1/stations/CP-1/commands?operation=reset")).json()["items"]]
         assert sorted(outcomes) == ["answered", "answered", "unavailable"]  # the failed one is in the log, said why
+
+
+async def test_an_event_redis_could_not_take_is_relayed_by_the_outbox_when_redis_is_back(
+    cluster: Cluster, relay: RedisRelay, make_bus: BusFactory
+) -> None:
+    """A durable event the gateway's bus dropped while Redis was down stays unsent in the outbox (it is
+    not marked sent because it was handed to the bus), and the worker's relay publishes it once Redis
+    is back: another node hears of the transaction after all."""
+    observer = await make_bus("observer")  # straight to Redis: subscribed through the whole outage
+    heard: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        heard.append(event)
+
+    observer.subscribe(listener)
+    fast = {"redis_url": relay.url, "outbox_grace_s": 0.5, "outbox_relay_interval_s": 0.2}
+    gateway = await cluster.start("gw-a", Role.gateway, **fast)
+    await cluster.start("worker-1", Role.worker, **fast)
+    await gateway.services.stations.create("CP-1")
+    await gateway.services.authorization.create("TAG-1")
+    async with TestCharger.connect(cluster.ocpp_url("gw-a"), "CP-1") as charger:
+        await charger.boot()
+        await relay.cut()
+        started = await charger.call(
+            "StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 0, "timestamp": "2026-12-02T08:00:00Z"}
+        )
+        transaction_id = started["transactionId"]
+
+        def heard_started() -> bool:
+            return any(e.type == "transaction.started" and e.data.get("transaction_id") == transaction_id for e in heard)
+
+        await asyncio.sleep(2.0)  # the gateway marks what its bus sent within 0.5 s; the relay runs every 0.2 s
+        assert not heard_started()
+        async with gateway.engine.connect() as connection:
+            unsent = (
+                await connection.execute(
+                    select(OutboxEvent.type).where(OutboxEvent.sent_at.is_(None), OutboxEvent.type == "transaction.started")
+                )
+            ).scalars().all()
+        assert unsent == ["transaction.started"]  # kept for the relay, not marked sent
+        await relay.start()
+        await eventually(heard_started, within_s=15)
+
+        async def all_sent() -> bool:
+            async with gateway.engine.connect() as connection:
+                count = (
+                    await connection.execute(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.sent_at.is_(None)))
+                ).scalar_one()
+            return count == 0
+
+        await eventually(all_sent, within_s=5)

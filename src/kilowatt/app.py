@@ -292,6 +292,7 @@ class Application:
         await self.nodes.stop()
         await self.services.configuration.close()
         await self.writes.close()
+        await self.bus.flush()  # the events just published reach Redis and are confirmed, then marked sent
         await self.outbox.close()
         if self.checkpointer is not None:
             await self.checkpointer.stop()

@@ -77,8 +77,17 @@ class Bus(abc.ABC):
         return False
 
     @abc.abstractmethod
-    async def publish(self, event: Event) -> None:
-        """Deliver ``event`` to every listener (on every node)."""
+    async def publish(self, event: Event, on_sent: Callable[[], None] | None = None) -> None:
+        """Deliver ``event`` to every listener (on every node).
+
+        ``on_sent`` is called once the event has reached every node: on one node when the
+        listeners have run, between processes when Redis has taken it. It is never called for
+        an event that was dropped (Redis down, its buffer full): the outbox marks an event sent
+        only from here, so a dropped one is relayed again instead of being lost.
+        """
+
+    async def flush(self) -> None:
+        """Send what is buffered for the other nodes now (bounded in time); one node buffers nothing."""
 
     @abc.abstractmethod
     def subscribe(self, listener: EventListener) -> Callable[[], None]:

@@ -25,12 +25,14 @@ class InProcessBus(Bus):
         self._executors: dict[str, CommandExecutor] = {}
         self._serialise = serialise
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, on_sent: Callable[[], None] | None = None) -> None:
         for listener in tuple(self._listeners):
             try:
                 await listener(event)
             except Exception:
                 log.exception("event listener failed", event_type=event.type)
+        if on_sent is not None:
+            on_sent()
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         self._listeners.append(listener)

@@ -158,7 +158,8 @@ class RedisBus(Bus):
         self._refresh_script = self.redis.register_script(_REFRESH)
         self._listeners: list[EventListener] = []
         self._held: dict[str, _Held] = {}
-        self._outgoing: asyncio.Queue[Event] = asyncio.Queue(max_pending_events)
+        # Events for the other nodes, each with the callback to run once Redis has taken it.
+        self._outgoing: asyncio.Queue[tuple[Event, Callable[[], None] | None]] = asyncio.Queue(max_pending_events)
         self._dropped_events = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._work: set[asyncio.Task[Any]] = set()  # calls being served, evictions, registrations
@@ -201,9 +202,7 @@ class RedisBus(Bus):
         for task in self._tasks:
             if task is not relay:
                 task.cancel()
-        with contextlib.suppress(TimeoutError):  # a last chance for the buffered events
-            async with asyncio.timeout(self.op_timeout_s):
-                await self._outgoing.join()
+        await self.flush()  # a last chance for the buffered events
         relay.cancel()
         for task in (*self._tasks, *self._work):
             task.cancel()
@@ -236,15 +235,17 @@ class RedisBus(Bus):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    async def publish(self, event: Event) -> None:
-        """Local listeners now; the other nodes through Redis, sent by a background task.
+    async def publish(self, event: Event, on_sent: Callable[[], None] | None = None) -> None:
+        """Local listeners now; the other nodes through Redis, sent by a background task, which
+        calls ``on_sent`` once Redis has taken the event.
 
         Never waits on Redis: when Redis is down long enough for the buffer to fill, events for
-        the other nodes are dropped (and counted in the log) rather than slowing chargers down.
+        the other nodes are dropped (and counted in the log) rather than slowing chargers down;
+        ``on_sent`` is not called for them, so the outbox relays its durable ones later.
         """
         await self._deliver(event)
         try:
-            self._outgoing.put_nowait(event)
+            self._outgoing.put_nowait((event, on_sent))
         except asyncio.QueueFull:
             self._dropped_events += 1
             if self._dropped_events in (1, 10, 100) or self._dropped_events % 1000 == 0:
@@ -257,9 +258,17 @@ class RedisBus(Bus):
             except Exception:
                 log.exception("event listener failed", event_type=event.type)
 
+    async def flush(self) -> None:
+        """Wait, ``op_timeout_s`` at most, until the events buffered so far have been sent (or dropped)."""
+        if self._tasks:  # (the relay runs)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.op_timeout_s):
+                    await self._outgoing.join()
+
     async def _relay_events(self) -> None:
-        """Send buffered events in pipelines; on a Redis failure the batch is dropped (pub/sub has
-        no memory for absent subscribers anyway: durable events go through the outbox)."""
+        """Send buffered events in pipelines, then confirm them (``on_sent``); on a Redis failure
+        the batch is dropped unconfirmed (pub/sub has no memory for absent subscribers anyway:
+        durable events are relayed again by the outbox)."""
         backoff = _Backoff()
         while True:
             batch = [await self._outgoing.get()]
@@ -268,13 +277,17 @@ class RedisBus(Bus):
             try:
                 async with asyncio.timeout(self.op_timeout_s):
                     async with self.redis.pipeline(transaction=False) as pipe:
-                        for event in batch:
+                        for event, _ in batch:
                             pipe.publish(EVENTS_CHANNEL, _event_json(event, self.node_id))
                         await pipe.execute()
                 backoff.reset()
             except (RedisError, OSError, TimeoutError) as exc:
                 log.warning("events not sent to other nodes: Redis unreachable", error=str(exc), events=len(batch))
                 await backoff.sleep()
+            else:
+                for _, on_sent in batch:
+                    if on_sent is not None:
+                        _confirm(on_sent)
             finally:
                 for _ in batch:
                     self._outgoing.task_done()
@@ -604,6 +617,13 @@ class RedisBus(Bus):
         task = asyncio.get_running_loop().create_task(coroutine)
         self._work.add(task)
         task.add_done_callback(self._work.discard)
+
+
+def _confirm(on_sent: Callable[[], None]) -> None:
+    try:
+        on_sent()
+    except Exception:  # a caller's bug must not stop the relay of everyone's events
+        log.exception("an event's on_sent callback failed")
 
 
 def _unavailable(station_id: str, exc: BaseException) -> CommandOutcome:

@@ -9,7 +9,8 @@ session). Once that transaction is committed:
    before there was an outbox: listeners see them as soon as the data is stored, and no extra
    database round trip is awaited on the message's path;
 2. it marks them sent a moment later, many at a time, from a background task (one UPDATE per
-   ``MARK_INTERVAL_S`` at most);
+   ``MARK_INTERVAL_S`` at most) — only those the bus confirmed (``on_sent``: between processes,
+   once Redis took them), so an event the bus dropped while Redis was down stays unsent;
 3. the relay (:meth:`Outbox.relay_once`, a periodic job under a lease: one process at a time)
    publishes every event still unsent ``grace_s`` after it was written — its writer died between
    the commit and the publish (or the mark) — and marks it sent.
@@ -50,6 +51,7 @@ MARK_INTERVAL_S = 0.5  # how long a published event waits, at most, to be marked
 CLAIM_S = 30.0  # a relay's claim on rows it is publishing; a relay that died leaves them after this
 KEEP_SENT_S = 3600.0  # sent rows are deleted after this long (they are kept a while for diagnostics)
 RELAY_BATCH = 500
+CONFIRM_S = 5.0  # how long the relay waits for the bus to confirm what it published
 PRUNE_INTERVAL_S = 60.0
 
 
@@ -77,6 +79,8 @@ class Outbox:
         self._postgres = engine.dialect.name == "postgresql"
         self._to_mark: list[str] = []
         self._marker: asyncio.Task[None] | None = None
+        self._flush_now = asyncio.Event()
+        self._closing = False
         self._pruned_at = float("-inf")
         self.relayed = 0  # counters for tests and diagnostics
         self.published = 0
@@ -98,24 +102,30 @@ class Outbox:
     # --- after the commit: publish now, mark later ----------------------------------------------
 
     async def publish_committed(self, events: Sequence[Event]) -> None:
-        """Publish events whose rows are committed; they are marked sent in the background.
+        """Publish events whose rows are committed; they are marked sent in the background once
+        the bus has confirmed them.
 
-        A publish that fails leaves its event unmarked: the relay publishes it after ``grace_s``.
+        A publish that fails or that the bus drops leaves its event unmarked: the relay publishes
+        it after ``grace_s``.
         """
         for event in events:
             try:
-                await self._bus.publish(event)
+                await self._bus.publish(event, on_sent=lambda event_id=event.id: self._sent(event_id))
             except Exception:
                 log.warning("publishing an event failed; the outbox relay will", event_type=event.type, exc_info=True)
-                continue
-            self.published += 1
-            self._to_mark.append(event.id)
-        if self._to_mark and self._marker is None:
+
+    def _sent(self, event_id: str) -> None:
+        """The bus confirmed the event: mark it sent with the next batch of marks."""
+        self.published += 1
+        self._to_mark.append(event_id)
+        if self._marker is None and not self._closing:
             self._marker = asyncio.get_running_loop().create_task(self._mark_soon())
 
     async def _mark_soon(self) -> None:
         while self._to_mark:  # also those published while the previous marks were being stored
-            await asyncio.sleep(MARK_INTERVAL_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(MARK_INTERVAL_S):
+                    await self._flush_now.wait()  # close() cuts the wait short, never a flush
             await self.flush_marks()
         self._marker = None
 
@@ -137,12 +147,16 @@ class Outbox:
             log.warning("marking published events sent failed", count=len(ids), exc_info=True)
 
     async def close(self) -> None:
-        """Store the marks still pending (a clean stop leaves the relay nothing to send twice)."""
+        """Store the marks still pending (a clean stop leaves the relay nothing to send twice).
+
+        Call it after the bus has sent what it buffered (:meth:`Bus.flush`), so that those events
+        are confirmed and marked too. A mark being stored is finished, not cancelled: a cancelled
+        UPDATE would leave published events to be published again.
+        """
+        self._closing = True
+        self._flush_now.set()
         if self._marker is not None:
-            self._marker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._marker
-            self._marker = None
+            await self._marker
         await self.flush_marks()
 
     # --- the relay: a periodic job, one process at a time -----------------------------------------
@@ -150,22 +164,31 @@ class Outbox:
     async def relay_once(self) -> int:
         """Publish the events still unsent ``grace_s`` after they were written; returns how many."""
         total = 0
+        loop = asyncio.get_running_loop()
         while True:
             rows = await self._claim()
             if not rows:
                 return total
-            sent: list[int] = []
+            confirmations: dict[int, asyncio.Future[None]] = {}
             try:
                 for row in rows:
+                    confirmed = confirmations[row.id] = loop.create_future()
                     await self._bus.publish(
-                        Event(row.type, row.station_id, row.data, at=row.occurred_at, id=row.event_id)
+                        Event(row.type, row.station_id, row.data, at=row.occurred_at, id=row.event_id),
+                        on_sent=lambda confirmed=confirmed: confirmed.done() or confirmed.set_result(None),
                     )
-                    sent.append(row.id)
+                await asyncio.wait(confirmations.values(), timeout=CONFIRM_S)
             finally:
-                await self._settle(sent, [row.id for row in rows[len(sent) :]])
+                taken = {row_id for row_id, confirmed in confirmations.items() if confirmed.done()}
+                sent = [row.id for row in rows if row.id in taken]
+                await self._settle(sent, [row.id for row in rows if row.id not in taken])
             total += len(sent)
             self.relayed += len(sent)
-            log.info("outbox events relayed", count=len(sent))
+            if sent:
+                log.info("outbox events relayed", count=len(sent))
+            if len(sent) < len(rows):  # the bus did not take them all (Redis down?): the next round tries again
+                log.warning("outbox events not confirmed by the bus; retried next round", count=len(rows) - len(sent))
+                return total
             if len(rows) < RELAY_BATCH:
                 return total
 
