@@ -604,12 +604,6 @@ async def test_a_redis_outage_fails_commands_in_time_while_sessions_are_stored_o
     await _check_stored_once(postgres_url, chargers, sessions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: a 1.6 MeterValues or a StatusNotification sent again after its answer was lost (the gateway "
-    "died between commit and CALLRESULT) is stored a second time; they carry no key, and de-duplicating them needs a "
-    "unique index on meter_values / status_notifications and an insert that ignores repeats on the batched write path",
-)
 async def test_a_repeated_keyless_message_is_stored_once(postgres_url: str) -> None:
     """What a charger does after a lost answer, without the fault: the same message twice."""
     async with _api_node(postgres_url, None, node_id="solo") as node:

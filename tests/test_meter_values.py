@@ -48,3 +48,35 @@ async def test_a_register_reading_beyond_any_meter_does_not_block_the_stop(csms:
         transaction = (await api.get(f"/api/v1/transactions/{started['transactionId']}")).json()
     assert transaction["energy_wh"] == 500
     assert [v["value"] for v in transaction["meter_values"]] == ["1e300"]
+
+
+async def test_a_message_sent_again_after_a_lost_answer_is_stored_once(csms: RunningCsms, charger: TestCharger) -> None:
+    """A 1.6 MeterValues and a StatusNotification have no id: a charger that did not get the
+    CALLRESULT sends the same content again, and it must not count twice. A reading that differs
+    in anything (here only the value, or only the context) is a reading of its own; a status
+    without a timestamp cannot be told from a later identical report, so it is kept each time."""
+    await csms.services.authorization.create("TAG-1")
+    await charger.boot()
+    start = await charger.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-1", "meterStart": 100, "timestamp": now()})
+    tx = start["transactionId"]
+    at = now()
+    sample = {"timestamp": at, "sampledValue": [{"value": "150"}, {"value": "7.5", "measurand": "Power.Active.Import", "unit": "kW"}]}
+    for _ in range(3):
+        assert await charger.call("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [sample]}) == {}
+    other_value = {"timestamp": at, "sampledValue": [{"value": "151"}]}
+    other_context = {"timestamp": at, "sampledValue": [{"value": "150", "context": "Sample.Clock"}]}
+    assert await charger.call("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [other_value, other_context]}) == {}
+    view = await csms.services.transactions.get(tx)
+    assert sorted((m.value, m.measurand, m.context) for m in view.meter_values) == [
+        ("150", "Energy.Active.Import.Register", "Sample.Clock"),
+        ("150", "Energy.Active.Import.Register", "Sample.Periodic"),
+        ("151", "Energy.Active.Import.Register", "Sample.Periodic"),
+        ("7.5", "Power.Active.Import", "Sample.Periodic"),
+    ]
+
+    timestamped = {"connectorId": 1, "status": "Charging", "errorCode": "NoError", "timestamp": now()}
+    untimed = {"connectorId": 1, "status": "SuspendedEV", "errorCode": "NoError"}
+    for payload in (timestamped, timestamped, untimed, untimed):
+        assert await charger.call("StatusNotification", payload) == {}
+    history = (await csms.services.stations.status_history("CP-1", 50, 0)).items
+    assert [h.status for h in history if h.connector_id == 1] == ["SuspendedEV", "SuspendedEV", "Charging"]

@@ -21,6 +21,7 @@ from kilowatt.storage.cluster_models import Node
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import Connector, Station, StationEvent, StatusNotification, utcnow
+from kilowatt.storage.repeats import insert_ignoring_repeats, repeat_key
 from kilowatt.storage.upsert import upsert
 
 REGISTRATION_STATUSES = ("Accepted", "Pending", "Rejected")
@@ -38,7 +39,7 @@ def valid_station_id(value: str) -> bool:
 
 
 # Batched writes use Core statements on the tables, built once (see storage/batch.py).
-_INSERT_STATUS_NOTIFICATION = insert(StatusNotification.__table__)
+_INSERT_STATUS_NOTIFICATION = insert_ignoring_repeats(StatusNotification.__table__)  # storage/repeats.py
 _INSERT_STATION_EVENT = insert(StationEvent.__table__)
 
 # Which station column a station event of a kind keeps current.
@@ -341,23 +342,22 @@ class StationService:
             )
         ]
 
+        reported = {
+            "status": status.status,
+            "error_code": status.error_code,
+            "info": status.info,
+            "vendor_id": status.vendor_id,
+            "vendor_error_code": status.vendor_error_code,
+            "timestamp": status.timestamp,
+        }
+        # Only a timestamped notification can be told apart from a later identical one.
+        repeat = None if status.timestamp is None else repeat_key(station_id, status.evse_id, status.connector_id, *reported.values())
+
         def write(connection: Connection) -> None:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
             upsert(connection, Connector.__table__, {**key, **current}, key)
             Outbox.record(connection, events)
-            connection.execute(
-                _INSERT_STATUS_NOTIFICATION,
-                {
-                    **key,
-                    "status": status.status,
-                    "error_code": status.error_code,
-                    "info": status.info,
-                    "vendor_id": status.vendor_id,
-                    "vendor_error_code": status.vendor_error_code,
-                    "timestamp": status.timestamp,
-                    "received_at": now,
-                },
-            )
+            connection.execute(_INSERT_STATUS_NOTIFICATION, {**key, **reported, "received_at": now, "repeat_key": repeat})
 
         await self._writes.run(write)
         await self._outbox.publish_committed(events)

@@ -37,6 +37,7 @@ from kilowatt.services.common import NotFound, Page, from_row, paginate
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import MeterValue, Transaction, TransactionEventRecord
+from kilowatt.storage.repeats import insert_ignoring_repeats, repeat_key
 
 __all__ = [
     "ENERGY_REGISTER",
@@ -745,7 +746,7 @@ _TRANSACTIONS = Transaction.__table__
 _METER_VALUES = MeterValue.__table__
 _EVENTS = TransactionEventRecord.__table__
 _INSERT_TRANSACTION = insert(_TRANSACTIONS).returning(_TRANSACTIONS.c.id)
-_INSERT_METER_VALUE = insert(_METER_VALUES)
+_INSERT_METER_VALUE = insert_ignoring_repeats(_METER_VALUES)  # a repeated MeterValues is dropped (storage/repeats.py)
 _INSERT_EVENT = insert(_EVENTS)
 
 
@@ -1261,4 +1262,9 @@ def _meter_row(
         "unit_multiplier": sample.multiplier,
         "signed_meter_value": sample.signed_meter_value,
         "source": source,
+        "repeat_key": repeat_key(
+            station_id, evse_id, connector_id, transaction_id, sample.timestamp.isoformat(), sample.value,
+            sample.measurand, sample.context, sample.unit, sample.phase, sample.location, sample.format,
+            sample.multiplier, sample.signed_meter_value, source,
+        ),  # fmt: skip
     }

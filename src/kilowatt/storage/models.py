@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -133,7 +134,10 @@ class StatusNotification(Base):
     """History of every status a station reported."""
 
     __tablename__ = "status_notifications"
-    __table_args__ = (Index("ix_status_notifications_station_time", "station_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_status_notifications_station_time", "station_id", "received_at"),
+        Index("ux_status_notifications_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -146,6 +150,9 @@ class StatusNotification(Base):
     vendor_error_code: Mapped[str | None] = mapped_column(String(50))
     timestamp: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The message's content hashed (storage/repeats.py), when it carries a timestamp: the same
+    # notification sent again after a lost CALLRESULT is not stored twice. NULL: no timestamp, no key.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class StationEvent(Base):
@@ -269,6 +276,7 @@ class MeterValue(Base):
     __table_args__ = (
         Index("ix_meter_values_transaction", "transaction_id", "timestamp"),
         Index("ix_meter_values_station", "station_id", "timestamp"),
+        Index("ux_meter_values_repeat_key", "repeat_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
@@ -288,6 +296,9 @@ class MeterValue(Base):
     unit_multiplier: Mapped[int | None] = mapped_column(Integer)  # 2.0.1 unitOfMeasure.multiplier: value × 10^multiplier
     signed_meter_value: Mapped[dict[str, Any] | None] = mapped_column(JSONObject)  # 2.0.1 signedMeterValue, as sent
     source: Mapped[str] = mapped_column(String(16), default="MeterValues")  # or StopTransaction
+    # The sample's content hashed (storage/repeats.py): a MeterValues sent again after a lost
+    # CALLRESULT (it has no id of its own) is not stored twice.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class CommandRecord(Base):
