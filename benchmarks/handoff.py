@@ -17,16 +17,13 @@ import asyncio
 import concurrent.futures
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from kilowatt.services.transactions import MeterSample, _meter_row
+from kilowatt.services.transactions import _INSERT_METER_VALUE, MeterSample, _meter_row
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import create_engine
 from kilowatt.storage.migrate import upgrade
-from kilowatt.storage.models import MeterValue
 
 
 async def measure(batches: int) -> dict[str, float]:
@@ -35,14 +32,20 @@ async def measure(batches: int) -> dict[str, float]:
         engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'handoff.db'}")
         await upgrade(engine)
         writes = WriteBatcher(engine)
-        statement = insert(MeterValue.__table__)
-        row = _meter_row("CP-1", 1, 1, None, MeterSample(datetime.now(UTC), "1234.5", unit="Wh"), "MeterValues")
+        statement = _INSERT_METER_VALUE  # as the busy fleet writes: repeats dropped by repeat_key
+        at = datetime.now(UTC)
+        rows = iter(  # distinct readings (one row a batch), built before the clock starts
+            [
+                _meter_row("CP-1", 1, 1, None, MeterSample(at + timedelta(seconds=n), "1234.5", unit="Wh"), "MeterValues")
+                for n in range(batches)
+            ]
+        )
         loop = asyncio.get_running_loop()
         thread = concurrent.futures.ThreadPoolExecutor(1)
         kinds = {
             "thread hand-off": lambda: loop.run_in_executor(thread, int),
             "empty batch": lambda: writes.run(lambda connection: None),
-            "one-row insert": lambda: writes.insert(statement, [dict(row)]),
+            "one-row insert": lambda: writes.insert(statement, [next(rows)]),
         }
         results = {}
         for name, batch in kinds.items():

@@ -4,9 +4,9 @@ What the fault tests assert is the CSMS's promise to a charger — a CALLRESULT 
 this charger records exactly what it got a CALLRESULT for (``acked``), and behaves as a real one
 does when something goes wrong: a lost connection means reconnecting (to the next of its URLs, as a
 charger behind a load balancer lands on another gateway) and sending the unanswered message again; a
-CALLERROR means trying the same message again a little later. Messages that went through such an
-ambiguous failure are remembered (``ambiguous``): those are the ones where "stored once" depends on
-the CSMS recognising a repeat.
+CALLERROR means trying the same message again a little later. Each delivery counts its CALLERRORs
+and lost connections: those are the messages where "stored once" depends on the CSMS recognising
+a repeat.
 """
 
 from __future__ import annotations
@@ -43,11 +43,6 @@ class Delivery:
     result: dict[str, Any] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)  # CALLERRORs (code, description) before the result
     lost: int = 0  # connections lost while it was unanswered
-
-    @property
-    def ambiguous(self) -> bool:
-        """Sent more than once: the CSMS may have seen it before the answer that counted."""
-        return bool(self.errors) or self.lost > 0
 
 
 class FailoverCharger:

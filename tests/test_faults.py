@@ -155,20 +155,13 @@ def _samples(payload: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-# Messages with nothing the CSMS can recognise a repeat by: 1.6 MeterValues (no key but their
-# content) and StatusNotification. One that was committed just before its answer was lost (the
-# gateway died between the commit and the CALLRESULT, or the database's acknowledgement of the
-# commit did not come back) and then sent again is stored twice: a known limit (docs/scaling.md,
-# test_a_repeated_keyless_message_is_stored_once below). Every other message is held to exactly once.
-KEYLESS = {(V16, "MeterValues"), (V16, "StatusNotification"), (V201, "StatusNotification")}
-
-
-async def _check_stored_once(database_url: str, chargers: list[FailoverCharger], sessions: list[Session]) -> dict[str, int]:
-    """Every acknowledged message is in the database exactly once and nothing else is — but for the
-    known limit above (a keyless message sent again after an ambiguous failure may be there twice).
-    Returns how many such twice-stored messages were found, by action, for the test to report."""
+async def _check_stored_once(database_url: str, chargers: list[FailoverCharger], sessions: list[Session]) -> None:
+    """Every acknowledged message is in the database exactly once and nothing else is — also one
+    committed just before its answer was lost (the gateway died between the commit and the
+    CALLRESULT, or the database's acknowledgement did not come back) and sent again: keyed
+    messages are recognised by their key, keyless ones (1.6 MeterValues, StatusNotification) by
+    their repeat_key (docs/scaling.md, "Repeats")."""
     engine = create_engine(database_url)
-    twice: dict[str, int] = {}
     try:
         async with engine.connect() as db:
             for charger, session in zip(chargers, sessions, strict=True):
@@ -191,13 +184,9 @@ async def _check_stored_once(database_url: str, chargers: list[FailoverCharger],
                     "SELECT timestamp, value FROM meter_values WHERE station_id = :s ORDER BY timestamp, id"), {"s": station})).all()  # fmt: skip
                 got = Counter((_iso(at), value) for at, value in stored)
                 sent: Counter[tuple[str, str]] = Counter()
-                may_repeat: Counter[tuple[str, str]] = Counter()
                 for delivery in charger.acked:
                     if delivery.action in ("MeterValues", "TransactionEvent", "StopTransaction"):
-                        samples = [(_iso_text(at), value) for at, value in _samples(delivery.payload)]
-                        sent.update(samples)
-                        if delivery.ambiguous and (session.version, delivery.action) in KEYLESS:
-                            may_repeat.update(samples)
+                        sent.update((_iso_text(at), value) for at, value in _samples(delivery.payload))
                 statuses = Counter(
                     (status, _iso(at)) for status, at in (await db.execute(text(
                         "SELECT status, timestamp FROM status_notifications WHERE station_id = :s"), {"s": station})).all()
@@ -207,18 +196,13 @@ async def _check_stored_once(database_url: str, chargers: list[FailoverCharger],
                     if delivery.action == "StatusNotification":
                         key = (delivery.payload.get("status") or delivery.payload["connectorStatus"], _iso_text(delivery.payload["timestamp"]))
                         sent_statuses[key] += 1
-                        if delivery.ambiguous:
-                            may_repeat[key] += 1
                 for stored_counts, sent_counts, what in ((got, sent, "meter values"), (statuses, sent_statuses, "statuses")):
                     missing = sent_counts - stored_counts
                     assert not missing, f"{station}: {what} acknowledged but not stored: {sorted(missing.elements())}"
                     extra = stored_counts - sent_counts
-                    assert not (extra - may_repeat), f"{station}: {what} stored but not acknowledged, or twice: {sorted(extra.elements())}"
-                    for key, count in extra.items():
-                        twice[what] = twice.get(what, 0) + count
+                    assert not extra, f"{station}: {what} stored but not acknowledged, or twice: {sorted(extra.elements())}"
     finally:
         await engine.dispose()
-    return twice
 
 
 def _iso(at: Any) -> str:
@@ -382,10 +366,8 @@ async def test_a_gateway_killed_mid_session_loses_nothing_its_chargers_were_told
             for charger in chargers:
                 await charger.close()
 
-        twice = await _check_stored_once(postgres_url, chargers, sessions)
-        print(f"resent after the kill: {sum(d.lost > 0 for c in chargers for d in c.deliveries)}; stored twice: {twice}")
-        if stop == signal.SIGTERM:
-            assert twice == {}  # a stopping gateway answers what it wrote before closing: no repeats to store
+        await _check_stored_once(postgres_url, chargers, sessions)
+        print(f"resent after the {signal.Signals(stop).name}: {sum(d.lost > 0 for c in chargers for d in c.deliveries)}")
 
 
 # --- processes starting together ----------------------------------------------------------------
@@ -461,8 +443,8 @@ async def test_a_postgres_outage_gives_callerrors_then_retries_store_everything_
                 errors = [error for delivery in charger.deliveries for error in delivery.errors]
                 assert errors and all(code == "InternalError" for code, _ in errors), (charger.station_id, errors[:3])
                 assert charger.reconnects == 1, "the connection stays up through the outage"
-    twice = await _check_stored_once(postgres_url, chargers, sessions)
-    print(f"sent again after a CALLERROR: {sum(bool(d.errors) for c in chargers for d in c.deliveries)}; stored twice: {twice}")
+    await _check_stored_once(postgres_url, chargers, sessions)
+    print(f"sent again after a CALLERROR: {sum(bool(d.errors) for c in chargers for d in c.deliveries)}")
 
 
 async def _is(api: httpx.AsyncClient, status: int) -> bool:
