@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -40,6 +42,7 @@ from kilowatt.storage.cluster_models import OutboxEvent
 from kilowatt.storage.database import create_engine
 from kilowatt.storage.migrate import upgrade
 from kilowatt.storage.models import utcnow
+from tcp_relay import relay_to
 
 PG_EXAMPLE = "postgresql+asyncpg://kilowatt@db.example:5432/kilowatt"
 REDIS_URL = os.environ.get("KILOWATT_TEST_REDIS_URL")
@@ -503,6 +506,76 @@ async def test_a_killed_nodes_stations_are_let_go_and_a_live_ones_kept(make_csms
     assert views["CP-LIVE"].station.connected and views["CP-LIVE"].station.node_id == application.settings.node_id
     assert not views["CP-KILLED"].station.connected and views["CP-KILLED"].station.node_id is None
     assert not views["CP-GHOST"].station.connected and views["CP-GHOST"].station.node_id is None
+
+
+async def test_after_a_database_outage_no_live_node_is_reaped_and_a_reaped_one_reclaims_its_stations(
+    postgres_url: str,
+) -> None:
+    """A database outage silences every node at once: when it is back, the reaper must not take the
+    nodes that could not beat for dead (it waits until its own beats have reached the database for
+    three intervals). A live node reaped all the same (its own link to the database was down) takes
+    its stations back at its next heartbeat, unless one reconnected to another node meanwhile."""
+    url = make_url(postgres_url)
+    async with relay_to(url.host or "127.0.0.1", url.port or 5432) as relay:
+        through_relay = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+        direct, relayed = create_engine(postgres_url), create_engine(through_relay, pool_pre_ping=True)
+        await upgrade(direct)
+        api = Application(Settings(database_url=postgres_url, node_id="api"))  # its services, not started
+        try:
+            stations = api.services.stations
+            for station_id in ("CP-B1", "CP-B2"):
+                await stations.create(station_id)
+                await stations.connected(station_id, "ocpp1.6", "node-b")
+            released: list[int] = []
+
+            async def release() -> int:
+                released.append(await stations.release_departed_nodes())
+                return released[-1]
+
+            reaper = NodeRegistry(relayed, "node-a", "worker", interval_s=0.1)
+            live = NodeRegistry(relayed, "node-b", "gateway", interval_s=0.1)
+            reclaimed: list[int] = []
+
+            async def rejoin() -> None:
+                reclaimed.append(await stations.reclaim("node-b", ["CP-B1", "CP-B2"]))
+
+            live.on_rejoin = rejoin
+            await reaper.start()
+            await live.start()
+            await asyncio.sleep(0.4)
+            assert await reaper.reap(release) == []  # the first reap: nobody departed
+            await relay.cut()
+            await asyncio.sleep(0.6)  # six intervals without a beat from anyone
+            await relay.start()
+            for _ in range(20):  # the reaper's job, every interval, from the moment the database is back
+                try:
+                    reaped = await reaper.reap(release)
+                except (SQLAlchemyError, OSError):  # its first tries may still meet a dead pooled connection
+                    reaped = []
+                assert reaped == []
+                await asyncio.sleep(0.05)
+            assert sorted(await NodeRegistry(direct, "x", "api").alive()) == ["node-a", "node-b"]
+            assert [(await stations.get(s)).station.node_id for s in ("CP-B1", "CP-B2")] == ["node-b", "node-b"]
+
+            # node-b alone loses the database long enough to be reaped; CP-B2 reconnects to node-c meanwhile.
+            await live.stop()  # (stopping beats; its row is deleted, as a reap would)
+            await release()
+            await stations.connected("CP-B2", "ocpp1.6", "node-c")
+            live._task = asyncio.get_running_loop().create_task(live._beat())  # its beats come back
+            for _ in range(50):
+                if reclaimed:
+                    break
+                await asyncio.sleep(0.05)
+            assert reclaimed == [1]
+            views = {s: (await stations.get(s)).station for s in ("CP-B1", "CP-B2")}
+            assert (views["CP-B1"].connected, views["CP-B1"].node_id) == (True, "node-b")
+            assert views["CP-B2"].node_id == "node-c"  # taken by another node: left to it
+            await reaper.stop()
+            await live.stop()
+        finally:
+            await direct.dispose()
+            await relayed.dispose()
+            await api.engine.dispose()
 
 
 async def test_a_clean_stop_deletes_the_nodes_row(tmp_path: Path) -> None:

@@ -186,6 +186,7 @@ class Application:
             },
         )
         self.nodes = NodeRegistry(self.engine, settings.node_id, role.value, settings.node_heartbeat_interval_s)
+        self.nodes.on_rejoin = self._reclaim_stations
         # The periodic jobs, each under a lease: in every process that runs jobs, only one at a time does each.
         self.jobs = JobRunner(
             LeaseStore(self.engine),
@@ -205,6 +206,13 @@ class Application:
         self._http_task: asyncio.Task[None] | None = None
         self.http_port: int | None = None
         self.ocpp_port: int | None = None
+
+    async def _reclaim_stations(self) -> None:
+        """This node's row was reaped while it lived: its stations are its own again (docs/roles.md)."""
+        held = list(self.gateway.connections)
+        if held:
+            count = await self.services.stations.reclaim(self.settings.node_id, held)
+            log.info("stations reclaimed after this node's row was reaped", held=len(held), reclaimed=count)
 
     async def start(self, migrate: bool = True) -> None:
         """Migrate the database and start listening; returns once both servers accept connections.

@@ -7,6 +7,12 @@ three intervals — a process that was killed — and has the station service ma
 by a node without a row as disconnected: a killed gateway's stations would otherwise show
 connected until they reconnect, and a process's earlier run (under another node id, since the
 default id is new per process) would leave its stations so too.
+
+A database outage silences every node at once, so silence is judged only by a reaper that has
+itself reached the database for three intervals in a row (every live node has had time to beat
+since it came back). A live node reaped all the same (it alone lost the database for a while)
+notices at its next heartbeat that its row was gone and reclaims the stations whose sockets it
+still holds (``on_rejoin``).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, select
@@ -38,20 +44,39 @@ class NodeRegistry:
         self._role = role
         self.interval_s = interval_s
         insert = _INSERTS[engine.dialect.name](_NODES)
-        self._upsert = insert.on_conflict_do_update(index_elements=["node_id"], set_={"seen_at": insert.excluded.seen_at})
+        self._upsert = insert.on_conflict_do_update(
+            index_elements=["node_id"], set_={"seen_at": insert.excluded.seen_at}
+        ).returning(_NODES.c.started_at)  # the value just sent: the row had been deleted (reaped)
         self._task: asyncio.Task[None] | None = None
+        self._reachable_since: float | None = None  # loop time of the first heartbeat since the last failed one
+        self._beaten = False
+        self.on_rejoin: Callable[[], Awaitable[object]] | None = None  # this node's row had been reaped
         # The first reap also lets go of the stations of nodes that left no row (an earlier run,
         # a reaper that died between deleting rows and letting their stations go); later ones only
         # when they reaped a node.
         self._released_once = False
 
     async def heartbeat(self) -> None:
-        """Say this node is alive (inserting its row if it was reaped meanwhile)."""
+        """Say this node is alive (inserting its row if it was reaped meanwhile, then ``on_rejoin``)."""
         now = utcnow()
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                self._upsert, {"node_id": self.node_id, "role": self._role, "started_at": now, "seen_at": now}
-            )
+        try:
+            async with self._engine.begin() as connection:
+                started_at: datetime = (
+                    await connection.execute(
+                        self._upsert, {"node_id": self.node_id, "role": self._role, "started_at": now, "seen_at": now}
+                    )
+                ).scalar_one()
+        except Exception:
+            self._reachable_since = None
+            raise
+        if self._reachable_since is None:
+            self._reachable_since = asyncio.get_running_loop().time()
+        rejoined = self._beaten and started_at == now
+        self._beaten = True
+        if rejoined:
+            log.warning("this node's row had been reaped (it missed heartbeats); reclaiming its stations", node_id=self.node_id)
+            if self.on_rejoin is not None:
+                await self.on_rejoin()
 
     async def start(self) -> None:
         """The first heartbeat (awaited: the node exists before it holds anything), then one per interval."""
@@ -86,8 +111,15 @@ class NodeRegistry:
     async def reap(self, release_departed: Callable[[], Awaitable[int]]) -> list[str]:
         """Delete the rows of nodes silent for :data:`MISSED_HEARTBEATS` intervals, then call
         ``release_departed`` (the station service's: stations of nodes without a row are let go).
-        Returns the node ids reaped."""
-        cutoff = utcnow() - timedelta(seconds=MISSED_HEARTBEATS * self.interval_s)
+        Returns the node ids reaped.
+
+        Nobody is reaped until this node's own heartbeats have reached the database for
+        :data:`MISSED_HEARTBEATS` intervals: after an outage every node is silent, not dead.
+        """
+        window_s = MISSED_HEARTBEATS * self.interval_s
+        if self._reachable_since is None or asyncio.get_running_loop().time() - self._reachable_since < window_s:
+            return []
+        cutoff = utcnow() - timedelta(seconds=window_s)
         async with self._engine.begin() as connection:
             dead = list(
                 (await connection.execute(delete(_NODES).where(_NODES.c.seen_at < cutoff).returning(_NODES.c.node_id))).scalars()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -264,6 +265,25 @@ class StationService:
                 .values(connected=False, node_id=None)
             )
         return result.rowcount or 0
+
+    async def reclaim(self, node_id: str, station_ids: Collection[str]) -> int:
+        """Mark the stations whose sockets ``node_id`` still holds as connected to it again; returns how many.
+
+        Used when the node reaper let this node's stations go while the node was alive (its
+        heartbeats could not reach the database for a while). A station that another node took
+        meanwhile (it reconnected there) is left to that node.
+        """
+        ids = list(station_ids)
+        count = 0
+        async with self._sessions.begin() as session:
+            for start in range(0, len(ids), 1000):
+                result = await session.execute(
+                    update(Station)
+                    .where(Station.id.in_(ids[start : start + 1000]), Station.node_id.is_(None))
+                    .values(connected=True, node_id=node_id)
+                )
+                count += result.rowcount or 0
+        return count
 
     async def reset_node(self, node_id: str) -> None:
         """Mark every station this node held as disconnected (at start after a crash, and at stop)."""
