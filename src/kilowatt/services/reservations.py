@@ -185,28 +185,26 @@ class ReservationService:
     async def expire_due(self) -> int:
         """Accepted reservations past their expiry date become Expired; returns how many.
 
-        The periodic job ``reservations.expire`` (under a lease: one process at a time). Each
-        reservation moves with its own UPDATE ... WHERE status = 'Accepted', and only one that
-        moved is announced: a start consuming it meanwhile wins, and nothing is announced twice.
+        The periodic job ``reservations.expire`` (under a lease: one process at a time). One
+        UPDATE ... WHERE status = 'Accepted' RETURNING moves them all in one round trip, and only
+        rows it moved are announced: a start consuming a reservation meanwhile wins (PostgreSQL
+        re-checks the condition on a row another transaction changed), and nothing is announced twice.
         """
         now = utcnow()
-        events: list[Event] = []
         async with self._sessions.begin() as session:
-            due = (
+            moved = (
                 await session.execute(
-                    select(Reservation.id, Reservation.station_id).where(
-                        Reservation.status == "Accepted", Reservation.expiry_date <= now
-                    )
+                    update(Reservation)
+                    .where(Reservation.status == "Accepted", Reservation.expiry_date <= now)
+                    .values(status="Expired", updated_at=now)
+                    .returning(Reservation.id, Reservation.station_id)
+                    .execution_options(synchronize_session=False)
                 )
             ).all()
-            for row in due:
-                moved = await session.execute(
-                    update(Reservation)
-                    .where(Reservation.id == row.id, Reservation.status == "Accepted")
-                    .values(status="Expired", updated_at=now)
-                )
-                if moved.rowcount == 1:
-                    events.append(Event("reservation.expired", row.station_id, {"reservation_id": row.id}))
+            events = [
+                Event("reservation.expired", row.station_id, {"reservation_id": row.id})
+                for row in sorted(moved, key=lambda row: row.id)
+            ]
             await Outbox.record_in_session(session, events)
         await self._outbox.publish_committed(events)
         if events:
