@@ -153,9 +153,13 @@ async def test_postgres_outage_makes_the_node_not_ready_and_its_return_ready_aga
             assert body["status"] == "not ready"
             assert body["checks"]["database"]["status"] == "error"
             assert body["checks"]["database"]["error"], body
+            alive = await _get(csms, "/health")  # liveness says the same, in its own shape
+            assert alive.status_code == 503 and alive.json()["status"] == "degraded", alive.text
+            assert alive.json()["database"].startswith("error: ") and len(alive.json()["database"]) > len("error: ")
 
             await proxy.start()
             assert (await _wait_for_status(csms, 200)).json() == {"status": "ready", "checks": {"database": {"status": "ok"}}}
+            assert (await _get(csms, "/health")).json()["database"] == "ok"
 
 
 # --- the checks themselves, on real engines and clients --------------------------------------------

@@ -221,14 +221,6 @@ class RedisBus(Bus):
         await self.redis.aclose()
         log.info("redis bus closed", node_id=self.node_id)
 
-    async def ping(self) -> bool:
-        """Whether Redis answers now (for a readiness check)."""
-        try:
-            async with asyncio.timeout(self.op_timeout_s):
-                return bool(await self.redis.ping())
-        except (RedisError, OSError, TimeoutError):
-            return False
-
     # --- events ----------------------------------------------------------------------------------
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
