@@ -592,3 +592,22 @@ async def test_a_clean_stop_deletes_the_nodes_row(tmp_path: Path) -> None:
     ]  # fmt: skip
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     assert all(datetime.fromisoformat(expires_at).replace(tzinfo=None) <= now for _, _, expires_at in leases)  # given back
+
+
+# --- the bus's timings are settings ------------------------------------------------------------
+
+
+def test_the_redis_bus_takes_its_timings_from_the_settings() -> None:
+    """Presence TTL, refresh period, per-operation timeout and call margin come from KILOWATT_REDIS_*
+    (the bus is built, not started: nothing connects)."""
+    settings = Settings(
+        redis_url="redis://127.0.0.1:6379/0", node_id="n-1",
+        redis_presence_ttl_s=6, redis_refresh_s=2, redis_op_timeout_s=0.5, redis_call_margin_s=0.25,
+    )  # fmt: skip
+    bus = Application(settings, Role.gateway).bus
+    assert (bus.presence_ttl_ms, bus.refresh_s, bus.op_timeout_s, bus.margin_s) == (6000, 2, 0.5, 0.25)  # type: ignore[attr-defined]
+
+
+def test_a_refresh_period_not_below_the_presence_ttl_is_refused() -> None:
+    with pytest.raises(ValueError, match="KILOWATT_REDIS_REFRESH_S .* must be below KILOWATT_REDIS_PRESENCE_TTL_S"):
+        Settings(redis_presence_ttl_s=5, redis_refresh_s=5)

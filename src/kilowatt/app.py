@@ -120,7 +120,15 @@ def _make_bus(settings: Settings) -> Bus:
         return InProcessBus()
     from kilowatt.bus.redis import RedisBus  # redis is an optional dependency (the `redis` extra)
 
-    return RedisBus(settings.redis_url, settings.node_id, call_timeout_s=settings.call_timeout_s)
+    return RedisBus(
+        settings.redis_url,
+        settings.node_id,
+        call_timeout_s=settings.call_timeout_s,
+        margin_s=settings.redis_call_margin_s,
+        presence_ttl_s=settings.redis_presence_ttl_s,
+        refresh_s=settings.redis_refresh_s,
+        op_timeout_s=settings.redis_op_timeout_s,
+    )
 
 
 class Application:

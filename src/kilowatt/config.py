@@ -11,7 +11,7 @@ import os
 import secrets
 import socket
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -130,6 +130,26 @@ class Settings(BaseSettings):
         description="A periodic job's lease lasts this long unless renewed: when its holder dies, another "
         "process takes the job over within this time (at least 3 x the job's interval)",
     )
+    redis_presence_ttl_s: float = Field(
+        15.0,
+        gt=0,
+        description="With Redis: a node's claim on a station's socket expires after this long unless refreshed; "
+        "a node that died stops receiving the station's commands after at most this long",
+    )
+    redis_refresh_s: float = Field(
+        5.0, gt=0, description="With Redis: how often a node refreshes its stations' presence entries (below the TTL)"
+    )
+    redis_op_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        description="With Redis: how long one Redis operation may take before it counts as failed (a command "
+        "then fails with 503 instead of hanging)",
+    )
+    redis_call_margin_s: float = Field(
+        1.0,
+        ge=0,
+        description="With Redis: how much longer than a command's timeout a caller waits for another node's answer",
+    )
     outbox_relay_interval_s: float = Field(
         1.0, gt=0, description="How often the outbox relay looks for events their writer did not publish"
     )
@@ -139,3 +159,14 @@ class Settings(BaseSettings):
         description="An outbox event its writer has not marked sent after this long is published by the relay "
         "(the writer died between commit and publish)",
     )
+
+    @model_validator(mode="after")
+    def _presence_is_refreshed_before_it_expires(self) -> Settings:
+        """A refresh period at or past the TTL lets every station's presence lapse between refreshes:
+        commands from other nodes would find them offline. Refused at start, with the reason."""
+        if self.redis_refresh_s >= self.redis_presence_ttl_s:
+            raise ValueError(
+                f"KILOWATT_REDIS_REFRESH_S ({self.redis_refresh_s:g}) must be below KILOWATT_REDIS_PRESENCE_TTL_S "
+                f"({self.redis_presence_ttl_s:g}): presence entries would expire between refreshes"
+            )
+        return self
