@@ -37,6 +37,7 @@ from kilowatt.config import Role, Settings
 from kilowatt.jobs import Job, JobRunner, LeaseStore, Outbox
 from kilowatt.jobs.nodes import NodeRegistry
 from kilowatt.roles import RoleRefused, check_role
+from kilowatt.services.monitoring import ComponentVariable, MonitoringEventData
 from kilowatt.services.transactions import StartKey, TransactionEnded, TransactionStarted
 from kilowatt.storage.cluster_models import OutboxEvent
 from kilowatt.storage.database import create_engine
@@ -377,6 +378,32 @@ async def test_meter_values_write_no_outbox_rows(make_csms: Any) -> None:
     async with csms.application.engine.connect() as connection:
         types = (await connection.execute(select(OutboxEvent.type))).scalars().all()
     assert types == ["transaction.started"]
+
+
+async def test_security_and_monitoring_events_go_through_the_outbox_once_each(make_csms: Any) -> None:
+    """Alerts will act on what stations report (security events, firmware failures, NotifyEvent):
+    those events are written with their rows, published, marked sent; a replayed NotifyEvent part
+    stores nothing and announces nothing."""
+    csms: RunningCsms = await make_csms(outbox_relay_interval_s=3600)
+    application: Application = csms.application
+    await csms.services.stations.create("CP-1")
+    received = _collector(application.bus)  # type: ignore[arg-type]
+    await csms.services.stations.record_event("CP-1", "security", "InvalidFirmwareSignature", details={"techInfo": "x"})
+    event = MonitoringEventData(
+        event_id=7, timestamp=utcnow(), trigger="Alerting", actual_value="Faulted", event_notification_type="HardWiredMonitor",
+        target=ComponentVariable("Connector", "AvailabilityState", evse_id=1, connector_id=1),
+    )  # fmt: skip
+    for _ in range(2):  # the second is a replay of the same part
+        await csms.services.monitoring.record_events("CP-1", utcnow(), 0, False, [event])
+    assert [(e.type, e.data) for e in received] == [
+        ("station.security", {"status": "InvalidFirmwareSignature", "request_id": None}),
+        ("monitoring.events", {"new": 1, "seq_no": 0}),
+    ]
+    await application.outbox.flush_marks()
+    async with application.engine.connect() as connection:
+        rows = (await connection.execute(select(OutboxEvent.event_id, OutboxEvent.type, OutboxEvent.sent_at))).all()
+    assert sorted((row.event_id, row.type) for row in rows) == sorted((e.id, e.type) for e in received)
+    assert all(row.sent_at is not None for row in rows)
 
 
 # --- role worker and the jobs of role all ----------------------------------------------------

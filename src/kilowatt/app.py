@@ -169,7 +169,7 @@ class Application:
             api_keys=ApiKeyService(self.sessions),
             audit=AuditService(self.sessions),
             reports=reports,
-            monitoring=MonitoringService(self.sessions, self.writes, reports, self.bus),
+            monitoring=MonitoringService(self.sessions, self.writes, reports, self.bus, self.outbox),
             display_messages=DisplayMessageService(self.sessions, self.writes, reports, self.bus),
             charging_reports=ChargingReportService(self.sessions, self.writes, reports, self.bus),
             customer_information=CustomerInformationService(self.sessions, self.writes, reports, self.bus),

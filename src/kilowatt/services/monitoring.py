@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from kilowatt.bus.base import Bus, Event
+from kilowatt.jobs.outbox import Outbox
 from kilowatt.services.common import Page, from_row, paginate
 from kilowatt.services.station_reports import MONITORING, ReportPart, StationReportRecord, StationReportService
 from kilowatt.storage.batch import WriteBatcher
@@ -132,11 +133,14 @@ class MonitorsView:
 
 
 class MonitoringService:
-    def __init__(self, sessions: SessionFactory, writes: WriteBatcher, reports: StationReportService, bus: Bus):
+    def __init__(
+        self, sessions: SessionFactory, writes: WriteBatcher, reports: StationReportService, bus: Bus, outbox: Outbox
+    ):
         self._sessions = sessions
         self._writes = writes
         self._reports = reports
         self._bus = bus
+        self._outbox = outbox
 
     async def record_events(
         self, station_id: str, generated_at: datetime, seq_no: int, tbc: bool, events: Sequence[MonitoringEventData]
@@ -156,15 +160,18 @@ class MonitoringService:
             for event in events
         ]
 
-        def write(connection: Connection) -> int:
+        def write(connection: Connection) -> tuple[int, list[Event]]:
             statement = _INSERT_IGNORE[connection.dialect.name](MonitoringEvent.__table__).on_conflict_do_nothing(
                 index_elements=_EVENT_KEY
             )
-            return sum(connection.execute(statement, row).rowcount for row in rows)
+            new = sum(connection.execute(statement, row).rowcount for row in rows)
+            # Durable (the outbox), with the rows: alerts act on what stations report. A replay adds no row, no event.
+            events = [Event("monitoring.events", station_id, {"new": new, "seq_no": seq_no})] if new else []
+            Outbox.record(connection, events)
+            return new, events
 
-        new = await self._writes.run(write) if rows else 0
-        if new:
-            await self._bus.publish(Event("monitoring.events", station_id, {"new": new, "seq_no": seq_no}))
+        new, events = await self._writes.run(write) if rows else (0, [])
+        await self._outbox.publish_committed(events)
         return new
 
     async def record_monitoring_report(

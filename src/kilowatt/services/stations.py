@@ -398,6 +398,9 @@ class StationService:
     ) -> None:
         """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
 
+        # Durable (the outbox): alerts act on security events and failed firmware updates.
+        events = [Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id})]
+
         def write(connection: Connection) -> None:
             connection.execute(
                 _INSERT_STATION_EVENT,
@@ -406,9 +409,10 @@ class StationService:
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
                 connection.execute(update(Station).where(Station.id == station_id).values({column: status}))
+            Outbox.record(connection, events)
 
         await self._writes.run(write)
-        await self._bus.publish(Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id}))
+        await self._outbox.publish_committed(events)
 
     # --- operator side ------------------------------------------------------------------------
 
