@@ -9,6 +9,7 @@ reservations reach a 2.0.1/2.1 station with the registered types.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -168,3 +169,18 @@ async def test_bad_personal_messages_give_422(api: httpx.AsyncClient, message: d
     assert (await api.get("/api/v1/id-tokens/CARD-2")).status_code == 404
     assert (await api.post("/api/v1/id-tokens", json={"id_token": "CARD-2"})).status_code == 201
     assert (await api.patch("/api/v1/id-tokens/CARD-2", json={"personal_message": message})).status_code == 422
+
+
+async def test_the_type_check_costs_no_query_of_its_own(csms: RunningCsms) -> None:
+    """Concurrent decisions share one look-up by value whatever types they come with; the type is
+    compared afterwards (a look-up keyed by type would split them)."""
+    authorization = csms.services.authorization
+    await authorization.create("CARD-1", type="ISO14443")
+    await authorization.create("KEY-1", type="KeyCode")
+    asked = [("CARD-1", "ISO14443"), ("CARD-1", "KeyCode"), ("KEY-1", "KeyCode"), ("KEY-1", None), ("CARD-1", None)] * 10
+    before = authorization._lookups.queries
+    results = await asyncio.gather(*(authorization.authorize(token, kind) for token, kind in asked))
+    assert authorization._lookups.queries - before == 1
+    assert [(r.status, r.known) for r in results[:5]] == [
+        ("Accepted", True), ("Invalid", False), ("Accepted", True), ("Accepted", True), ("Accepted", True),
+    ]  # fmt: skip
