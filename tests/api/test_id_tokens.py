@@ -8,7 +8,7 @@ import httpx
 
 from charger import TestCharger
 
-TOKEN_FIELDS = {"id_token", "status", "type", "expiry_date", "parent_id_token", "created_at", "updated_at"}
+TOKEN_FIELDS = {"id_token", "status", "type", "expiry_date", "parent_id_token", "personal_message", "created_at", "updated_at"}
 
 
 async def test_create_get_update_delete(api: httpx.AsyncClient) -> None:
@@ -63,6 +63,7 @@ async def test_all_fields_on_create_and_groups(api: httpx.AsyncClient) -> None:
         "type": "eMAID",
         "expiry_date": "2029-12-31T23:00:00.250000Z",
         "parent_id_token": "FLEET",
+        "personal_message": None,
         "created_at": None,
         "updated_at": None,
     }

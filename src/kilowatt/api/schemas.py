@@ -336,12 +336,36 @@ _ID_TOKEN_DESCRIPTION = (
 )
 
 
+MessageFormat = Literal["ASCII", "HTML", "URI", "UTF8", "QRCODE"]
+
+_PERSONAL_MESSAGE_DESCRIPTION = (
+    "Shown to the driver by OCPP 2.0.1/2.1 stations with every answer about this token (Authorize, "
+    "TransactionEvent: idTokenInfo.personalMessage); OCPP 1.6 has no such field. QRCODE is an OCPP 2.1 format: "
+    "2.0.1 stations do not get a QRCODE message."
+)
+
+
+class PersonalMessageBody(RequestBody):
+    """OCPP 2.0.1 MessageContentType."""
+
+    format: MessageFormat = Field(description="ASCII, HTML, URI, UTF8 or (OCPP 2.1 only) QRCODE")
+    language: PrintableText(8, min_length=1) | None = Field(None, description="RFC 5646 tag, e.g. en")  # type: ignore[valid-type]
+    content: Text(512, min_length=1) = Field(description="At most 512 characters")  # type: ignore[valid-type]
+
+
+class PersonalMessageOut(_Out):
+    format: str
+    language: str | None
+    content: str
+
+
 class IdTokenOut(_Out):
     id_token: str
     status: IdTokenStatus
-    type: str
+    type: str = Field(description="OCPP 2.0.1 IdTokenEnumType: a 2.0.1/2.1 station presenting the value with another type is answered Unknown")
     expiry_date: Utc | None
     parent_id_token: str | None = Field(description="The group this token belongs to")
+    personal_message: PersonalMessageOut | None = Field(description=_PERSONAL_MESSAGE_DESCRIPTION)
     created_at: Utc
     updated_at: Utc
 
@@ -354,15 +378,17 @@ class IdTokenCreate(RequestBody):
         None, description="ISO 8601 with a time zone; after it an Accepted token is answered Expired"
     )
     parent_id_token: IdTokenValue | None = Field(None, description="An existing id token this one belongs to (its group)")
+    personal_message: PersonalMessageBody | None = Field(None, description=_PERSONAL_MESSAGE_DESCRIPTION)
 
 
 class IdTokenUpdate(RequestBody):
-    """Only the fields sent are changed. ``expiry_date: null`` and ``parent_id_token: null`` clear them."""
+    """Only the fields sent are changed. ``expiry_date: null``, ``parent_id_token: null`` and ``personal_message: null`` clear them."""
 
     status: IdTokenStatus = None  # type: ignore[assignment]  # absent: unchanged; null: 422
     type: IdTokenType = None  # type: ignore[assignment]
     expiry_date: UtcInput | None = None
     parent_id_token: IdTokenValue | None = None
+    personal_message: PersonalMessageBody | None = Field(None, description=_PERSONAL_MESSAGE_DESCRIPTION)
 
 
 class IdTokenPage(PageOut[IdTokenOut]):

@@ -284,6 +284,7 @@ class LocalListEntry:
     expiry_date: datetime | None = None
     parent_id_token: str | None = None
     id_token_type: IdTokenType | None = None  # 2.0.1 needs one: ISO14443 when not given (the API's default type)
+    parent_id_token_type: IdTokenType | None = None  # the group's (2.0.1 groupIdToken); ISO14443 when not given
 
 
 @dataclass(slots=True, frozen=True)
@@ -782,6 +783,7 @@ class ReserveNow(Command):
     expiry_date: datetime
     parent_id_token: str | None = None
     id_token_type: IdTokenType | None = None  # 2.0.1 needs one: ISO14443 when not given
+    parent_id_token_type: IdTokenType | None = None  # the group's (2.0.1 groupIdToken); ISO14443 when not given
 
 
 @dataclass(slots=True, frozen=True)

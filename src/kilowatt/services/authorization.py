@@ -1,4 +1,5 @@
-"""Authorization of id tokens: status, expiry, groups (parent id tokens) and blocking."""
+"""Authorization of id tokens: status, expiry, groups (parent id tokens), blocking, token types
+and the personal message a station shows the driver."""
 
 from __future__ import annotations
 
@@ -10,13 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
+from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
 from kilowatt.storage.models import IdToken, utcnow
 
 TOKEN_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization")
+MESSAGE_FORMATS = ("ASCII", "HTML", "URI", "UTF8", "QRCODE")  # OCPP 2.0.1 MessageFormatEnumType; 2.1 adds QRCODE
+
+
+@dataclass(slots=True, frozen=True)
+class PersonalMessage:
+    """What a station shows the driver with an answer about a token (OCPP 2.0.1 MessageContentType)."""
+
+    format: str  # one of MESSAGE_FORMATS
+    content: str  # at most 512 characters (2.0.1's bound; 2.1 allows 1024)
+    language: str | None = None  # RFC 5646, at most 8 characters
 
 
 @dataclass(slots=True, frozen=True)
@@ -24,14 +35,18 @@ class AuthorizationResult:
     """The answer to "may this token charge?", in the vocabulary both 1.6 and 2.0.1 share.
 
     ``status`` is Accepted, Blocked, Expired, Invalid or ConcurrentTx. ``known`` is False for a
-    token that is not registered at all: 1.6 says Invalid for it, 2.0.1 has a word of its own
-    (Unknown), which its edge uses.
+    token that is not registered at all, or presented with another type than the registered one:
+    1.6 says Invalid for it, 2.0.1 has a word of its own (Unknown), which its edge uses. An unknown
+    token's answer carries nothing else (no group, expiry or message of a token it is not).
     """
 
     status: str
     expiry_date: datetime | None = None
     parent_id_token: str | None = None
     known: bool = True
+    id_token_type: str | None = None  # the registered token's IdTokenEnumType
+    parent_id_token_type: str | None = None  # its group's
+    personal_message: PersonalMessage | None = None
 
 
 UNKNOWN = AuthorizationResult("Invalid", known=False)
@@ -46,6 +61,7 @@ class IdTokenRecord:
     type: str
     expiry_date: datetime | None
     parent_id_token: str | None  # the group this token belongs to
+    personal_message: PersonalMessage | None
     created_at: datetime
     updated_at: datetime
 
@@ -57,13 +73,22 @@ class AuthorizationService:
         # Nothing is cached between queries, so blocking a token takes effect at the next message.
         self._lookups: BatchedLookup[str, AuthorizationResult] = BatchedLookup(self.authorize_many)
 
-    async def authorize(self, id_token: str) -> AuthorizationResult:
+    async def authorize(self, id_token: str, id_token_type: str | None = None) -> AuthorizationResult:
         """Decide for a token: its own status and expiry, and its group's (parent's) blocking.
 
         A token whose parent (group) is Blocked is Blocked too; an Accepted token past its expiry
-        date is Expired; a token we do not know is Invalid.
+        date is Expired; a token we do not know is Invalid (``known`` False).
+
+        ``id_token_type`` is the IdTokenEnumType a 2.0.1/2.1 station presented the token with: an
+        RFID card and a key code may share a value, and are not the same token, so a type other
+        than the registered one is a token we do not know. None (1.6 idTag, an operator's
+        request) matches by value alone. The type is compared after the look-up, which stays keyed
+        by value: concurrent decisions still share one query.
         """
-        return await self._lookups.get(id_token) or UNKNOWN
+        result = await self._lookups.get(id_token)
+        if result is None or (id_token_type is not None and id_token_type != result.id_token_type):
+            return UNKNOWN
+        return result
 
     async def authorize_many(self, id_tokens: list[str] | None = None) -> dict[str, AuthorizationResult]:
         """The effective authorization of many tokens in one query (all tokens when ``id_tokens`` is None).
@@ -71,7 +96,7 @@ class AuthorizationService:
         The same rules as :meth:`authorize`; tokens that do not exist are left out of the answer.
         """
         parent = aliased(IdToken)
-        query = select(IdToken, parent.status).outerjoin(parent, parent.id_token == IdToken.parent_id_token)
+        query = select(IdToken, parent.status, parent.type).outerjoin(parent, parent.id_token == IdToken.parent_id_token)
         if id_tokens is not None:
             if not id_tokens:
                 return {}
@@ -79,7 +104,7 @@ class AuthorizationService:
         async with self._sessions() as session:
             rows = (await session.execute(query.order_by(IdToken.id_token))).all()
         now = utcnow()
-        return {token.id_token: _effective(token, parent_status, now) for token, parent_status in rows}
+        return {token.id_token: _effective(token, parent_status, parent_type, now) for token, parent_status, parent_type in rows}
 
     # --- operator side ------------------------------------------------------------------------
 
@@ -90,22 +115,24 @@ class AuthorizationService:
         type: str = "ISO14443",
         expiry_date: datetime | None = None,
         parent_id_token: str | None = None,
+        personal_message: PersonalMessage | None = None,
     ) -> IdTokenRecord:
         token = IdToken(id_token=id_token, status=status, type=type, expiry_date=expiry_date, parent_id_token=parent_id_token)
+        _set_message(token, personal_message)
         try:
             async with self._sessions.begin() as session:
                 await self._check_parent(session, id_token, parent_id_token)
                 session.add(token)
         except IntegrityError:
             raise Conflict(f"id token {id_token!r} already exists") from None
-        return from_row(token, IdTokenRecord)
+        return _record(token)
 
     async def get(self, id_token: str) -> IdTokenRecord:
         async with self._sessions() as session:
             token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
         if token is None:
             raise NotFound(f"id token {id_token!r} not found")
-        return from_row(token, IdTokenRecord)
+        return _record(token)
 
     async def list(
         self, limit: int = 50, offset: int = 0, status: str | None = None, parent_id_token: str | None = None
@@ -117,10 +144,10 @@ class AuthorizationService:
             query = query.where(IdToken.parent_id_token == parent_id_token)
         async with self._sessions() as session:
             page = await paginate(session, query, IdToken.id_token, limit, offset)
-        return page.map(lambda row: from_row(row, IdTokenRecord))
+        return page.map(_record)
 
     async def update(self, id_token: str, **changes: Any) -> IdTokenRecord:
-        """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``."""
+        """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``, ``personal_message`` (None clears it)."""
         async with self._sessions.begin() as session:
             token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
             if token is None:
@@ -130,7 +157,9 @@ class AuthorizationService:
             for key in ("status", "type", "expiry_date", "parent_id_token"):
                 if key in changes:
                     setattr(token, key, changes[key])
-        return from_row(token, IdTokenRecord)
+            if "personal_message" in changes:
+                _set_message(token, changes["personal_message"])
+        return _record(token)
 
     async def delete(self, id_token: str) -> None:
         async with self._sessions.begin() as session:
@@ -150,11 +179,43 @@ class AuthorizationService:
             raise Invalid(f"parent id token {parent_id_token!r} does not exist; create it first")
 
 
-def _effective(token: IdToken, parent_status: str | None, now: datetime) -> AuthorizationResult:
+def _effective(token: IdToken, parent_status: str | None, parent_type: str | None, now: datetime) -> AuthorizationResult:
     status = token.status
     if status == "Accepted":
         if parent_status == "Blocked":
             status = "Blocked"
         elif token.expiry_date is not None and token.expiry_date <= now:
             status = "Expired"
-    return AuthorizationResult(status, token.expiry_date, token.parent_id_token)
+    return AuthorizationResult(
+        status,
+        token.expiry_date,
+        token.parent_id_token,
+        id_token_type=token.type,
+        parent_id_token_type=parent_type,
+        personal_message=_message(token),
+    )
+
+
+def _message(token: IdToken) -> PersonalMessage | None:
+    if token.personal_message_content is None or token.personal_message_format is None:
+        return None
+    return PersonalMessage(token.personal_message_format, token.personal_message_content, token.personal_message_language)
+
+
+def _set_message(token: IdToken, message: PersonalMessage | None) -> None:
+    token.personal_message_format = None if message is None else message.format
+    token.personal_message_content = None if message is None else message.content
+    token.personal_message_language = None if message is None else message.language
+
+
+def _record(token: IdToken) -> IdTokenRecord:
+    return IdTokenRecord(
+        id_token=token.id_token,
+        status=token.status,
+        type=token.type,
+        expiry_date=token.expiry_date,
+        parent_id_token=token.parent_id_token,
+        personal_message=_message(token),
+        created_at=token.created_at,
+        updated_at=token.updated_at,
+    )

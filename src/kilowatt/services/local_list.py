@@ -19,6 +19,7 @@ from kilowatt.commands.model import (
     AuthorizationStatus,
     GetLocalListVersion,
     GetLocalListVersionResult,
+    IdTokenType,
     LocalListEntry,
     SendLocalList,
 )
@@ -34,15 +35,25 @@ UpdateType = Literal["Full", "Differential"]
 
 @dataclass(slots=True, frozen=True)
 class ListEntry:
-    """One token in a local list, with the authorization the station will apply to it."""
+    """One token in a local list, with the authorization the station will apply to it and the
+    types (the registered token's and its group's) a 2.0.1 station gets it with."""
 
     id_token: str
     status: str
     expiry_date: datetime | None = None
     parent_id_token: str | None = None
+    id_token_type: str | None = None
+    parent_id_token_type: str | None = None
 
     def as_sent(self) -> LocalListEntry:
-        return LocalListEntry(self.id_token, AuthorizationStatus(self.status), self.expiry_date, self.parent_id_token)
+        return LocalListEntry(
+            self.id_token,
+            AuthorizationStatus(self.status),
+            self.expiry_date,
+            self.parent_id_token,
+            _token_type(self.id_token_type),
+            _token_type(self.parent_id_token_type),
+        )
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,7 +92,10 @@ class LocalListService:
                     select(LocalAuthListEntry).where(LocalAuthListEntry.station_id == station_id).order_by(LocalAuthListEntry.id_token)
                 )
             ).scalars()
-            entries = [ListEntry(r.id_token, r.status, r.expiry_date, r.parent_id_token) for r in rows]
+            entries = [
+                ListEntry(r.id_token, r.status, r.expiry_date, r.parent_id_token, r.id_token_type, r.parent_id_token_type)
+                for r in rows
+            ]
         if header is None:
             return StoredList(station_id, 0, [], None)
         return StoredList(station_id, header.version, entries, header.updated_at)
@@ -153,10 +167,18 @@ class LocalListService:
                     status=entry.status,
                     expiry_date=entry.expiry_date,
                     parent_id_token=entry.parent_id_token,
+                    id_token_type=entry.id_token_type,
+                    parent_id_token_type=entry.parent_id_token_type,
                 )
                 for entry in entries
             )
 
 
 def _entry(id_token: str, result: AuthorizationResult) -> ListEntry:
-    return ListEntry(id_token, result.status, result.expiry_date, result.parent_id_token)
+    return ListEntry(
+        id_token, result.status, result.expiry_date, result.parent_id_token, result.id_token_type, result.parent_id_token_type
+    )
+
+
+def _token_type(name: str | None) -> IdTokenType | None:
+    return None if name is None else IdTokenType(name)

@@ -25,7 +25,7 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 
 from kilowatt.bus.base import Event
-from kilowatt.commands.model import CancelReservation, ReserveNow
+from kilowatt.commands.model import CancelReservation, IdTokenType, ReserveNow
 from kilowatt.jobs.outbox import Outbox
 from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
@@ -92,7 +92,15 @@ class ReservationService:
         )
         async with self._sessions.begin() as session:
             session.add(reservation)
-        command = ReserveNow(reservation.id, evse_id, id_token, reservation.expiry_date, reservation.parent_id_token)
+        command = ReserveNow(
+            reservation.id,
+            evse_id,
+            id_token,
+            reservation.expiry_date,
+            reservation.parent_id_token,
+            _token_type(authorization.id_token_type),
+            _token_type(authorization.parent_id_token_type),
+        )
         try:
             answer = await self._commands.send(station_id, command, requested_by)
         except (CommandFailed, NotFound):
@@ -253,3 +261,8 @@ def _as_read(reservation: Reservation, now: datetime) -> ReservationRecord:
     if record.status == "Accepted" and record.expiry_date <= now:
         return replace(record, status="Expired")  # what is shown, not what is stored
     return record
+
+
+def _token_type(name: str | None) -> IdTokenType | None:
+    """The registered type as the command carries it (2.0.1 sends the token with it; 1.6 ignores it)."""
+    return None if name is None else IdTokenType(name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -401,7 +401,7 @@ class TransactionService:
         The look-up of an earlier identical start, the ConcurrentTx check and the insert are one
         batched write: a start costs one hand-off to the database besides the token look-up.
         """
-        authorization = await self._authorize(start.id_token)
+        authorization = await self._authorize(start.id_token, start.details.id_token_type)
         key = start.key if isinstance(start.key, StartKey) else None
 
         def write(connection: Connection) -> tuple[TransactionOutcome, list[Event]]:
@@ -493,7 +493,7 @@ class TransactionService:
     async def _end(self, end: TransactionEnded) -> TransactionOutcome:
         """Close a transaction; a repeated end of an already-ended one changes nothing (``duplicate``)."""
         assert end.transaction_id is not None
-        authorization = await self._authorize(end.id_token)
+        authorization = await self._authorize(end.id_token, end.details.id_token_type)
         ref = TransactionRef(end.transaction_id)
         events: list[Event] = []
 
@@ -518,7 +518,7 @@ class TransactionService:
     async def _apply_by_station_id(self, event: TransactionEvent) -> TransactionOutcome:
         """One batched write: the key look-up, the transaction found or created, the event merged
         into it, its samples and its key stored, and the energy computed again once it has ended."""
-        authorization = await self._authorize(event.id_token)
+        authorization = await self._authorize(event.id_token, event.details.id_token_type)
         if isinstance(event, TransactionUpdated):
             updated = await self._update_open(event, authorization)
             if updated is not None:
@@ -628,8 +628,9 @@ class TransactionService:
 
     # --- shared ---------------------------------------------------------------------------------
 
-    async def _authorize(self, id_token: str | None) -> AuthorizationResult | None:
-        return None if id_token is None else await self._authorization.authorize(id_token)
+    async def _authorize(self, id_token: str | None, id_token_type: str | None) -> AuthorizationResult | None:
+        """The event's token as the station presented it (2.0.1: with its type; 1.6: by value)."""
+        return None if id_token is None else await self._authorization.authorize(id_token, id_token_type)
 
     def _remember_owner(self, transaction_id: int, station_id: str) -> None:
         """The station that started a transaction never changes, so it is cached once committed:
@@ -906,11 +907,10 @@ def _merge(
     if seen is not None:
         assert tx is not None
         if event.id_token is not None and event.id_token == tx.id_token and tx.id_token_status is not None:
-            authorization = AuthorizationResult(
-                tx.id_token_status,
-                authorization.expiry_date if authorization else None,
-                authorization.parent_id_token if authorization else None,
-                authorization.known if authorization else True,
+            authorization = (
+                replace(authorization, status=tx.id_token_status)
+                if authorization
+                else AuthorizationResult(tx.id_token_status)
             )
         return _Applied(
             TransactionRef(tx.id, tx.station_transaction_id),
@@ -1114,20 +1114,31 @@ def _concurrent(
     holds an active transaction on another station or EVSE (one session per token at a time)."""
     if authorization is None or id_token is None or authorization.status != "Accepted":
         return authorization
-    if _busy_elsewhere(connection, id_token, station_id, evse_id, transaction_id):
-        return AuthorizationResult("ConcurrentTx", authorization.expiry_date, authorization.parent_id_token)
+    if _busy_elsewhere(connection, id_token, authorization.id_token_type, station_id, evse_id, transaction_id):
+        return replace(authorization, status="ConcurrentTx")
     return authorization
 
 
 def _busy_elsewhere(
-    connection: Connection, id_token: str, station_id: str, evse_id: int, transaction_id: int | None = None
+    connection: Connection,
+    id_token: str,
+    id_token_type: str | None,
+    station_id: str,
+    evse_id: int,
+    transaction_id: int | None = None,
 ) -> bool:
-    """Whether the token holds an active transaction on another station or EVSE (other than ``transaction_id``)."""
+    """Whether the token holds an active transaction on another station or EVSE (other than ``transaction_id``).
+
+    ``id_token_type`` is the registered token's type: a transaction a 2.0.1 station started with
+    the same value but another type is another token's (1.6 transactions have no type and count).
+    """
     query = (
         select(Transaction.id)
         .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
         .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
     )
+    if id_token_type is not None:
+        query = query.where(Transaction.id_token_type.is_(None) | (Transaction.id_token_type == id_token_type))
     if transaction_id is not None:
         query = query.where(Transaction.id != transaction_id)
     return connection.execute(query.limit(1)).first() is not None

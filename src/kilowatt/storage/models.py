@@ -197,6 +197,11 @@ class IdToken(Base):
     status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Blocked | Expired | Invalid
     expiry_date: Mapped[datetime | None]
     parent_id_token: Mapped[str | None] = mapped_column(String(36), index=True)  # group
+    # What the station shows the driver with an answer about this token (2.0.1 IdTokenInfoType
+    # personalMessage, a MessageContentType): all three NULL, or format and content set.
+    personal_message_format: Mapped[str | None] = mapped_column(String(8))  # MessageFormatEnumType
+    personal_message_language: Mapped[str | None] = mapped_column(String(8))  # RFC 5646
+    personal_message_content: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -387,6 +392,10 @@ class LocalAuthListEntry(Base):
     status: Mapped[str] = mapped_column(String(16))
     expiry_date: Mapped[datetime | None]
     parent_id_token: Mapped[str | None] = mapped_column(String(36))
+    # The types sent with the entry (OCPP 2.0.1 IdTokenType), so a Differential update resends a
+    # token whose type changed. NULL: stored before 0014, or for a 1.6 station (sent without type).
+    id_token_type: Mapped[str | None] = mapped_column(String(20))
+    parent_id_token_type: Mapped[str | None] = mapped_column(String(20))
 
 
 class ChargingProfileRecord(Base):

@@ -17,9 +17,10 @@ from kilowatt.api.schemas import (
     IdTokenStatus,
     IdTokenUpdate,
     IdTokenValue,
+    PersonalMessageBody,
     page_out,
 )
-from kilowatt.services.authorization import AuthorizationService
+from kilowatt.services.authorization import AuthorizationService, PersonalMessage
 
 router = APIRouter(prefix="/id-tokens", tags=["id tokens"])
 
@@ -28,9 +29,16 @@ WRITE = [Depends(operator)]  # operators manage who may charge
 
 _AUTHORIZATION_RULES = (
     "A station asking about a token gets its `status`; an Accepted token past its `expiry_date` is answered "
-    "Expired, and one whose parent (group) is Blocked is answered Blocked. OCPP 1.6 stations can only present "
-    "id tags of up to 20 characters; longer tokens (up to 36) are for OCPP 2.0.1 stations."
+    "Expired, and one whose parent (group) is Blocked is answered Blocked. An OCPP 2.0.1/2.1 station presents a "
+    "token with a `type`: only the registered `type` matches (the same value with another type is answered "
+    "Unknown, as an unregistered token); OCPP 1.6 id tags have no type and match by value. 2.0.1/2.1 answers "
+    "also carry the group with its type, the expiry as cacheExpiryDateTime and the `personal_message`. OCPP 1.6 "
+    "stations can only present id tags of up to 20 characters; longer tokens (up to 36) are for OCPP 2.0.1 stations."
 )
+
+
+def _message(body: PersonalMessageBody | None) -> PersonalMessage | None:
+    return None if body is None else PersonalMessage(body.format, body.content, body.language)
 
 
 def _service(request: Request) -> AuthorizationService:
@@ -58,6 +66,7 @@ async def create_id_token(body: IdTokenCreate, tokens: Tokens, response: Respons
         type=body.type,
         expiry_date=body.expiry_date,
         parent_id_token=body.parent_id_token,
+        personal_message=_message(body.personal_message),
     )
     response.headers["Location"] = location("/api/v1/id-tokens", body.id_token)
     return IdTokenOut.model_validate(token)
@@ -99,12 +108,15 @@ async def get_id_token(id_token: IdTokenPath, tokens: Tokens) -> IdTokenOut:
     dependencies=WRITE,
     responses=error_responses(403, 404, 413),
     summary="Change an id token",
-    description="Only the fields sent change: e.g. `{\"status\": \"Blocked\"}` blocks a card. `expiry_date: null` "
-    "and `parent_id_token: null` clear them; `status` and `type` cannot be null. A `parent_id_token` must "
+    description="Only the fields sent change: e.g. `{\"status\": \"Blocked\"}` blocks a card. `expiry_date: null`, "
+    "`parent_id_token: null` and `personal_message: null` clear them; `status` and `type` cannot be null. "
+    "A `parent_id_token` must "
     "name an existing token other than this one (422 otherwise).",
 )
 async def update_id_token(id_token: IdTokenPath, body: IdTokenUpdate, tokens: Tokens) -> IdTokenOut:
     changes = body.model_dump(include=body.model_fields_set)
+    if "personal_message" in changes:
+        changes["personal_message"] = _message(body.personal_message)
     return IdTokenOut.model_validate(await tokens.update(id_token, **changes))
 
 

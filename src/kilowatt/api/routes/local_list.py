@@ -37,6 +37,11 @@ class LocalListEntryOut(BaseModel):
     status: str = Field(description="Accepted, Blocked, Expired or Invalid")
     expiry_date: Utc | None
     parent_id_token: str | None
+    id_token_type: str | None = Field(
+        description="The IdTokenType an OCPP 2.0.1/2.1 station got the token with (its registered type); null: "
+        "sent before Kilowatt kept it"
+    )
+    parent_id_token_type: str | None = Field(description="The group's type, likewise")
 
 
 class LocalListOut(BaseModel):
@@ -104,7 +109,7 @@ async def get_local_list(request: Request, station_id: str = StationId, who: Pri
     return LocalListOut(
         station_id=station_id,
         version=stored.version,
-        entries=[LocalListEntryOut(**{f: getattr(e, f) for f in ("id_token", "status", "expiry_date", "parent_id_token")}) for e in stored.entries],
+        entries=[LocalListEntryOut(**{f: getattr(e, f) for f in LocalListEntryOut.model_fields}) for e in stored.entries],
         updated_at=stored.updated_at,
     )
 

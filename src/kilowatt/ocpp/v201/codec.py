@@ -388,7 +388,7 @@ def encode_send_local_list(c: m.SendLocalList) -> dict[str, Any]:
     for entry in c.entries:
         item: dict[str, Any] = {"idToken": _id_token(entry.id_token, entry.id_token_type)}
         if entry.status is not None:
-            group = _id_token(entry.parent_id_token, None) if entry.parent_id_token else None
+            group = _id_token(entry.parent_id_token, entry.parent_id_token_type) if entry.parent_id_token else None
             item["idTokenInfo"] = _optional(
                 {"status": AUTHORIZATION_STATUS[entry.status]}, cacheExpiryDateTime=_time(entry.expiry_date), groupIdToken=group
             )
@@ -399,7 +399,7 @@ def encode_send_local_list(c: m.SendLocalList) -> dict[str, Any]:
 
 
 def encode_reserve_now(c: m.ReserveNow) -> dict[str, Any]:
-    group = _id_token(c.parent_id_token, None) if c.parent_id_token else None
+    group = _id_token(c.parent_id_token, c.parent_id_token_type) if c.parent_id_token else None
     return _optional(
         {"id": c.reservation_id, "expiryDateTime": rfc3339(c.expiry_date), "idToken": _id_token(c.id_token, c.id_token_type)},
         evseId=c.evse_id or None,  # 2.0.1: no EVSE reserves the station's next free one

@@ -52,16 +52,30 @@ def meter_samples(meter_values: list[Payload], field: str) -> tuple[MeterSample,
     return tuple(samples)
 
 
-def id_token_info(result: AuthorizationResult) -> Payload:
-    """IdTokenInfoType for an authorization answer: a token not registered at all is Unknown
-    (2.0.1's word; 1.6 says Invalid). A group id longer than an IdToken can hold is left out
-    rather than cut (a cut id would name another group)."""
+def id_token_info(result: AuthorizationResult, ocpp_version: str = "ocpp2.0.1") -> Payload:
+    """IdTokenInfoType for an authorization answer: a token not registered at all (or presented
+    with another type than its registered one) is Unknown (2.0.1's word; 1.6 says Invalid).
+
+    The group (groupIdToken) goes with its registered type; a group id longer than an IdToken can
+    hold is left out rather than cut (a cut id would name another group). The token's expiry is
+    cacheExpiryDateTime. Its personal message goes as personalMessage, except a QRCODE one to a
+    2.0.1 station, whose MessageFormatEnumType has no such word."""
     info: Payload = {"status": result.status if result.known or result.status != "Invalid" else "Unknown"}
     if result.expiry_date is not None:
         info["cacheExpiryDateTime"] = rfc3339(result.expiry_date)
     if result.parent_id_token is not None and len(result.parent_id_token) <= MAX_ID_TOKEN_LENGTH:
-        info["groupIdToken"] = {"idToken": result.parent_id_token, "type": "Central"}
+        info["groupIdToken"] = {"idToken": result.parent_id_token, "type": result.parent_id_token_type or GROUP_TOKEN_TYPE}
+    message = result.personal_message
+    if message is not None and (message.format in MESSAGE_FORMATS_201 or ocpp_version != "ocpp2.0.1"):
+        content: Payload = {"format": message.format, "content": message.content}
+        if message.language is not None:
+            content["language"] = message.language
+        info["personalMessage"] = content
     return info
+
+
+GROUP_TOKEN_TYPE = "Central"  # a group the CSMS knows only by name (no registered type)
+MESSAGE_FORMATS_201 = ("ASCII", "HTML", "URI", "UTF8")  # MessageFormatEnumType; 2.1 adds QRCODE
 
 
 # IdTokenEnumType NoAuthorization: "no authorization is done" (the station charges freely, e.g. a

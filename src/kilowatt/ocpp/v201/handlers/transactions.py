@@ -44,7 +44,7 @@ async def transaction_event(services: Services, station: StationContext, payload
         if id_token["type"] == NO_AUTHORIZATION:
             answer["idTokenInfo"] = id_token_info(ACCEPTED)
         elif outcome.authorization is not None:
-            answer["idTokenInfo"] = id_token_info(outcome.authorization)
+            answer["idTokenInfo"] = id_token_info(outcome.authorization, station.ocpp_version)
     return answer
 
 
