@@ -492,14 +492,20 @@ async def test_certificate_signed_names_the_type_the_operator_gives_or_the_stati
         assert asked.status_code == 200, asked.text
         bad = await api.post("/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain, "certificate_type": "Other"})
         assert bad.status_code == 422, bad.text
+    # A SignCertificate without a type (a certificate for every use) is answered without one.
+    assert (await cs201.call("SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----y"}))["status"] == "Rejected"
+    async with cs201.answering():
+        untyped = await api.post("/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain})
+        assert untyped.status_code == 200, untyped.text
     assert sent(cs201, "CertificateSigned") == [
         {"certificateChain": chain, "certificateType": "ChargingStationCertificate"},
         {"certificateChain": chain, "certificateType": "V2GCertificate"},
+        {"certificateChain": chain},
     ]
     for payload in sent(cs201, "CertificateSigned"):
         v201.DIALECT.schemas.validate_request("CertificateSigned", payload)
     records = (await api.get("/api/v1/stations/CS-1/commands", params={"operation": "certificate_signed"})).json()["items"]
-    assert [r["request"]["certificateType"] for r in records] == ["V2GCertificate", "ChargingStationCertificate"]
+    assert [r["request"].get("certificateType") for r in records] == [None, "V2GCertificate", "ChargingStationCertificate"]
 
 
 async def test_a_16_station_is_sent_no_certificate_type_and_refuses_v2g_with_422(csms: RunningCsms, api: httpx.AsyncClient) -> None:
