@@ -59,6 +59,7 @@ class CertificateSigningUse(enum.Enum):
 
     CHARGING_STATION = "ChargingStationCertificate"  # the only kind in 1.6 (security extension)
     V2G = "V2GCertificate"  # 2.0.1 on: the ISO 15118 certificate
+    V2G20 = "V2G20Certificate"  # 2.1 only: the ISO 15118-20 certificate
 
 
 class CertificateUse(enum.Enum):

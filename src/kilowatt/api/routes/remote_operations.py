@@ -209,8 +209,8 @@ class CertificateSignedBody(Body):
     certificate_chain: Pem = Field(description="PEM chain")  # type: ignore[valid-type]
     certificate_type: CertificateSigningUseName | None = Field(  # type: ignore[valid-type]
         None,
-        description="Which of the station's certificates the chain is (OCPP 2.0.1 on; 1.6 knows only "
-        "ChargingStationCertificate and refuses V2GCertificate with 422). Omitted: the type the station asked "
+        description="Which of the station's certificates the chain is (OCPP 2.0.1 on; V2G20Certificate is 2.1's; "
+        "1.6 knows only ChargingStationCertificate: another type is 422). Omitted: the type the station asked "
         "for in its latest SignCertificate, when it named one; otherwise none is sent.",
     )
 
@@ -310,7 +310,7 @@ async def _certificate_signed(services: Services, station_id: str, body: Certifi
         requests = await services.stations.events(station_id, "sign_certificate", limit=1)
         if requests.items and requests.items[0].details:
             certificate_type = requests.items[0].details.get("certificate_type")
-    known = {use.value: use for use in m.CertificateSigningUse}  # 2.1's V2G20Certificate is not sent back yet
+    known = {use.value: use for use in m.CertificateSigningUse}  # what the station's schema allowed
     signing_use = known.get(certificate_type) if certificate_type else None
     return await services.commands.send(station_id, m.CertificateSigned(body.certificate_chain, signing_use), who.name)
 

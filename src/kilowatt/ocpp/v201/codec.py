@@ -60,7 +60,7 @@ INSTALL_CERTIFICATE_USE: dict[m.CertificateUse, str] = {
 CERTIFICATE_SIGNING_USE: dict[m.CertificateSigningUse, str] = {
     m.CertificateSigningUse.CHARGING_STATION: "ChargingStationCertificate",
     m.CertificateSigningUse.V2G: "V2GCertificate",
-}
+}  # V2G20Certificate is 2.1's
 CERTIFICATE_ID_USE: dict[m.CertificateUse, str] = {
     **INSTALL_CERTIFICATE_USE,
     m.CertificateUse.V2G_CERTIFICATE_CHAIN: "V2GCertificateChain",
