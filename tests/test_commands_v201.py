@@ -471,3 +471,53 @@ async def test_a_201_station_that_reconnects_over_16_gets_16_payloads(csms: Runn
         async with cp.answering():
             assert (await api.post("/api/v1/stations/CS-X/reset", json={"mode": "Immediate"})).status_code == 200
         assert cp.received_calls == [("Reset", {"type": "Hard"})]
+
+
+async def test_certificate_signed_names_the_type_the_operator_gives_or_the_station_asked_for(
+    csms: RunningCsms, api: httpx.AsyncClient, cs201: TestCharger
+) -> None:
+    """CertificateSigned carries certificateType: the operator's; without one, the type of the station's
+    last SignCertificate; a type 2.0.1 does not have is a 422 and nothing is sent."""
+    cs201.responder = station({"CertificateSigned": ACCEPTED})
+    chain = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    async with cs201.answering():
+        explicit = await api.post(
+            "/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain, "certificate_type": "ChargingStationCertificate"}
+        )
+        assert explicit.status_code == 200, explicit.text
+    signing = {"csr": "-----BEGIN CERTIFICATE REQUEST-----x", "certificateType": "V2GCertificate"}
+    assert (await cs201.call("SignCertificate", signing))["status"] == "Rejected"  # no CA configured: the CSR is kept
+    async with cs201.answering():
+        asked = await api.post("/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain})
+        assert asked.status_code == 200, asked.text
+        bad = await api.post("/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain, "certificate_type": "Other"})
+        assert bad.status_code == 422, bad.text
+    # A SignCertificate without a type (a certificate for every use) is answered without one.
+    assert (await cs201.call("SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----y"}))["status"] == "Rejected"
+    async with cs201.answering():
+        untyped = await api.post("/api/v1/stations/CS-1/certificates/signed", json={"certificate_chain": chain})
+        assert untyped.status_code == 200, untyped.text
+    assert sent(cs201, "CertificateSigned") == [
+        {"certificateChain": chain, "certificateType": "ChargingStationCertificate"},
+        {"certificateChain": chain, "certificateType": "V2GCertificate"},
+        {"certificateChain": chain},
+    ]
+    for payload in sent(cs201, "CertificateSigned"):
+        v201.DIALECT.schemas.validate_request("CertificateSigned", payload)
+    records = (await api.get("/api/v1/stations/CS-1/commands", params={"operation": "certificate_signed"})).json()["items"]
+    assert [r["request"].get("certificateType") for r in records] == [None, "V2GCertificate", "ChargingStationCertificate"]
+
+
+async def test_a_16_station_is_sent_no_certificate_type_and_refuses_v2g_with_422(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    await csms.services.stations.create("CP-16")
+    chain = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    async with TestCharger.connect(csms.ocpp_url, "CP-16") as charger:
+        charger.responder = station({"CertificateSigned": ACCEPTED})
+        async with charger.answering():
+            v2g = await api.post("/api/v1/stations/CP-16/certificates/signed", json={"certificate_chain": chain, "certificate_type": "V2GCertificate"})
+            own = await api.post(
+                "/api/v1/stations/CP-16/certificates/signed", json={"certificate_chain": chain, "certificate_type": "ChargingStationCertificate"}
+            )
+    assert v2g.status_code == 422 and "V2GCertificate" in v2g.text
+    assert own.status_code == 200, own.text
+    assert charger.received_calls == [("CertificateSigned", {"certificateChain": chain})]

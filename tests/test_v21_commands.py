@@ -360,3 +360,21 @@ async def test_a_16_transaction_cannot_be_named_to_a_21_operation(csms: RunningC
             response = await post(api, "priority-charging", {"transaction_id": started["transactionId"], "activate": True})
     assert response.status_code == 422, response.text
     assert "id of the station's own" in response.json()["detail"]
+
+
+async def test_certificate_signed_names_2_1s_v2g20_certificate_to_a_21_station_only(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """A 2.1 station that asked for a V2G20Certificate gets the chain typed so; a 2.0.1 station cannot be sent that type (422)."""
+    chain = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    async with await connected(csms) as cp:
+        answer = await cp.call("SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----z", "certificateType": "V2G20Certificate"})
+        assert answer["status"] == "Rejected"
+        cp.responder = station_answers({"CertificateSigned": STATUS_OK})
+        async with cp.answering():
+            response = await post(api, "certificates/signed", {"certificate_chain": chain})
+        assert response.status_code == 200, response.text
+        assert sent(cp, "CertificateSigned") == [{"certificateChain": chain, "certificateType": "V2G20Certificate"}]
+    async with await connected(csms, "ocpp2.0.1", "CS-201") as cp201:
+        async with cp201.answering():
+            refused = await post(api, "certificates/signed", {"certificate_chain": chain, "certificate_type": "V2G20Certificate"}, "CS-201")
+        assert refused.status_code == 422 and "V2G20Certificate" in refused.text
+        assert cp201.received_calls == []

@@ -552,3 +552,37 @@ async def test_ocpp21_station_speaks_the_same_messages_under_21_schemas(fake_csm
 
 def test_received_records_the_version() -> None:
     assert Received("X", "Heartbeat", {}).subprotocol == "ocpp1.6"
+
+
+@pytest.mark.parametrize("protocol", ["ocpp2.0.1", "ocpp2.1"])
+async def test_a_fault_and_its_clearing_are_notify_events(fake_csms: FakeCsms, make_station: MakeStation, protocol: str) -> None:
+    """A connector fault is reported as a 2.0.1 charger does: StatusNotification Faulted, then a
+    NotifyEvent (EVSE Problem true with the error code, and the connector's AvailabilityState Faulted
+    caused by it); when the fault clears, Problem false ``cleared`` and the state it is back in. The
+    tiny CSMS validates each frame against the version's schemas (the station counts no errors)."""
+    station = make_station("CP-EV", dataclasses.replace(FAST, connectors=2), protocol=protocol)
+    await ready(fake_csms, station)
+    assert fake_csms.of("NotifyEvent") == []  # nothing to report while all is well
+    station.post(lambda: station.inject_error("GroundFailure", 0.3, connector_id=2))
+    await fake_csms.wait_for(lambda: len(fake_csms.of("NotifyEvent")) == 2)
+    actions = [a for a in fake_csms.actions("CP-EV") if a in ("StatusNotification", "NotifyEvent")]
+    assert actions[-4:] == ["StatusNotification", "NotifyEvent", "StatusNotification", "NotifyEvent"]
+    assert connector_statuses(fake_csms, 2)[-2:] == ["Faulted", "Available"]
+
+    fault, cleared = fake_csms.of("NotifyEvent")
+    assert (fault["seqNo"], cleared["seqNo"]) == (0, 0)
+    problem, state = fault["eventData"]
+    assert problem["component"] == {"name": "EVSE", "evse": {"id": 2}} and problem["variable"] == {"name": "Problem"}
+    assert (problem["actualValue"], problem["techCode"], problem["trigger"], problem["eventNotificationType"]) == (
+        "true", "GroundFailure", "Delta", "HardWiredNotification"
+    )
+    assert "cleared" not in problem
+    assert state["component"] == {"name": "Connector", "evse": {"id": 2, "connectorId": 1}}
+    assert (state["variable"], state["actualValue"], state["cause"]) == ({"name": "AvailabilityState"}, "Faulted", problem["eventId"])
+    problem_cleared, state_after = cleared["eventData"]
+    assert (problem_cleared["actualValue"], problem_cleared["cleared"], problem_cleared["component"]) == ("false", True, problem["component"])
+    assert state_after["actualValue"] == "Available" and state_after["cause"] == problem_cleared["eventId"]
+    event_ids = [e["eventId"] for message in fake_csms.of("NotifyEvent") for e in message["eventData"]]
+    assert len(set(event_ids)) == 4  # every event its own id
+    assert {r.subprotocol for r in fake_csms.received} == {protocol}
+    no_errors(station)

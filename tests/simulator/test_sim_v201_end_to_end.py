@@ -134,3 +134,34 @@ def _remote() -> Any:
     from kilowatt.simulator import StopReason
 
     return StopReason.REMOTE
+
+
+@pytest.mark.parametrize("protocol", ["ocpp2.0.1", "ocpp2.1"])
+async def test_a_simulated_fault_is_stored_as_monitoring_events(csms: RunningCsms, api: httpx.AsyncClient, protocol: str) -> None:
+    """The NotifyEvents of a fault and its clearing pass the CSMS's validation and are what it shows."""
+    station = await started_station(csms, "SIM201-FAULT", protocol)
+
+    async def events() -> list[dict[str, Any]]:
+        return (await api.get("/api/v1/stations/SIM201-FAULT/monitoring-events")).json()["items"]
+
+    try:
+        station.post(lambda: station.inject_error("OverCurrentFailure", 0.3, connector_id=1))
+        await eventually(lambda: station.adapter.problem_events == {} and station.stats.faults_injected["error:OverCurrentFailure"] == 1)
+        stored_events = await eventually(lambda: _four(events()))
+    finally:
+        await station.stop(timeout_s=5)
+    assert station.stats.as_dict()["errors"] == 0, station.stats.as_dict()["errors_by_kind"]
+    shown = sorted((e["event_id"], e["component"], e["variable"], e["actual_value"], e["tech_code"], e["cleared"]) for e in stored_events)
+    assert shown == [
+        (1, "EVSE", "Problem", "true", "OverCurrentFailure", None),
+        (2, "Connector", "AvailabilityState", "Faulted", None, None),
+        (3, "EVSE", "Problem", "false", None, True),
+        (4, "Connector", "AvailabilityState", "Available", None, None),
+    ]
+    assert {(e["evse_id"], e["event_notification_type"]) for e in stored_events} == {(1, "HardWiredNotification")}
+    assert [e["cause"] for e in sorted(stored_events, key=lambda e: e["event_id"])] == [None, 1, None, 3]
+
+
+async def _four(events: Any) -> list[dict[str, Any]] | None:
+    found = await events
+    return found if len(found) == 4 else None

@@ -53,6 +53,15 @@ class LogType(enum.Enum):
     SECURITY = "SecurityLog"
 
 
+class CertificateSigningUse(enum.Enum):
+    """Which of its own certificates a station asked to have signed (2.0.1 CertificateSigningUseEnumType);
+    CertificateSigned names it back so the station installs the chain in the right place."""
+
+    CHARGING_STATION = "ChargingStationCertificate"  # the only kind in 1.6 (security extension)
+    V2G = "V2GCertificate"  # 2.0.1 on: the ISO 15118 certificate
+    V2G20 = "V2G20Certificate"  # 2.1 only: the ISO 15118-20 certificate
+
+
 class CertificateUse(enum.Enum):
     """Which root a certificate is (2.0.1 GetCertificateIdUseEnumType / InstallCertificateUseEnumType)."""
 
@@ -758,6 +767,7 @@ class DeleteCertificate(Command):
 class CertificateSigned(Command):
     operation = "certificate_signed"
     certificate_chain: str  # PEM
+    certificate_type: CertificateSigningUse | None = None  # None: not sent (the station assumes ChargingStationCertificate)
 
 
 @dataclass(slots=True, frozen=True)

@@ -142,6 +142,10 @@ class CommandService:
         self._station_exists = station_exists
         self._bus = bus
 
+    async def check_station(self, station_id: str) -> None:
+        """NotFound for an unknown station: for a caller that writes about the station before sending to it."""
+        await self._station_exists(station_id)
+
     async def send(self, station_id: str, command: Command, requested_by: str, timeout_s: float | None = None) -> CommandAnswer[Any]:
         """Send ``command`` to the station and return its typed answer; raises a :class:`CommandFailed`."""
         await self._station_exists(station_id)  # NotFound for an unknown station

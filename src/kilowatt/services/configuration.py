@@ -10,6 +10,15 @@ keys, ``GetVariables``/``SetVariables`` for device-model variables (OCPP 2.0.1 o
 station answers Accepted (read) or Accepted/RebootRequired (set) is stored at once; credentials are
 stored as ``***``. A full report (``GetBaseReport``) arrives later in NotifyReport messages, which
 the station handlers store.
+
+A FullInventory the CSMS asked for *replaces* the stored device model: once its last part and every
+part before it arrived, the station's attributes it did not report are deleted (a component that
+was removed or a variable a firmware update dropped). The request is noted before it is sent
+(:meth:`~kilowatt.services.station_reports.StationReportService.note_request`), so the parts know
+what they answer; every attribute a part stores is stamped no earlier than that request, and the
+deletion takes what is older. Any other report (ConfigurationInventory, SummaryInventory,
+GetReport) only adds and updates, as does a FullInventory the CSMS did not ask for or whose parts
+never all arrive.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ from kilowatt.commands.model import (
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.services.redaction import REDACTED, secret_setting
-from kilowatt.services.station_reports import ReportPart, StationReportService
+from kilowatt.services.station_reports import DEVICE_MODEL, ReportPart, StationReportService
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import DeviceModelVariable, utcnow
@@ -56,6 +65,9 @@ SYSTEM = "system"  # requested_by for commands the CSMS sends on its own
 
 # The 2.0.1 variable whose value is the password the station uses for HTTP Basic auth.
 PASSWORD_COMPONENT, PASSWORD_VARIABLE = "SecurityCtrlr", "BasicAuthPassword"
+
+# What a noted GetBaseReport asks for when its report replaces the stored device model.
+FULL_INVENTORY = ReportBase.FULL_INVENTORY.value
 
 _VARIABLES = DeviceModelVariable.__table__
 _INSERT_VARIABLES = insert(_VARIABLES)
@@ -318,10 +330,38 @@ class ConfigurationService:
         return answer
 
     async def request_report(
-        self, station_id: str, report_base: ReportBase = ReportBase.FULL_INVENTORY, requested_by: str = SYSTEM
+        self,
+        station_id: str,
+        report_base: ReportBase = ReportBase.FULL_INVENTORY,
+        requested_by: str = SYSTEM,
+        request_id: int | None = None,
     ) -> CommandAnswer:
-        """GetBaseReport with a fresh requestId; the report itself arrives in NotifyReport messages."""
-        return await self._commands.send(station_id, GetBaseReport(new_request_id(), report_base), requested_by)
+        """GetBaseReport (with a fresh requestId unless given); the report itself arrives in NotifyReport
+        messages. A FullInventory is noted first, so that once it is complete it replaces the stored
+        device model; the note goes again when the station does not take the request."""
+        request_id = request_id if request_id is not None else new_request_id()
+        noted = False
+        if report_base is ReportBase.FULL_INVENTORY:
+            await self._commands.check_station(station_id)  # the note refers to the station
+            noted = await self._writes.run(
+                lambda connection: StationReportService.note_request(
+                    connection, station_id, DEVICE_MODEL, request_id, FULL_INVENTORY
+                )
+            )
+        try:
+            answer = await self._commands.send(station_id, GetBaseReport(request_id, report_base), requested_by)
+        except Exception:
+            if noted:
+                await self._forget_request(station_id, request_id)
+            raise
+        if noted and answer.status != "Accepted":
+            await self._forget_request(station_id, request_id)
+        return answer
+
+    async def _forget_request(self, station_id: str, request_id: int) -> None:
+        await self._writes.run(
+            lambda connection: StationReportService.forget_request(connection, station_id, DEVICE_MODEL, request_id)
+        )
 
     def request_report_in_background(self, station_id: str) -> None:
         """After an accepted 2.0.1 boot: ask for the full device model without holding up the answer
@@ -353,18 +393,29 @@ class ConfigurationService:
     async def report(self, station_id: str, part: ReportPart, attributes: list[VariableAttribute]) -> None:
         """Store what one part of a device model report (2.0.1 NotifyReport) says, replacing what
         earlier reports said of the same attributes, and the part itself (so the report's
-        completeness shows); a replayed part stores nothing. Returns after the commit."""
-        now = utcnow()
+        completeness shows); a replayed part stores nothing. The part that completes a
+        FullInventory the CSMS asked for also deletes what that report did not contain (see the
+        module docstring). Returns after the commit."""
         rows = {}
         for attribute in attributes:  # an attribute reported twice in one part: the last one
             row = {name: getattr(attribute, name) for name in _REPORTED}
             row["value"] = _stored_value(attribute.variable, attribute.value)
-            rows[tuple(row[name] for name in _KEY_ORDER)] = {"station_id": station_id, **row, "updated_at": now}
+            rows[tuple(row[name] for name in _KEY_ORDER)] = {"station_id": station_id, **row}
 
         def store(connection: Connection) -> None:
-            if StationReportService.record_part(connection, part).new:
-                for row in rows.values():
-                    upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+            outcome = StationReportService.record_part(connection, part)
+            if not outcome.new:
+                return
+            requested_at = StationReportService.requested_at(connection, outcome.report_id, FULL_INVENTORY)
+            # Never older than the request, whatever this node's clock says: the deletion below
+            # keeps exactly what is not older than the request.
+            stamp = utcnow() if requested_at is None else max(utcnow(), requested_at)
+            for row in rows.values():
+                upsert(connection, _VARIABLES, {**row, "updated_at": stamp}, _PRIMARY_KEY)
+            if outcome.complete and requested_at is not None:
+                connection.execute(
+                    delete(_VARIABLES).where(_VARIABLES.c.station_id == station_id, _VARIABLES.c.updated_at < requested_at)
+                )
 
         await self._writes.run(store)
 

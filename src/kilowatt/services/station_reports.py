@@ -11,6 +11,12 @@ before it too (parts may arrive out of order when a station replays them after a
 A part is stored once by its key — its ``seqNo``, or for parts without one a digest of the part —
 so a replayed part is answered and stores nothing (:attr:`PartOutcome.new` is False).
 
+A report the CSMS asked for can be *noted* before the request goes out
+(:meth:`StationReportService.note_request`): the report's row is created with a marker part naming
+what was asked (``request:<what>``, seqNo -1, never counted as a part), so whoever stores the parts
+knows, whatever the order in which the station's answer and its first part arrive, that this
+requestId answers e.g. a device model FullInventory — one that replaces what was stored before.
+
 This service owns ``station_reports`` and ``station_report_parts``. The domain services call
 :meth:`StationReportService.record_part` inside their own batched write (a plain function of the
 connection), so a part and its content are committed together or not at all.
@@ -24,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -142,6 +148,52 @@ class StationReportService:
         connection.execute(update(reports).where(reports.c.id == report.id).values(**values))
         return PartOutcome(report.id, seq_no, new=True, complete=complete)
 
+    @staticmethod
+    def note_request(connection: Connection, station_id: str, kind: str, request_id: int, what: str) -> bool:
+        """Note, before sending the request, that ``request_id`` asks the station for a ``kind`` report
+        of ``what``; False (nothing noted) when a report already has this requestId.
+
+        The marker part's ``received_at`` is when the CSMS asked: everything the report's parts store
+        is newer (see :meth:`requested_at`). The station must not exist only in the caller's mind: the
+        report row refers to it.
+        """
+        insert = _INSERT[connection.dialect.name]
+        reports = StationReport.__table__
+        now = utcnow()
+        report_id = connection.execute(
+            insert(reports)
+            .values(station_id=station_id, kind=kind, request_id=request_id, part_count=0, complete=False, first_received_at=now)
+            .on_conflict_do_nothing(index_elements=["station_id", "kind", "request_id"])
+            .returning(reports.c.id)
+        ).scalar()
+        if report_id is None:
+            return False
+        connection.execute(
+            insert(StationReportPart.__table__).values(
+                report_id=report_id, part_key=_request_key(what), seq_no=_REQUEST_SEQ_NO, tbc=True, received_at=now
+            )
+        )
+        return True
+
+    @staticmethod
+    def requested_at(connection: Connection, report_id: int, what: str) -> datetime | None:
+        """When the CSMS asked for report ``report_id`` as ``what`` (:meth:`note_request`); None if it did not."""
+        parts = StationReportPart.__table__
+        return connection.execute(
+            select(parts.c.received_at).where(parts.c.report_id == report_id, parts.c.part_key == _request_key(what))
+        ).scalar()
+
+    @staticmethod
+    def forget_request(connection: Connection, station_id: str, kind: str, request_id: int) -> None:
+        """Undo :meth:`note_request` when the station did not take the request: the noted report goes
+        unless a part of it came anyway (then it stays, with its marker)."""
+        reports, parts = StationReport.__table__, StationReportPart.__table__
+        key = (reports.c.station_id == station_id, reports.c.kind == kind, reports.c.request_id == request_id)
+        report_id = connection.execute(select(reports.c.id).where(*key, reports.c.part_count == 0)).scalar()
+        if report_id is not None:
+            connection.execute(delete(parts).where(parts.c.report_id == report_id))
+            connection.execute(delete(reports).where(reports.c.id == report_id))
+
     # --- reads --------------------------------------------------------------------------------
 
     async def refuse_used_request_id(self, station_id: str, kind: str, request_id: int) -> None:
@@ -199,12 +251,21 @@ class StationReportService:
         return report
 
 
+_REQUEST_SEQ_NO = -1  # the marker of a noted request: below every part's seqNo, never counted as one
+
+
+def _request_key(what: str) -> str:
+    return f"request:{what}"
+
+
 def _all_parts_up_to(connection: Connection, report_id: int, final_seq_no: int, numbered: bool) -> bool:
     """Whether the parts 0..``final_seq_no`` are all stored (for unnumbered parts, the last one suffices)."""
     if not numbered:
         return True
     parts = StationReportPart.__table__
     count = connection.execute(
-        select(func.count()).select_from(parts).where(parts.c.report_id == report_id, parts.c.seq_no <= final_seq_no)
+        select(func.count())
+        .select_from(parts)
+        .where(parts.c.report_id == report_id, parts.c.seq_no >= 0, parts.c.seq_no <= final_seq_no)
     ).scalar_one()
     return count == final_seq_no + 1

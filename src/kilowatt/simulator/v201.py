@@ -15,7 +15,12 @@ What differs from 1.6, as a 2.0.1 charger does it:
   ordered offline queue as 1.6's transaction messages and are replayed in order;
 - StatusNotification carries the coarse connector status of an EVSE's connector (1.6's Preparing,
   Charging, Suspended* and Finishing are all Occupied); the finer state travels as the
-  transaction's ``chargingState``.
+  transaction's ``chargingState``;
+- a fault is also a device-model event: when a connector faults, a NotifyEvent reports its EVSE's
+  ``Problem`` turning true (``techCode`` = the error code) and, caused by it, the connector's
+  ``AvailabilityState`` turning Faulted; when the fault clears, ``Problem`` false with ``cleared``
+  and the state the connector is back in. Both are hard-wired notifications (no monitor needed),
+  sent once, after the StatusNotification (a NotifyEvent lost offline is not sent again).
 
 Outgoing payloads are checked against the version's official schemas by
 :class:`~kilowatt.rpc.protocol.RpcProtocol` before they leave.
@@ -23,6 +28,7 @@ Outgoing payloads are checked against the version's official schemas by
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +104,8 @@ class V201Adapter(V201Commands, ProtocolAdapter):
         self.boot_reason = "PowerUp"  # BootReasonEnumType of the next BootNotification
         self.reset_when_idle = False  # a Reset OnIdle waits for the last transaction to end
         self.report_part_size = REPORT_ITEMS_PER_PART
+        self.event_ids = itertools.count(1)  # NotifyEvent eventIds
+        self.problem_events: dict[int, int] = {}  # EVSE id -> eventId of its fault's Problem event, while it lasts
 
     # --- station -> CSMS ------------------------------------------------------------------------
 
@@ -142,15 +150,50 @@ class V201Adapter(V201Commands, ProtocolAdapter):
                 self._event(session, "Updated", "ChargingStateChanged", info=info)
                 await station.flush()
         reported = connector.reported
-        if reported is not None and connector_status(reported[0]) == connector_status(status):
-            return True  # the CSMS already has this connector status
-        payload = {
-            "timestamp": timestamp(),
-            "connectorStatus": connector_status(status),
-            "evseId": connector_id,
-            "connectorId": CONNECTOR_ID,
+        if reported is None or connector_status(reported[0]) != connector_status(status):  # else the CSMS has it
+            payload = {
+                "timestamp": timestamp(),
+                "connectorStatus": connector_status(status),
+                "evseId": connector_id,
+                "connectorId": CONNECTOR_ID,
+            }
+            if await station.call("StatusNotification", payload) is None:
+                return False
+        await self._notify_problem(connector_id, status, error_code)
+        return True
+
+    async def _notify_problem(self, evse_id: int, status: ConnectorStatus, error_code: str | None) -> None:
+        """NotifyEvent when the EVSE's fault begins or clears (see the module docstring)."""
+        problem_event = self.problem_events.get(evse_id)
+        if (error_code is not None) == (problem_event is not None):
+            return  # no fault, or one already reported
+        at = timestamp()
+        problem: dict[str, Any] = {
+            "eventId": next(self.event_ids),
+            "timestamp": at,
+            "trigger": "Delta",
+            "actualValue": "true" if error_code is not None else "false",
+            "component": {"name": "EVSE", "evse": {"id": evse_id}},
+            "variable": {"name": "Problem"},
+            "eventNotificationType": "HardWiredNotification",
         }
-        return await station.call("StatusNotification", payload) is not None
+        if error_code is not None:
+            problem["techCode"] = error_code[:50]
+            self.problem_events[evse_id] = problem["eventId"]
+        else:
+            problem["cleared"] = True
+            del self.problem_events[evse_id]
+        availability = {
+            "eventId": next(self.event_ids),
+            "timestamp": at,
+            "trigger": "Delta",
+            "cause": problem["eventId"],
+            "actualValue": connector_status(status),
+            "component": {"name": "Connector", "evse": {"id": evse_id, "connectorId": CONNECTOR_ID}},
+            "variable": {"name": "AvailabilityState"},
+            "eventNotificationType": "HardWiredNotification",
+        }
+        await self.station.call("NotifyEvent", {"generatedAt": at, "seqNo": 0, "eventData": [problem, availability]})
 
     async def authorize(self, id_token: str, id_token_type: str = "ISO14443") -> bool | None:
         if not self.station.ready:

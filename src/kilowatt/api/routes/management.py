@@ -358,13 +358,21 @@ async def _cost_update(services: Services, station_id: str, body: CostUpdateBody
     return await services.commands.send(station_id, m.CostUpdated(ref, body.total_cost), who.name)
 
 
+async def _get_base_report(services: Services, station_id: str, body: BaseReportBody, who: Principal) -> CommandAnswer[Any]:
+    """Through the device model's service: a FullInventory replaces the stored device model once complete."""
+    return await services.configuration.request_report(
+        station_id, m.ReportBase(body.report_base), who.name, _request_id(body.request_id)
+    )
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get_base_report",
         "reports/base",
         "Ask for a base report of the device model (GetBaseReport); it arrives in NotifyReport messages",
         BaseReportBody,
-        lambda b: m.GetBaseReport(_request_id(b.request_id), m.ReportBase(b.report_base)),
+        None,
+        run=_get_base_report,
         response=Requested,
         extra=_requested,
         report=DEVICE_MODEL,

@@ -55,6 +55,7 @@ Name = PrintableText(50, min_length=1)
 # Request bodies are strict (a JSON string is not an enum member), so enums are offered as their values.
 ResetModeName = Literal["Immediate", "OnIdle"]
 MessageTriggerName = Literal[tuple(t.value for t in m.MessageTrigger)]  # type: ignore[valid-type]
+CertificateSigningUseName = Literal[tuple(u.value for u in m.CertificateSigningUse)]  # type: ignore[valid-type]
 CertificateUseName = Literal[tuple(u.value for u in m.CertificateUse)]  # type: ignore[valid-type]
 IdTokenTypeName = Literal[tuple(t.value for t in m.IdTokenType)]  # type: ignore[valid-type]
 
@@ -206,6 +207,12 @@ class DeleteCertificateBody(Body):
 
 class CertificateSignedBody(Body):
     certificate_chain: Pem = Field(description="PEM chain")  # type: ignore[valid-type]
+    certificate_type: CertificateSigningUseName | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Which of the station's certificates the chain is (OCPP 2.0.1 on; V2G20Certificate is 2.1's; "
+        "1.6 knows only ChargingStationCertificate: another type is 422). Omitted: the type the station asked "
+        "for in its latest SignCertificate, when it named one; otherwise none is sent.",
+    )
 
 
 class ConfigurationKeyOut(BaseModel):
@@ -292,6 +299,20 @@ class Operation:
     response: Any = None  # the reply model when it is not CommandResponse[result]
     extra: Callable[[CommandAnswer[Any]], dict[str, Any]] | None = None  # reply fields beyond CommandResponse's
     report: str | None = None  # the kind of report its body's request_id tags: a used one is refused (409)
+
+
+async def _certificate_signed(services: Services, station_id: str, body: CertificateSignedBody, who: Principal) -> CommandAnswer[Any]:
+    """CertificateSigned naming the certificate type: the operator's, or the one the station's last
+    SignCertificate asked for (a station with both a V2G and a station certificate needs it to know
+    where the chain goes)."""
+    certificate_type = body.certificate_type
+    if certificate_type is None:
+        requests = await services.stations.events(station_id, "sign_certificate", limit=1)
+        if requests.items and requests.items[0].details:
+            certificate_type = requests.items[0].details.get("certificate_type")
+    known = {use.value: use for use in m.CertificateSigningUse}  # what the station's schema allowed
+    signing_use = known.get(certificate_type) if certificate_type else None
+    return await services.commands.send(station_id, m.CertificateSigned(body.certificate_chain, signing_use), who.name)
 
 
 def _hash_data(data: CertificateHashDataBody) -> m.CertificateHashData:
@@ -511,7 +532,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "certificates/signed",
         "Send a signed certificate chain after a SignCertificate (CertificateSigned)",
         CertificateSignedBody,
-        lambda b: m.CertificateSigned(b.certificate_chain),
+        None,
+        run=_certificate_signed,
     ),
 )
 

@@ -54,7 +54,10 @@ class StationReportOut(ReportedOut):
     part_count: int = Field(description="Parts received (a replayed part is counted once)")
     final_seq_no: int | None = Field(description="seqNo of the last part (tbc false), once it arrived")
     complete: bool = Field(description="Whether every part arrived; only then is the content shown")
-    first_received_at: Utc
+    first_received_at: Utc = Field(
+        description="When the first part arrived; for a FullInventory device model report the CSMS asked for, "
+        "when it asked (the report is listed from then on, with no parts until the first comes)"
+    )
     completed_at: Utc | None
 
 

@@ -249,6 +249,11 @@ def encode_delete_certificate(c: m.DeleteCertificate) -> dict[str, Any]:
 
 
 def encode_certificate_signed(c: m.CertificateSigned) -> dict[str, Any]:
+    """1.6 (security extension) signs only the charge point's own certificate: its CertificateSigned names no type."""
+    if c.certificate_type not in (None, m.CertificateSigningUse.CHARGING_STATION):
+        raise CannotEncode(
+            f"OCPP 1.6 has no certificate type {c.certificate_type.value!r}: it signs only the charge point certificate"
+        )
     return {"certificateChain": c.certificate_chain}
 
 

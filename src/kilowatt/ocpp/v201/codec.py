@@ -57,6 +57,10 @@ INSTALL_CERTIFICATE_USE: dict[m.CertificateUse, str] = {
     m.CertificateUse.CSMS_ROOT: "CSMSRootCertificate",
     m.CertificateUse.MANUFACTURER_ROOT: "ManufacturerRootCertificate",
 }  # a V2G certificate chain is the station's own, listed but never installed by the CSMS
+CERTIFICATE_SIGNING_USE: dict[m.CertificateSigningUse, str] = {
+    m.CertificateSigningUse.CHARGING_STATION: "ChargingStationCertificate",
+    m.CertificateSigningUse.V2G: "V2GCertificate",
+}  # V2G20Certificate is 2.1's
 CERTIFICATE_ID_USE: dict[m.CertificateUse, str] = {
     **INSTALL_CERTIFICATE_USE,
     m.CertificateUse.V2G_CERTIFICATE_CHAIN: "V2GCertificateChain",
@@ -379,7 +383,8 @@ def encode_delete_certificate(c: m.DeleteCertificate) -> dict[str, Any]:
 
 
 def encode_certificate_signed(c: m.CertificateSigned) -> dict[str, Any]:
-    return {"certificateChain": c.certificate_chain}
+    certificate_type = c.certificate_type and _spell(CERTIFICATE_SIGNING_USE, c.certificate_type, "certificate type to sign")
+    return _optional({"certificateChain": c.certificate_chain}, certificateType=certificate_type)
 
 
 def encode_send_local_list(c: m.SendLocalList) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 maps (the domain's enums are spelled as 2.1 spells them today, but a value the domain adds must be
 a visible gap here, never a silent pass-through). Every other command goes to
 :class:`~kilowatt.ocpp.v201.codec.V201Commands`, since 2.1 sends 2.0.1's operations unchanged
-(optional fields aside). A 1.6 or 2.0.1 connection has no entry for these commands: its codec
+(optional fields aside), except those in :data:`ENCODERS_CHANGED`, whose 2.1 request can say more
+(CertificateSigned's V2G20Certificate). A 1.6 or 2.0.1 connection has no entry for these commands: its codec
 raises ``CannotEncode``, which the API answers as ``invalid`` (422).
 """
 
@@ -451,6 +452,26 @@ class Operation(Generic[C]):
     decode: Callable[[Payload], m.Result]
 
 
+# 2.0.1 operations whose 2.1 request has more to say (the answer is decoded as 2.0.1's).
+CERTIFICATE_SIGNING_USE: dict[m.CertificateSigningUse, str] = {
+    m.CertificateSigningUse.CHARGING_STATION: "ChargingStationCertificate",
+    m.CertificateSigningUse.V2G: "V2GCertificate",
+    m.CertificateSigningUse.V2G20: "V2G20Certificate",
+}
+
+
+def encode_certificate_signed(c: m.CertificateSigned) -> Payload:
+    payload: Payload = {"certificateChain": c.certificate_chain}
+    if c.certificate_type is not None:
+        payload["certificateType"] = CERTIFICATE_SIGNING_USE[c.certificate_type]
+    return payload
+
+
+ENCODERS_CHANGED: dict[type[m.Command], tuple[str, Callable[[Any], Payload]]] = {
+    m.CertificateSigned: ("CertificateSigned", encode_certificate_signed),
+}
+
+
 OPERATIONS_ADDED: dict[type[m.Command], Operation[Any]] = {
     t.SetDefaultTariff: Operation("SetDefaultTariff", encode_set_default_tariff, decode_status_info),
     t.GetTariffs: Operation("GetTariffs", encode_get_tariffs, decode_get_tariffs),
@@ -477,6 +498,10 @@ class V21Commands(V201Commands):
     def encode(self, command: m.Command) -> tuple[str, Payload]:
         operation = OPERATIONS_ADDED.get(type(command))
         if operation is None:
+            changed = ENCODERS_CHANGED.get(type(command))
+            if changed is not None:
+                action, encode = changed
+                return action, encode(command)
             return super().encode(command)
         return operation.action, operation.encode(command)
 

@@ -21,8 +21,10 @@ async def security_event_notification(services: Services, station: StationContex
 
 async def sign_certificate(services: Services, station: StationContext, payload: Payload) -> Payload:
     # A16/A02: no certificate authority is configured to sign it yet; the CSR is stored for the
-    # operator and the request refused with the reason.
-    details = {"csr": payload["csr"], "certificate_type": payload.get("certificateType", "ChargingStationCertificate")}
+    # operator and the request refused with the reason. The type is kept as sent (None: absent), as
+    # CertificateSigned names it back: an absent type means "for both the station's connection
+    # and ISO 15118", which ChargingStationCertificate would not.
+    details = {"csr": payload["csr"], "certificate_type": payload.get("certificateType")}
     await services.stations.record_event(station.station_id, "sign_certificate", "Rejected", None, details)
     return {
         "status": "Rejected",
