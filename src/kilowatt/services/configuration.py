@@ -57,7 +57,7 @@ from kilowatt.services.station_reports import DEVICE_MODEL, ReportPart, StationR
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import DeviceModelVariable, utcnow
-from kilowatt.storage.upsert import upsert
+from kilowatt.storage.upsert import upsert, upsert_many
 
 log = structlog.get_logger("kilowatt.configuration")
 
@@ -385,8 +385,7 @@ class ConfigurationService:
             return
 
         def store(connection: Connection) -> None:
-            for row in rows:
-                upsert(connection, _VARIABLES, row, _PRIMARY_KEY)
+            upsert_many(connection, _VARIABLES, rows, _PRIMARY_KEY)
 
         await self._writes.run(store)
 
@@ -410,8 +409,7 @@ class ConfigurationService:
             # Never older than the request, whatever this node's clock says: the deletion below
             # keeps exactly what is not older than the request.
             stamp = utcnow() if requested_at is None else max(utcnow(), requested_at)
-            for row in rows.values():
-                upsert(connection, _VARIABLES, {**row, "updated_at": stamp}, _PRIMARY_KEY)
+            upsert_many(connection, _VARIABLES, [{**row, "updated_at": stamp} for row in rows.values()], _PRIMARY_KEY)
             if outcome.complete and requested_at is not None:
                 connection.execute(
                     delete(_VARIABLES).where(_VARIABLES.c.station_id == station_id, _VARIABLES.c.updated_at < requested_at)

@@ -36,3 +36,17 @@ def upsert(connection: Connection, table: Table, values: Mapping[str, Any], keys
     """Insert ``values``, or update the row with the same ``keys`` to them (in a batched write)."""
     statement = _statement(connection.dialect.name, table, tuple(values), tuple(keys))
     connection.execute(statement, dict(values))
+
+
+def upsert_many(connection: Connection, table: Table, rows: Iterable[Mapping[str, Any]], keys: Iterable[str]) -> None:
+    """:func:`upsert` every row, one executemany per set of columns: a device model report part of
+    dozens of attributes is one call into the driver, not dozens."""
+    keys = tuple(keys)
+    # Two rows with the same key: the last one, as row-by-row upserts would leave it (and a
+    # multi-row INSERT ... ON CONFLICT may not touch one row twice).
+    shapes: dict[tuple[str, ...], dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), {})[tuple(row[key] for key in keys)] = dict(row)
+    for names, same in shapes.items():
+        connection.execute(_statement(connection.dialect.name, table, names, keys), list(same.values()))
+
