@@ -990,9 +990,22 @@ def _merge(
         changes["stop_id_token"] = event.id_token
         changes["meter_stop_wh"] = event.meter_stop_wh if event.meter_stop_wh is not None else _last_register_wh(event.samples)
     state.update(changes)
+    ended = state["stopped_at"] is not None
+    if ended:
+        # Computed before anything is written, with this event's samples beside the stored ones
+        # (none are stored for a transaction this event creates), so the energy goes into the
+        # same INSERT or UPDATE as the rest.
+        readings = (
+            _merged_readings(connection, tx.id, event.samples, until=state["stopped_at"])
+            if tx is not None
+            else _readings_of(event.samples, until=state["stopped_at"])
+        )
+        energy_wh = _energy(state["meter_start_wh"], readings, state["meter_stop_wh"])
+        if energy_wh != state["energy_wh"]:
+            changes["energy_wh"] = state["energy_wh"] = energy_wh
 
     if tx is None:
-        row = {name: value for name, value in state.items() if name not in ("id", "energy_wh")}
+        row = {name: value for name, value in state.items() if name != "id"}
         transaction_id = connection.execute(_INSERT_TRANSACTION, row).scalar_one()
     else:
         transaction_id = tx.id
@@ -1007,15 +1020,6 @@ def _merge(
         )
     connection.execute(_INSERT_EVENT, _event_row(event, transaction_id))
     energy_wh = state["energy_wh"]
-    ended = state["stopped_at"] is not None
-    if ended:
-        energy_wh = _energy(
-            state["meter_start_wh"],
-            _merged_readings(connection, transaction_id, [], until=state["stopped_at"]),
-            state["meter_stop_wh"],
-        )
-        if energy_wh != state["energy_wh"]:
-            connection.execute(update(_TRANSACTIONS).where(columns.id == transaction_id).values(energy_wh=energy_wh))
     running = None
     if not ended and (started_seen or isinstance(event, TransactionStarted)):
         running = _OpenTransaction(
@@ -1169,10 +1173,27 @@ def _merged_readings(
         query = query.where(MeterValue.timestamp <= until)
     rows = connection.execute(query.order_by(MeterValue.timestamp, MeterValue.id))
     stored = [(t, wh) for t, value, unit in rows if (wh := register_wh(value, unit)) is not None]
-    extra = [(sample.timestamp, wh) for sample in extra_samples if (wh := _sample_wh(sample)) is not None]
-    readings = list(dict.fromkeys([*stored, *extra]))  # first occurrence of each, in arrival order
-    readings.sort(key=lambda reading: reading[0])  # stable: equal times keep their arrival order
-    return [wh for _, wh in readings]
+    return _ordered([*stored, *_timed_readings(extra_samples, until)])
+
+
+def _readings_of(samples: tuple[MeterSample, ...] | list[MeterSample], until: datetime | None = None) -> list[int]:
+    """:func:`_merged_readings` of a transaction with nothing stored yet: the samples' own."""
+    return _ordered(_timed_readings(samples, until))
+
+
+def _timed_readings(samples: tuple[MeterSample, ...] | list[MeterSample], until: datetime | None) -> list[tuple[datetime, int]]:
+    return [
+        (sample.timestamp, wh)
+        for sample in samples
+        if (until is None or sample.timestamp <= until) and (wh := _sample_wh(sample)) is not None
+    ]
+
+
+def _ordered(readings: list[tuple[datetime, int]]) -> list[int]:
+    """Wh values by time; a repeat (same time, same value) counts once, equal times keep arrival order."""
+    unique = list(dict.fromkeys(readings))  # first occurrence of each, in arrival order
+    unique.sort(key=lambda reading: reading[0])  # stable
+    return [wh for _, wh in unique]
 
 
 # Only whole-meter readings at the outlet count as "the" energy register: per-phase values and the
