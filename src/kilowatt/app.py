@@ -53,7 +53,7 @@ from kilowatt.services.payments import PaymentService
 from kilowatt.services.reservations import ReservationService
 from kilowatt.services.smart_charging import SmartChargingService
 from kilowatt.services.station_reports import StationReportService
-from kilowatt.services.stations import StationService
+from kilowatt.services.stations import StationService, record_charging_state
 from kilowatt.services.tariffs import TariffService
 from kilowatt.services.transactions import TransactionService
 from kilowatt.storage.batch import WriteBatcher
@@ -151,7 +151,13 @@ class Application:
             stations=stations,
             authorization=authorization,
             transactions=TransactionService(
-                self.sessions, self.writes, authorization, self.bus, self.outbox, reservations=reservations
+                self.sessions,
+                self.writes,
+                authorization,
+                self.bus,
+                self.outbox,
+                reservations=reservations,
+                charging_states=record_charging_state,
             ),
             data_transfer=DataTransferService(self.writes, settings.data_transfer_vendors),
             commands=commands,

@@ -384,14 +384,7 @@ class StationService:
 
     async def charging_state(self, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
         """Record the charging state a transaction reported (2.0.1) on its EVSE's connector(s)."""
-        where = [Connector.station_id == station_id, Connector.evse_id == evse_id]
-        if connector_id:
-            where.append(Connector.connector_id == connector_id)
-
-        def write(connection: Connection) -> None:
-            connection.execute(update(Connector).where(*where).values(charging_state=state, updated_at=utcnow()))
-
-        await self._writes.run(write)
+        await self._writes.run(lambda connection: record_charging_state(connection, station_id, evse_id, connector_id, state))
 
     async def record_event(
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
@@ -513,3 +506,14 @@ class StationService:
         for connector in rows:
             grouped.setdefault(connector.station_id, []).append(from_row(connector, ConnectorState))
         return grouped
+
+
+def record_charging_state(connection: Connection, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
+    """The charging state a transaction reported, on its EVSE's connector(s), in the caller's
+    batched write: the transaction service stores it with the TransactionEvent that says it (one
+    commit, not two), as other services record their part in a write of another's."""
+    where = [Connector.station_id == station_id, Connector.evse_id == evse_id]
+    if connector_id:
+        where.append(Connector.connector_id == connector_id)
+    connection.execute(update(Connector).where(*where).values(charging_state=state, updated_at=utcnow()))
+

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -223,6 +224,10 @@ def _check_key(event: TransactionEvent) -> None:
             raise ValueError("a start key must be made of the event's station, EVSE, id token and time")
 
 
+ChargingStateWriter = Callable[[Connection, str, int, int | None, str], None]
+"""Stores a connector's charging state in a batched write (the station service's)."""
+
+
 @dataclass(slots=True, frozen=True)
 class TransactionOutcome:
     """What :meth:`TransactionService.apply` stored, for the edge to answer with."""
@@ -232,8 +237,10 @@ class TransactionOutcome:
     duplicate: bool = False  # seen before (same key, or a second end): answered, nothing stored
     ended: bool = False  # the transaction has ended (by this event or an earlier one)
     energy_wh: int | None = None  # energy delivered, once ended
-    # (EVSE, connector) of the transaction when this event's chargingState is now its current one:
-    # the newest event by seqNo, on an EVSE some event named (the event itself need not name it).
+    # (EVSE, connector) of the transaction when this event's chargingState is now its current one
+    # (the newest event by seqNo, on an EVSE some event named; the event itself need not name it)
+    # and the caller is to record it on the connector; None when there is nothing to record, or
+    # the service stored it already (``charging_states``).
     charging_state_on: tuple[int, int] | None = None
 
 
@@ -352,7 +359,11 @@ class TransactionService:
         bus: Bus,
         outbox: Outbox,
         reservations: ReservationConsumer | None = None,
+        charging_states: ChargingStateWriter | None = None,
     ):
+        """``charging_states``: the station service's :func:`record_charging_state`, so that a
+        2.0.1 Started or Ended stores its connector's charging state in its own batched write."""
+        self._charging_states = charging_states
         self._sessions = sessions
         # transaction.started / transaction.ended are written with the transaction (billing acts on
         # them); transaction.updated and meter.values are live hints, published directly.
@@ -531,6 +542,10 @@ class TransactionService:
 
         def write(connection: Connection, running: _OpenTransaction | None = running) -> tuple[_Applied, list[Event]]:
             applied = _merge(connection, event, authorization, running)
+            charging_state = event.details.charging_state
+            if self._charging_states is not None and applied.charging_state_on is not None and charging_state is not None:
+                self._charging_states(connection, event.station_id, *applied.charging_state_on, charging_state)
+                applied = replace(applied, charging_state_on=None)  # stored: nothing left for the edge to do
             events: list[Event] = []
             if not applied.duplicate and isinstance(event, TransactionStarted):
                 events.append(_started_event(event, TransactionOutcome(applied.ref)))
