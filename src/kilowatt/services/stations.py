@@ -42,6 +42,7 @@ def valid_station_id(value: str) -> bool:
 # Batched writes use Core statements on the tables, built once (see storage/batch.py).
 _INSERT_STATUS_NOTIFICATION = insert_ignoring_repeats(StatusNotification.__table__)  # storage/repeats.py
 _INSERT_STATION_EVENT = insert(StationEvent.__table__)
+_INSERT_SECURITY_EVENT = insert_ignoring_repeats(StationEvent.__table__)  # storage/repeats.py
 
 # Which station column a station event of a kind keeps current.
 _CURRENT_STATUS_COLUMN = {"firmware": "firmware_status", "diagnostics": "diagnostics_status"}
@@ -396,23 +397,51 @@ class StationService:
     async def record_event(
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
     ) -> None:
-        """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
+        """Store a firmware/diagnostics/log/... notification; firmware and diagnostics stay current on the station.
 
+        These have no timestamp: the same status reported again (a download resumed after a pause)
+        cannot be told from a repeat, so each is stored. Security events go to :meth:`security_event`.
+        """
+        await self._record_event(station_id, kind, status, request_id, details, None)
+
+    async def security_event(self, station_id: str, event_type: str, timestamp: str, tech_info: str | None) -> bool:
+        """Store a SecurityEventNotification (1.6 security extension, 2.0.1, 2.1); False for a repeat.
+
+        The event's type, timestamp (as sent) and techInfo make its repeat key: sent again after a
+        lost CALLRESULT, it is neither stored nor announced (alerted on) twice; the same type at
+        another time is a new event.
+        """
+        details = {"timestamp": timestamp, "tech_info": tech_info}
+        repeat = repeat_key(station_id, "security", event_type, timestamp, tech_info)
+        return await self._record_event(station_id, "security", event_type, None, details, repeat)
+
+    async def _record_event(
+        self,
+        station_id: str,
+        kind: str,
+        status: str,
+        request_id: int | None,
+        details: dict[str, Any] | None,
+        repeat: bytes | None,
+    ) -> bool:
         # Durable (the outbox): alerts act on security events and failed firmware updates.
-        events = [Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id})]
+        announced = [Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id})]
+        row = {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details}
 
-        def write(connection: Connection) -> None:
-            connection.execute(
-                _INSERT_STATION_EVENT,
-                {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details},
-            )
+        def write(connection: Connection) -> list[Event]:
+            if repeat is None:
+                connection.execute(_INSERT_STATION_EVENT, row)
+            elif not connection.execute(_INSERT_SECURITY_EVENT, {**row, "repeat_key": repeat}).rowcount:
+                return []  # a repeat: stored before, announced before
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
                 connection.execute(update(Station).where(Station.id == station_id).values({column: status}))
-            Outbox.record(connection, events)
+            Outbox.record(connection, announced)
+            return announced
 
-        await self._writes.run(write)
+        events = await self._writes.run(write)
         await self._outbox.publish_committed(events)
+        return bool(events)
 
     # --- operator side ------------------------------------------------------------------------
 

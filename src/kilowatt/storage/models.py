@@ -159,7 +159,10 @@ class StationEvent(Base):
     """Notifications about long-running station work: firmware, diagnostics, logs, security events."""
 
     __tablename__ = "station_events"
-    __table_args__ = (Index("ix_station_events_station_kind", "station_id", "kind", "received_at"),)
+    __table_args__ = (
+        Index("ix_station_events_station_kind", "station_id", "kind", "received_at"),
+        Index("ux_station_events_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -168,6 +171,9 @@ class StationEvent(Base):
     request_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any] | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A security event's content hashed (storage/repeats.py; it has a timestamp): sent again after a
+    # lost CALLRESULT, it is not stored or alerted on twice. NULL for the other kinds (no timestamp).
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class DataTransferRecord(Base):
