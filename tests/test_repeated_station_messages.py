@@ -121,3 +121,50 @@ async def test_a_repeat_with_a_bad_timestamp_is_refused_like_the_first(csms: Run
             answer = await cp.call_frame("NotifyDERAlarm", alarm)
             assert answer[0] == 4 and answer[2] == "PropertyConstraintViolation", answer
     assert await rows(api, "der-notifications") == []
+
+
+SCHEDULE = {"id": 1, "chargingRateUnit": "W", "duration": 3600, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.0}]}
+
+
+@pytest.mark.parametrize("version", ["ocpp2.0.1", "ocpp2.1"])
+async def test_an_ev_charging_schedule_sent_again_is_stored_and_announced_once(
+    csms: RunningCsms, api: httpx.AsyncClient, version: str
+) -> None:
+    announced: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        if event.type == "ev.charging_schedule":
+            announced.append(event)
+
+    csms.application.bus.subscribe(listener)
+    chosen = {"timeBase": T0, "evseId": 1, "chargingSchedule": SCHEDULE}
+    async with await station21(csms, version) as cp:
+        assert await twice(cp, "NotifyEVChargingSchedule", chosen) == {"status": "Accepted"}
+        await cp.call("NotifyEVChargingSchedule", chosen | {"timeBase": T1})  # renegotiated later
+        lower = SCHEDULE | {"chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}]}
+        await cp.call("NotifyEVChargingSchedule", chosen | {"chargingSchedule": lower})  # another schedule
+    stored = await rows(api, "ev-charging-schedules")
+    assert sorted((s["time_base"][:16], s["charging_schedule"]["periods"][0]["limit"]) for s in stored) == [
+        ("2030-05-01T10:00", 7000.0),
+        ("2030-05-01T10:00", 11000.0),
+        ("2030-05-01T10:05", 11000.0),
+    ]
+    assert len(announced) == 3
+
+
+NEEDS = {"evseId": 1, "chargingNeeds": {"requestedEnergyTransfer": "DC", "dcChargingParameters": {"evMaxCurrent": 100, "evMaxVoltage": 400}}}
+
+
+async def test_2_1_ev_charging_needs_sent_again_are_stored_once(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """2.1's needs carry a timestamp: the same needs at the same time are a repeat; later, new."""
+    async with await station21(csms) as cp:
+        assert await twice(cp, "NotifyEVChargingNeeds", NEEDS | {"timestamp": T0}) == {"status": "Accepted"}
+        await cp.call("NotifyEVChargingNeeds", NEEDS | {"timestamp": T1})
+    assert len(await rows(api, "ev-charging-needs")) == 2
+
+
+async def test_2_0_1_ev_charging_needs_have_no_time_so_each_is_stored(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """Without a timestamp the same needs again cannot be told from a new negotiation: both kept."""
+    async with await station21(csms, "ocpp2.0.1") as cp:
+        assert await twice(cp, "NotifyEVChargingNeeds", NEEDS) == {"status": "Accepted"}
+    assert len(await rows(api, "ev-charging-needs")) == 2

@@ -10,7 +10,6 @@ BatteryOut of a swap differ by event type and batteries; another swap has anothe
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,7 +64,7 @@ class BatterySwapService:
             }
             for b in batteries
         ]
-        key = repeat_key(station_id, event_type, request_id, id_token, id_token_type, json.dumps(rows, sort_keys=True))
+        key = repeat_key(station_id, event_type, request_id, id_token, id_token_type, rows)
         async with self._sessions.begin() as session:
             result = await session.execute(
                 insert_ignoring_repeats(BatterySwap.__table__).values(

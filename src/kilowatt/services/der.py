@@ -14,7 +14,6 @@ part by its requestId, tbc and controls (a new GetDERControl has a new requestId
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,12 +114,8 @@ class DerService:
         return await self._insert(DerReport.__table__, station_id, {"request_id": request_id, "tbc": tbc, "controls": controls})
 
     async def _insert(self, table: Table, station_id: str, row: dict[str, Any]) -> bool:
-        """Insert ``row`` keyed by everything it says (its JSON in a canonical spelling)."""
-        key = repeat_key(
-            table.name,
-            station_id,
-            *(json.dumps(value, sort_keys=True) if isinstance(value, dict) else value for value in row.values()),
-        )
+        """Insert ``row`` keyed by everything it says; False when the key was stored before."""
+        key = repeat_key(table.name, station_id, *row.values())
         async with self._sessions.begin() as session:
             result = await session.execute(
                 insert_ignoring_repeats(table).values(station_id=station_id, repeat_key=key, **row)

@@ -1,15 +1,15 @@
-"""Repeat keys on DER notifications and reports, battery swaps and security events
+"""Repeat keys on DER notifications and reports, battery swaps, security events, EV charging needs and schedules
 
 Revision ID: 0015
 Revises: 0014
 
-NotifyDERAlarm, NotifyDERStartStop, ReportDERControl, BatterySwap and SecurityEventNotification
-carry no message id; a charger that lost the CALLRESULT sends the same message again. Their rows now
-carry a hash of what the message says (``kilowatt/storage/repeats.py``, as ``meter_values`` and
+NotifyDERAlarm, NotifyDERStartStop, ReportDERControl, BatterySwap, SecurityEventNotification,
+NotifyEVChargingNeeds and NotifyEVChargingSchedule carry no message id; a charger that lost the
+CALLRESULT sends the same message again. Their rows now carry a hash of what the message says (``kilowatt/storage/repeats.py``, as ``meter_values`` and
 ``status_notifications`` since 0013) under a unique index, and the insert drops a repeat. Existing
 rows keep a NULL key (NULLs never conflict), so the upgrade rewrites nothing. Of ``station_events``
 only security events get a key (the other kinds have no timestamp to tell a repeat from a new
-report of the same status).
+report of the same status), and of ``ev_charging_needs`` only 2.1's (with a timestamp).
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_TABLES = ("der_notifications", "der_reports", "battery_swaps", "station_events")
+_TABLES = (
+    "der_notifications",
+    "der_reports",
+    "battery_swaps",
+    "station_events",
+    "ev_charging_needs",
+    "ev_charging_schedules",
+)
 
 
 def upgrade() -> None:
