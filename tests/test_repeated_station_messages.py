@@ -168,3 +168,29 @@ async def test_2_0_1_ev_charging_needs_have_no_time_so_each_is_stored(csms: Runn
     async with await station21(csms, "ocpp2.0.1") as cp:
         assert await twice(cp, "NotifyEVChargingNeeds", NEEDS) == {"status": "Accepted"}
     assert len(await rows(api, "ev-charging-needs")) == 2
+
+
+@pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1"])
+async def test_a_status_notification_sent_again_is_announced_once_and_does_not_undo_a_newer_status(
+    csms: RunningCsms, api: httpx.AsyncClient, version: str
+) -> None:
+    announced: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        if event.type == "connector.status":
+            announced.append(event)
+
+    csms.application.bus.subscribe(listener)
+
+    def status(word: str, at: str) -> dict[str, Any]:
+        if version == "ocpp1.6":
+            return {"connectorId": 1, "status": word, "errorCode": "NoError", "timestamp": at}
+        return {"evseId": 1, "connectorId": 1, "connectorStatus": word, "timestamp": at}
+
+    async with await station21(csms, version) as cp:
+        assert await twice(cp, "StatusNotification", status("Available", T0)) == {}
+        await cp.call("StatusNotification", status("Unavailable", T1))
+        await cp.call("StatusNotification", status("Available", T0))  # a late repeat of the first
+    assert [e.data["status"] for e in announced] == ["Available", "Unavailable"]
+    [connector] = (await api.get(f"/api/v1/stations/{STATION}")).json()["connectors"]
+    assert connector["status"] == "Unavailable"

@@ -332,7 +332,10 @@ class StationService:
         await self._writes.run(lambda connection: connection.execute(statement))
 
     async def status_notification(self, station_id: str, status: ConnectorStatus) -> None:
-        """Keep the connector's current status and append it to the history, in one commit."""
+        """Keep the connector's current status and append it to the history, in one commit.
+
+        A repeat (same content and timestamp, see storage/repeats.py) stores nothing, leaves the
+        current status as it is (a newer status stays) and announces nothing."""
         now = utcnow()
         current = {
             "status": status.status,
@@ -374,14 +377,17 @@ class StationService:
         # Only a timestamped notification can be told apart from a later identical one.
         repeat = None if status.timestamp is None else repeat_key(station_id, status.evse_id, status.connector_id, *reported.values())
 
-        def write(connection: Connection) -> None:
+        def write(connection: Connection) -> bool:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
+            stored = connection.execute(_INSERT_STATUS_NOTIFICATION, {**key, **reported, "received_at": now, "repeat_key": repeat})
+            if repeat is not None and not stored.rowcount:
+                return False  # a repeat: its status was set and announced the first time
             upsert(connection, Connector.__table__, {**key, **current}, key)
             Outbox.record(connection, events)
-            connection.execute(_INSERT_STATUS_NOTIFICATION, {**key, **reported, "received_at": now, "repeat_key": repeat})
+            return True
 
-        await self._writes.run(write)
-        await self._outbox.publish_committed(events)
+        if await self._writes.run(write):
+            await self._outbox.publish_committed(events)
 
     async def charging_state(self, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
         """Record the charging state a transaction reported (2.0.1) on its EVSE's connector(s)."""
