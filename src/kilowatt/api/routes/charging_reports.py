@@ -107,7 +107,8 @@ async def charging_limits(request: Request, station_id: KnownStation, page: Pagi
     response_model=EvChargingNeedsPage,
     responses=error_responses(404),
     summary="What EVs told a station they need (NotifyEVChargingNeeds, ISO 15118)",
-    description="Newest first, with the status the CSMS answered.",
+    description="Newest first, with the status the CSMS answered. A 2.1 message sent again (same needs and timestamp) "
+    "is one row; 2.0.1's carry no time, so each message is a row.",
 )
 async def ev_charging_needs(request: Request, station_id: KnownStation, page: Paginated) -> EvChargingNeedsPage:
     result = await request.app.state.services.charging_reports.ev_charging_needs(station_id, page.limit, page.offset)
@@ -119,7 +120,8 @@ async def ev_charging_needs(request: Request, station_id: KnownStation, page: Pa
     response_model=EvChargingSchedulePage,
     responses=error_responses(404),
     summary="The schedules EVs chose (NotifyEVChargingSchedule, ISO 15118)",
-    description="Newest first, with the status the CSMS answered.",
+    description="Newest first, with the status the CSMS answered. A message sent again (same EVSE, timeBase and "
+    "schedule) is one row.",
 )
 async def ev_charging_schedules(request: Request, station_id: KnownStation, page: Paginated) -> EvChargingSchedulePage:
     result = await request.app.state.services.charging_reports.ev_charging_schedules(station_id, page.limit, page.offset)
