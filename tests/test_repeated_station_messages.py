@@ -194,3 +194,43 @@ async def test_a_status_notification_sent_again_is_announced_once_and_does_not_u
     assert [e.data["status"] for e in announced] == ["Available", "Unavailable"]
     [connector] = (await api.get(f"/api/v1/stations/{STATION}")).json()["connectors"]
     assert connector["status"] == "Unavailable"
+
+
+async def test_priority_charging_switched_on_again_is_stored_once(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """No id, no timestamp: a switch repeating the transaction's latest one is the message sent again."""
+    async with await station21(csms) as cp:
+        assert await twice(cp, "NotifyPriorityCharging", {"transactionId": "TX-1", "activated": True}) == {}
+        await cp.call("NotifyPriorityCharging", {"transactionId": "TX-2", "activated": True})  # another transaction
+        await twice(cp, "NotifyPriorityCharging", {"transactionId": "TX-1", "activated": False})
+        await cp.call("NotifyPriorityCharging", {"transactionId": "TX-1", "activated": True})  # on again: a switch
+    stored = await rows(api, "priority-charging")
+    assert [(p["station_transaction_id"], p["activated"]) for p in stored] == [
+        ("TX-1", True),
+        ("TX-2", True),
+        ("TX-1", False),
+        ("TX-1", True),
+    ]
+
+
+@pytest.mark.parametrize("version", ["ocpp2.0.1", "ocpp2.1"])
+async def test_a_charging_limit_sent_again_is_stored_and_announced_once(
+    csms: RunningCsms, api: httpx.AsyncClient, version: str
+) -> None:
+    announced: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        if event.type.startswith("charging_limit."):
+            announced.append(event)
+
+    csms.application.bus.subscribe(listener)
+    limit = {"evseId": 1, "chargingLimit": {"chargingLimitSource": "EMS", "isGridCritical": True}, "chargingSchedule": [SCHEDULE]}
+    lower = SCHEDULE | {"chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}]}
+    async with await station21(csms, version) as cp:
+        assert await twice(cp, "NotifyChargingLimit", limit) == {}
+        await cp.call("NotifyChargingLimit", limit | {"evseId": 2})  # another EVSE
+        await cp.call("NotifyChargingLimit", limit | {"chargingSchedule": [lower]})  # a changed limit
+        await twice(cp, "ClearedChargingLimit", {"evseId": 1, "chargingLimitSource": "EMS"})
+        await cp.call("NotifyChargingLimit", limit)  # set again after its release
+    stored = await rows(api, "charging-limits")
+    assert len(stored) == 5
+    assert [e.type for e in announced] == ["charging_limit.set"] * 3 + ["charging_limit.cleared", "charging_limit.set"]

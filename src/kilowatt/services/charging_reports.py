@@ -204,17 +204,45 @@ class ChargingReportService:
         self._reports = reports
         self._bus = bus
 
-    async def record_limit(self, station_id: str, limit: ChargingLimit) -> None:
+    async def record_limit(self, station_id: str, limit: ChargingLimit) -> bool:
+        """Store a limit set or cleared; False (nothing stored or announced) when it says what the
+        latest row for the same EVSE and source already says: the message sent again after a lost
+        CALLRESULT (it has no id or timestamp to tell it by). A station notifies a change, so the
+        same limit again with nothing between is no change; set, cleared, set again are three rows."""
+        said = {
+            "cleared": limit.cleared,
+            "is_grid_critical": limit.is_grid_critical,
+            "charging_schedules": None if limit.schedules is None else {"schedules": as_json(limit.schedules)},
+        }
         row = {
             "station_id": station_id,
             "evse_id": limit.evse_id,
             "charging_limit_source": limit.charging_limit_source,
-            "cleared": limit.cleared,
-            "is_grid_critical": limit.is_grid_critical,
-            "charging_schedules": None if limit.schedules is None else {"schedules": as_json(limit.schedules)},
+            **said,
             "received_at": utcnow(),
         }
-        await self._writes.run(lambda connection: connection.execute(_INSERT_LIMIT, row))
+        table = models.ChargingLimitRecord.__table__
+        latest = (
+            select(*(table.c[name] for name in said))
+            .where(
+                table.c.station_id == station_id,
+                table.c.charging_limit_source == limit.charging_limit_source,
+                table.c.evse_id.is_(None) if limit.evse_id is None else table.c.evse_id == limit.evse_id,
+            )
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+
+        def write(connection: Connection) -> bool:
+            # A station sends its CALLs one at a time, so its repeat never races its first message.
+            previous = connection.execute(latest).first()
+            if previous is not None and dict(previous._mapping) == said:
+                return False
+            connection.execute(_INSERT_LIMIT, row)
+            return True
+
+        if not await self._writes.run(write):
+            return False
         await self._bus.publish(
             Event(
                 "charging_limit.cleared" if limit.cleared else "charging_limit.set",
@@ -222,6 +250,7 @@ class ChargingReportService:
                 {"evse_id": limit.evse_id, "source": limit.charging_limit_source},
             )
         )
+        return True
 
     async def record_ev_charging_needs(self, station_id: str, needs: EvChargingNeeds, status: str) -> bool:
         """Store the needs with the answer ``status`` the edge will give once this returns; False

@@ -95,7 +95,8 @@ class ReportedChargingProfilePage(PageOut[ReportedChargingProfileOut]):
     response_model=ChargingLimitPage,
     responses=error_responses(404),
     summary="Charging limits set on a station by others, and their release",
-    description="Every NotifyChargingLimit and ClearedChargingLimit, newest first.",
+    description="Every NotifyChargingLimit and ClearedChargingLimit, newest first; one that says what the latest "
+    "for its EVSE and source says (sent again after a lost answer) is not a new row.",
 )
 async def charging_limits(request: Request, station_id: KnownStation, page: Paginated) -> ChargingLimitPage:
     result = await request.app.state.services.charging_reports.limits(station_id, page.limit, page.offset)

@@ -675,6 +675,8 @@ async def battery_swaps(request: Request, station_id: str = StationId, who: Prin
 @reads.get(
     "/stations/{station_id}/priority-charging",
     summary="Priority charging switched on/off, as stations reported it",
+    description="Oldest first, the latest 500, one row per switch: a report repeating the transaction's latest "
+    "state (sent again after a lost answer) is not a new row.",
     response_model=list[PriorityChargingRecord],
 )
 async def priority_charging(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
