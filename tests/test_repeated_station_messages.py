@@ -234,3 +234,43 @@ async def test_a_charging_limit_sent_again_is_stored_and_announced_once(
     stored = await rows(api, "charging-limits")
     assert len(stored) == 5
     assert [e.type for e in announced] == ["charging_limit.set"] * 3 + ["charging_limit.cleared", "charging_limit.set"]
+
+
+@pytest.mark.parametrize("version", ["ocpp2.0.1", "ocpp2.1"])
+async def test_firmware_progress_sent_again_is_stored_and_announced_once(
+    csms: RunningCsms, api: httpx.AsyncClient, version: str
+) -> None:
+    """A status with a requestId that repeats the latest one of its kind is no progress: the
+    message sent again. A status going back and forth (paused, resumed) is each its own row."""
+    announced: list[Event] = []
+
+    async def listener(event: Event) -> None:
+        if event.type == "station.firmware":
+            announced.append(event)
+
+    csms.application.bus.subscribe(listener)
+    async with await station21(csms, version) as cp:
+        assert await twice(cp, "FirmwareStatusNotification", {"status": "Downloading", "requestId": 7}) == {}
+        await cp.call("FirmwareStatusNotification", {"status": "DownloadPaused", "requestId": 7})
+        await cp.call("FirmwareStatusNotification", {"status": "Downloading", "requestId": 7})  # resumed
+        await twice(cp, "FirmwareStatusNotification", {"status": "DownloadFailed", "requestId": 7})
+        await cp.call("FirmwareStatusNotification", {"status": "DownloadFailed", "requestId": 8})  # the next update
+        await twice(cp, "LogStatusNotification", {"status": "Uploaded", "requestId": 3})
+    firmware = await rows(api, "events", kind="firmware")
+    assert [(e["status"], e["request_id"]) for e in reversed(firmware)] == [
+        ("Downloading", 7),
+        ("DownloadPaused", 7),
+        ("Downloading", 7),
+        ("DownloadFailed", 7),
+        ("DownloadFailed", 8),
+    ]
+    assert [e.data["status"] for e in announced] == ["Downloading", "DownloadPaused", "Downloading", "DownloadFailed", "DownloadFailed"]
+    assert len(await rows(api, "events", kind="log")) == 1
+
+
+async def test_1_6_statuses_without_a_request_id_are_each_stored(csms: RunningCsms, api: httpx.AsyncClient) -> None:
+    """1.6's FirmwareStatusNotification has no requestId: the same status again may be the next
+    update's (two downloads failing alike), so it cannot be told from a repeat and is kept."""
+    async with await station21(csms, "ocpp1.6") as cp:
+        await twice(cp, "FirmwareStatusNotification", {"status": "DownloadFailed"})
+    assert len(await rows(api, "events", kind="firmware")) == 2

@@ -402,13 +402,18 @@ class StationService:
 
     async def record_event(
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
-    ) -> None:
+    ) -> bool:
         """Store a firmware/diagnostics/log/... notification; firmware and diagnostics stay current on the station.
 
-        These have no timestamp: the same status reported again (a download resumed after a pause)
-        cannot be told from a repeat, so each is stored. Security events go to :meth:`security_event`.
+        These have no timestamp. One with a ``request_id`` that says what the latest event of its
+        kind says (same request, status and details) is the message sent again after a lost
+        CALLRESULT: a station reports progress, and the same status twice in a row for one request
+        is none; it is neither stored nor announced (a failed update is alerted on once). Without a
+        request id (1.6's firmware and diagnostics statuses, boots, certificate requests) a status
+        repeated may belong to the next request (two downloads failing alike), so each is stored.
+        Security events go to :meth:`security_event`. Returns whether the event was stored.
         """
-        await self._record_event(station_id, kind, status, request_id, details, None)
+        return await self._record_event(station_id, kind, status, request_id, details, None)
 
     async def security_event(self, station_id: str, event_type: str, timestamp: str, tech_info: str | None) -> bool:
         """Store a SecurityEventNotification (1.6 security extension, 2.0.1, 2.1); False for a repeat.
@@ -435,6 +440,16 @@ class StationService:
         row = {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details}
 
         def write(connection: Connection) -> list[Event]:
+            if request_id is not None and repeat is None:
+                # A station sends its CALLs one at a time, so its repeat never races its first message.
+                latest = connection.execute(
+                    select(StationEvent.status, StationEvent.request_id, StationEvent.details)
+                    .where(StationEvent.station_id == station_id, StationEvent.kind == kind)
+                    .order_by(StationEvent.id.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and tuple(latest) == (status, request_id, details):
+                    return []  # the same progress again: stored and announced the first time
             if repeat is None:
                 connection.execute(_INSERT_STATION_EVENT, row)
             elif not connection.execute(_INSERT_SECURITY_EVENT, {**row, "repeat_key": repeat}).rowcount:
