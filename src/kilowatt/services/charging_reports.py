@@ -8,6 +8,10 @@ schedules, and the charging profiles they hold.
   departure time); the *EV charging schedule* (NotifyEVChargingSchedule) is the one it chose. They
   are stored for the load manager to come and answered Accepted once stored: the answer says the
   CSMS processed the message, not that the needs will be met (OCPP 2.0.1 NotifyEVChargingNeedsStatus).
+  Sent again after a lost CALLRESULT, either is answered alike and stored (and announced) once: a
+  schedule is recognised by its EVSE, timeBase and schedule, needs by their content and the
+  timestamp 2.1 adds (2.0.1's needs have no time, so each is stored: the same needs again later
+  are a new negotiation, not a repeat).
 - *Reported charging profiles* (ReportChargingProfiles) answer a GetChargingProfiles in unnumbered
   parts per EVSE and source, whoever installed the profiles; shown once the report is whole (see
   :mod:`kilowatt.services.station_reports`). The profiles the CSMS itself set and the station
@@ -38,10 +42,11 @@ from kilowatt.storage import models
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.models import utcnow
+from kilowatt.storage.repeats import insert_ignoring_repeats, repeat_key
 
 _INSERT_LIMIT = insert(models.ChargingLimitRecord.__table__)
-_INSERT_NEEDS = insert(models.EvChargingNeedsRecord.__table__)
-_INSERT_SCHEDULE = insert(models.EvChargingScheduleRecord.__table__)
+_INSERT_NEEDS = insert_ignoring_repeats(models.EvChargingNeedsRecord.__table__)  # storage/repeats.py
+_INSERT_SCHEDULE = insert_ignoring_repeats(models.EvChargingScheduleRecord.__table__)
 _INSERT_PROFILE = insert(models.ReportedChargingProfile.__table__)
 
 
@@ -123,6 +128,7 @@ class EvChargingNeeds:
     max_schedule_tuples: int | None = None
     ac: AcChargingParameters | None = None
     dc: DcChargingParameters | None = None
+    timestamp: datetime | None = None  # 2.1: when the EV said it (makes a repeat recognisable); not stored
 
 
 # --- what reads return ------------------------------------------------------------------------------
@@ -198,17 +204,45 @@ class ChargingReportService:
         self._reports = reports
         self._bus = bus
 
-    async def record_limit(self, station_id: str, limit: ChargingLimit) -> None:
+    async def record_limit(self, station_id: str, limit: ChargingLimit) -> bool:
+        """Store a limit set or cleared; False (nothing stored or announced) when it says what the
+        latest row for the same EVSE and source already says: the message sent again after a lost
+        CALLRESULT (it has no id or timestamp to tell it by). A station notifies a change, so the
+        same limit again with nothing between is no change; set, cleared, set again are three rows."""
+        said = {
+            "cleared": limit.cleared,
+            "is_grid_critical": limit.is_grid_critical,
+            "charging_schedules": None if limit.schedules is None else {"schedules": as_json(limit.schedules)},
+        }
         row = {
             "station_id": station_id,
             "evse_id": limit.evse_id,
             "charging_limit_source": limit.charging_limit_source,
-            "cleared": limit.cleared,
-            "is_grid_critical": limit.is_grid_critical,
-            "charging_schedules": None if limit.schedules is None else {"schedules": as_json(limit.schedules)},
+            **said,
             "received_at": utcnow(),
         }
-        await self._writes.run(lambda connection: connection.execute(_INSERT_LIMIT, row))
+        table = models.ChargingLimitRecord.__table__
+        latest = (
+            select(*(table.c[name] for name in said))
+            .where(
+                table.c.station_id == station_id,
+                table.c.charging_limit_source == limit.charging_limit_source,
+                table.c.evse_id.is_(None) if limit.evse_id is None else table.c.evse_id == limit.evse_id,
+            )
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+
+        def write(connection: Connection) -> bool:
+            # A station sends its CALLs one at a time, so its repeat never races its first message.
+            previous = connection.execute(latest).first()
+            if previous is not None and dict(previous._mapping) == said:
+                return False
+            connection.execute(_INSERT_LIMIT, row)
+            return True
+
+        if not await self._writes.run(write):
+            return False
         await self._bus.publish(
             Event(
                 "charging_limit.cleared" if limit.cleared else "charging_limit.set",
@@ -216,36 +250,44 @@ class ChargingReportService:
                 {"evse_id": limit.evse_id, "source": limit.charging_limit_source},
             )
         )
+        return True
 
-    async def record_ev_charging_needs(self, station_id: str, needs: EvChargingNeeds, status: str) -> None:
-        """Store the needs with the answer ``status`` the edge will give once this returns."""
-        row = {
-            "station_id": station_id,
+    async def record_ev_charging_needs(self, station_id: str, needs: EvChargingNeeds, status: str) -> bool:
+        """Store the needs with the answer ``status`` the edge will give once this returns; False
+        for a repeat (a 2.1 message with a timestamp, stored before: nothing stored or announced)."""
+        said = {
             "evse_id": needs.evse_id,
             "requested_energy_transfer": needs.requested_energy_transfer,
             "departure_time": needs.departure_time,
             "max_schedule_tuples": needs.max_schedule_tuples,
             "ac_charging_parameters": as_json(needs.ac),
             "dc_charging_parameters": as_json(needs.dc),
-            "status": status,
-            "received_at": utcnow(),
         }
-        await self._writes.run(lambda connection: connection.execute(_INSERT_NEEDS, row))
+        repeat = None if needs.timestamp is None else repeat_key(station_id, *said.values(), needs.timestamp)
+        row = {"station_id": station_id, **said, "status": status, "received_at": utcnow(), "repeat_key": repeat}
+        if not await self._writes.run(lambda connection: connection.execute(_INSERT_NEEDS, row).rowcount):
+            return False
         await self._bus.publish(Event("ev.charging_needs", station_id, {"evse_id": needs.evse_id}))
+        return True
 
     async def record_ev_charging_schedule(
         self, station_id: str, evse_id: int, time_base: datetime, schedule: Schedule, status: str
-    ) -> None:
+    ) -> bool:
+        """Store the schedule the EV chose; False for a repeat (same EVSE, timeBase and schedule)."""
+        chosen = as_json(schedule)
         row = {
             "station_id": station_id,
             "evse_id": evse_id,
             "time_base": time_base,
-            "charging_schedule": as_json(schedule),
+            "charging_schedule": chosen,
             "status": status,
             "received_at": utcnow(),
+            "repeat_key": repeat_key(station_id, evse_id, time_base, chosen),
         }
-        await self._writes.run(lambda connection: connection.execute(_INSERT_SCHEDULE, row))
+        if not await self._writes.run(lambda connection: connection.execute(_INSERT_SCHEDULE, row).rowcount):
+            return False
         await self._bus.publish(Event("ev.charging_schedule", station_id, {"evse_id": evse_id}))
+        return True
 
     async def record_profiles_report(
         self,

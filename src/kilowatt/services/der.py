@@ -5,6 +5,11 @@ A control is stored once the station answered Accepted to SetDERControl (replaci
 same id; the controls the station says it superseded are marked so) and removed when a matching
 ClearDERControl is Accepted. Reports (ReportDERControl, in ``tbc`` parts) are stored per part as
 the station reported them.
+
+None of the three messages a station sends has an id, so a message sent again after a lost
+CALLRESULT is recognised by its content (``storage/repeats.py``): an alarm or a start/stop by
+everything it says, its timestamp included (the same alarm at a later time is a new row); a report
+part by its requestId, tbc and controls (a new GetDERControl has a new requestId).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 
 from kilowatt.commands import fields_of
 from kilowatt.commands.der import ClearDerControl, GetDerControl, SetDerControl, SetDerControlResult, setting_of
@@ -22,6 +27,7 @@ from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.services.common import from_row
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.energy_models import DerControl, DerNotification, DerReport
+from kilowatt.storage.repeats import insert_ignoring_repeats, repeat_key
 
 MAX_ROWS = 500
 
@@ -78,39 +84,43 @@ class DerService:
         alarm_ended: bool | None,
         timestamp: datetime,
         extra_info: str | None,
-    ) -> None:
-        await self._add(
-            DerNotification(
-                station_id=station_id,
-                kind="alarm",
-                control_type=control_type,
-                grid_event_fault=grid_event_fault,
-                alarm_ended=alarm_ended,
-                timestamp=timestamp,
-                extra_info=extra_info,
-            )
-        )
+    ) -> bool:
+        """Store a NotifyDERAlarm; False when it was a repeat (stored before, nothing stored now)."""
+        row = {
+            "kind": "alarm",
+            "control_type": control_type,
+            "grid_event_fault": grid_event_fault,
+            "alarm_ended": alarm_ended,
+            "timestamp": timestamp,
+            "extra_info": extra_info,
+        }
+        return await self._insert(DerNotification.__table__, station_id, row)
 
     async def record_start_stop(
         self, station_id: str, control_id: str, started: bool, timestamp: datetime, superseded_ids: list[str]
-    ) -> None:
-        await self._add(
-            DerNotification(
-                station_id=station_id,
-                kind="start_stop",
-                control_id=control_id,
-                started=started,
-                timestamp=timestamp,
-                superseded_ids={"ids": superseded_ids} if superseded_ids else None,
-            )
-        )
+    ) -> bool:
+        """Store a NotifyDERStartStop; False when it was a repeat."""
+        row = {
+            "kind": "start_stop",
+            "control_id": control_id,
+            "started": started,
+            "timestamp": timestamp,
+            "superseded_ids": {"ids": superseded_ids} if superseded_ids else None,
+        }
+        return await self._insert(DerNotification.__table__, station_id, row)
 
-    async def record_report(self, station_id: str, request_id: int, tbc: bool, controls: dict[str, Any]) -> None:
-        await self._add(DerReport(station_id=station_id, request_id=request_id, tbc=tbc, controls=controls))
+    async def record_report(self, station_id: str, request_id: int, tbc: bool, controls: dict[str, Any]) -> bool:
+        """Store one ReportDERControl part; False when it was a repeat."""
+        return await self._insert(DerReport.__table__, station_id, {"request_id": request_id, "tbc": tbc, "controls": controls})
 
-    async def _add(self, row: Any) -> None:
+    async def _insert(self, table: Table, station_id: str, row: dict[str, Any]) -> bool:
+        """Insert ``row`` keyed by everything it says; False when the key was stored before."""
+        key = repeat_key(table.name, station_id, *row.values())
         async with self._sessions.begin() as session:
-            session.add(row)
+            result = await session.execute(
+                insert_ignoring_repeats(table).values(station_id=station_id, repeat_key=key, **row)
+            )
+        return bool(result.rowcount)
 
     # --- what the CSMS sets -----------------------------------------------------------------------
 

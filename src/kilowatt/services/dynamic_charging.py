@@ -5,7 +5,10 @@ A dynamic profile's current values are pushed by UpdateDynamicSchedule (stored o
 station and charging profile id) or pulled by the station (PullDynamicScheduleUpdate), which is
 answered from what is stored — Rejected when nothing is. Priority charging switched on or off for
 a transaction, by the operator (UsePriorityCharging) or at the station (NotifyPriorityCharging), is
-recorded as the station reports it.
+recorded as the station reports it: each switch is a row. NotifyPriorityCharging has neither an id
+nor a timestamp, so a message sent again after a lost CALLRESULT is recognised as saying what the
+transaction's latest row already says (switched on when it is on): a station reports a switch, and
+switching on what is on is no switch. On, off, on again are three rows.
 """
 
 from __future__ import annotations
@@ -64,11 +67,25 @@ class DynamicChargingService:
             row = await session.get(DynamicScheduleUpdate, (station_id, charging_profile_id))
         return ScheduleUpdate(**row.schedule_update) if row is not None else None
 
-    async def record_priority_charging(self, station_id: str, station_transaction_id: str, activated: bool) -> None:
+    async def record_priority_charging(self, station_id: str, station_transaction_id: str, activated: bool) -> bool:
+        """Store a switch; False (nothing stored) when it repeats the transaction's latest one."""
+        latest = (
+            select(PriorityChargingEvent.activated)
+            .where(
+                PriorityChargingEvent.station_id == station_id,
+                PriorityChargingEvent.station_transaction_id == station_transaction_id,
+            )
+            .order_by(PriorityChargingEvent.id.desc())
+            .limit(1)
+        )
         async with self._sessions.begin() as session:
+            # A station sends its CALLs one at a time, so its repeat never races its first message.
+            if await session.scalar(latest) == activated:
+                return False
             session.add(
                 PriorityChargingEvent(station_id=station_id, station_transaction_id=station_transaction_id, activated=activated)
             )
+        return True
 
     async def priority_charging(self, station_id: str) -> list[PriorityChargingRecord]:
         query = (

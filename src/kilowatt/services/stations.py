@@ -42,6 +42,7 @@ def valid_station_id(value: str) -> bool:
 # Batched writes use Core statements on the tables, built once (see storage/batch.py).
 _INSERT_STATUS_NOTIFICATION = insert_ignoring_repeats(StatusNotification.__table__)  # storage/repeats.py
 _INSERT_STATION_EVENT = insert(StationEvent.__table__)
+_INSERT_SECURITY_EVENT = insert_ignoring_repeats(StationEvent.__table__)  # storage/repeats.py
 
 # Which station column a station event of a kind keeps current.
 _CURRENT_STATUS_COLUMN = {"firmware": "firmware_status", "diagnostics": "diagnostics_status"}
@@ -331,7 +332,10 @@ class StationService:
         await self._writes.run(lambda connection: connection.execute(statement))
 
     async def status_notification(self, station_id: str, status: ConnectorStatus) -> None:
-        """Keep the connector's current status and append it to the history, in one commit."""
+        """Keep the connector's current status and append it to the history, in one commit.
+
+        A repeat (same content and timestamp, see storage/repeats.py) stores nothing, leaves the
+        current status as it is (a newer status stays) and announces nothing."""
         now = utcnow()
         current = {
             "status": status.status,
@@ -373,14 +377,17 @@ class StationService:
         # Only a timestamped notification can be told apart from a later identical one.
         repeat = None if status.timestamp is None else repeat_key(station_id, status.evse_id, status.connector_id, *reported.values())
 
-        def write(connection: Connection) -> None:
+        def write(connection: Connection) -> bool:
             key = {"station_id": station_id, "evse_id": status.evse_id, "connector_id": status.connector_id}
+            stored = connection.execute(_INSERT_STATUS_NOTIFICATION, {**key, **reported, "received_at": now, "repeat_key": repeat})
+            if repeat is not None and not stored.rowcount:
+                return False  # a repeat: its status was set and announced the first time
             upsert(connection, Connector.__table__, {**key, **current}, key)
             Outbox.record(connection, events)
-            connection.execute(_INSERT_STATUS_NOTIFICATION, {**key, **reported, "received_at": now, "repeat_key": repeat})
+            return True
 
-        await self._writes.run(write)
-        await self._outbox.publish_committed(events)
+        if await self._writes.run(write):
+            await self._outbox.publish_committed(events)
 
     async def charging_state(self, station_id: str, evse_id: int, connector_id: int | None, state: str) -> None:
         """Record the charging state a transaction reported (2.0.1) on its EVSE's connector(s)."""
@@ -388,24 +395,67 @@ class StationService:
 
     async def record_event(
         self, station_id: str, kind: str, status: str, request_id: int | None = None, details: dict[str, Any] | None = None
-    ) -> None:
-        """Store a firmware/diagnostics/log/security notification; firmware and diagnostics stay current on the station."""
+    ) -> bool:
+        """Store a firmware/diagnostics/log/... notification; firmware and diagnostics stay current on the station.
 
+        These have no timestamp. One with a ``request_id`` that says what the latest event of its
+        kind says (same request, status and details) is the message sent again after a lost
+        CALLRESULT: a station reports progress, and the same status twice in a row for one request
+        is none; it is neither stored nor announced (a failed update is alerted on once). Without a
+        request id (1.6's firmware and diagnostics statuses, boots, certificate requests) a status
+        repeated may belong to the next request (two downloads failing alike), so each is stored.
+        Security events go to :meth:`security_event`. Returns whether the event was stored.
+        """
+        return await self._record_event(station_id, kind, status, request_id, details, None)
+
+    async def security_event(self, station_id: str, event_type: str, timestamp: str, tech_info: str | None) -> bool:
+        """Store a SecurityEventNotification (1.6 security extension, 2.0.1, 2.1); False for a repeat.
+
+        The event's type, timestamp (as sent) and techInfo make its repeat key: sent again after a
+        lost CALLRESULT, it is neither stored nor announced (alerted on) twice; the same type at
+        another time is a new event.
+        """
+        details = {"timestamp": timestamp, "tech_info": tech_info}
+        repeat = repeat_key(station_id, "security", event_type, timestamp, tech_info)
+        return await self._record_event(station_id, "security", event_type, None, details, repeat)
+
+    async def _record_event(
+        self,
+        station_id: str,
+        kind: str,
+        status: str,
+        request_id: int | None,
+        details: dict[str, Any] | None,
+        repeat: bytes | None,
+    ) -> bool:
         # Durable (the outbox): alerts act on security events and failed firmware updates.
-        events = [Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id})]
+        announced = [Event(f"station.{kind}", station_id, {"status": status, "request_id": request_id})]
+        row = {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details}
 
-        def write(connection: Connection) -> None:
-            connection.execute(
-                _INSERT_STATION_EVENT,
-                {"station_id": station_id, "kind": kind, "status": status, "request_id": request_id, "details": details},
-            )
+        def write(connection: Connection) -> list[Event]:
+            if request_id is not None and repeat is None:
+                # A station sends its CALLs one at a time, so its repeat never races its first message.
+                latest = connection.execute(
+                    select(StationEvent.status, StationEvent.request_id, StationEvent.details)
+                    .where(StationEvent.station_id == station_id, StationEvent.kind == kind)
+                    .order_by(StationEvent.id.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and tuple(latest) == (status, request_id, details):
+                    return []  # the same progress again: stored and announced the first time
+            if repeat is None:
+                connection.execute(_INSERT_STATION_EVENT, row)
+            elif not connection.execute(_INSERT_SECURITY_EVENT, {**row, "repeat_key": repeat}).rowcount:
+                return []  # a repeat: stored before, announced before
             column = _CURRENT_STATUS_COLUMN.get(kind)
             if column is not None:
                 connection.execute(update(Station).where(Station.id == station_id).values({column: status}))
-            Outbox.record(connection, events)
+            Outbox.record(connection, announced)
+            return announced
 
-        await self._writes.run(write)
+        events = await self._writes.run(write)
         await self._outbox.publish_committed(events)
+        return bool(events)
 
     # --- operator side ------------------------------------------------------------------------
 

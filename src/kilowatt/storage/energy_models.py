@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kilowatt.storage.models import Base, BigIntId, utcnow
@@ -92,7 +92,10 @@ class DerNotification(Base):
     """A DER alarm (NotifyDERAlarm) or a control starting or stopping (NotifyDERStartStop)."""
 
     __tablename__ = "der_notifications"
-    __table_args__ = (Index("ix_der_notifications_station_time", "station_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_der_notifications_station_time", "station_id", "received_at"),
+        Index("ux_der_notifications_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey(_STATION, ondelete="CASCADE"))
@@ -106,13 +109,19 @@ class DerNotification(Base):
     extra_info: Mapped[str | None] = mapped_column(String(200))
     timestamp: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the notification says, hashed (storage/repeats.py): sent again after a lost CALLRESULT,
+    # it is not stored twice. NULL only on rows stored before migration 0015.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class DerReport(Base):
     """One part of a station's ReportDERControl (answering a GetDERControl's ``request_id``)."""
 
     __tablename__ = "der_reports"
-    __table_args__ = (Index("ix_der_reports_station_request", "station_id", "request_id"),)
+    __table_args__ = (
+        Index("ix_der_reports_station_request", "station_id", "request_id"),
+        Index("ux_der_reports_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey(_STATION, ondelete="CASCADE"))
@@ -120,6 +129,8 @@ class DerReport(Base):
     tbc: Mapped[bool] = mapped_column(Boolean, default=False)
     controls: Mapped[dict[str, Any]]  # control kind -> the controls reported, as the station reported them
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The part's content hashed (storage/repeats.py): a part sent again is not stored twice.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class EventStream(Base):
@@ -155,7 +166,10 @@ class BatterySwap(Base):
     """A battery put in or taken out of a swap station (BatterySwap)."""
 
     __tablename__ = "battery_swaps"
-    __table_args__ = (Index("ix_battery_swaps_station_time", "station_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_battery_swaps_station_time", "station_id", "received_at"),
+        Index("ux_battery_swaps_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey(_STATION, ondelete="CASCADE"))
@@ -165,6 +179,8 @@ class BatterySwap(Base):
     id_token_type: Mapped[str] = mapped_column(String(20))
     batteries: Mapped[dict[str, Any]]  # {"batteries": [{evse_id, serial_number, soc_pct, soh_pct, ...}]}
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The message's content hashed (storage/repeats.py): a BatterySwap sent again is not stored twice.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class PriorityChargingEvent(Base):

@@ -159,7 +159,10 @@ class StationEvent(Base):
     """Notifications about long-running station work: firmware, diagnostics, logs, security events."""
 
     __tablename__ = "station_events"
-    __table_args__ = (Index("ix_station_events_station_kind", "station_id", "kind", "received_at"),)
+    __table_args__ = (
+        Index("ix_station_events_station_kind", "station_id", "kind", "received_at"),
+        Index("ux_station_events_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -168,6 +171,9 @@ class StationEvent(Base):
     request_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any] | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A security event's content hashed (storage/repeats.py; it has a timestamp): sent again after a
+    # lost CALLRESULT, it is not stored or alerted on twice. NULL for the other kinds (no timestamp).
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class DataTransferRecord(Base):
@@ -594,7 +600,10 @@ class EvChargingNeedsRecord(Base):
     """What an EV told the station it needs (ISO 15118, NotifyEVChargingNeeds)."""
 
     __tablename__ = "ev_charging_needs"
-    __table_args__ = (Index("ix_ev_charging_needs_station_time", "station_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_ev_charging_needs_station_time", "station_id", "received_at"),
+        Index("ux_ev_charging_needs_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -606,13 +615,19 @@ class EvChargingNeedsRecord(Base):
     dc_charging_parameters: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16))  # what the CSMS answered
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 2.1 needs (with a timestamp) hashed with it (storage/repeats.py): sent again, stored once.
+    # NULL: 2.0.1 needs (no time to tell a repeat from a new negotiation), rows before 0015.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class EvChargingScheduleRecord(Base):
     """The schedule an EV chose from the offered ones (NotifyEVChargingSchedule)."""
 
     __tablename__ = "ev_charging_schedules"
-    __table_args__ = (Index("ix_ev_charging_schedules_station_time", "station_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_ev_charging_schedules_station_time", "station_id", "received_at"),
+        Index("ux_ev_charging_schedules_repeat_key", "repeat_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
@@ -621,6 +636,8 @@ class EvChargingScheduleRecord(Base):
     charging_schedule: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16))  # what the CSMS answered
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # EVSE, timeBase and schedule hashed (storage/repeats.py): sent again, stored once.
+    repeat_key: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class ReportedChargingProfile(Base):

@@ -95,7 +95,8 @@ class ReportedChargingProfilePage(PageOut[ReportedChargingProfileOut]):
     response_model=ChargingLimitPage,
     responses=error_responses(404),
     summary="Charging limits set on a station by others, and their release",
-    description="Every NotifyChargingLimit and ClearedChargingLimit, newest first.",
+    description="Every NotifyChargingLimit and ClearedChargingLimit, newest first; one that says what the latest "
+    "for its EVSE and source says (sent again after a lost answer) is not a new row.",
 )
 async def charging_limits(request: Request, station_id: KnownStation, page: Paginated) -> ChargingLimitPage:
     result = await request.app.state.services.charging_reports.limits(station_id, page.limit, page.offset)
@@ -107,7 +108,8 @@ async def charging_limits(request: Request, station_id: KnownStation, page: Pagi
     response_model=EvChargingNeedsPage,
     responses=error_responses(404),
     summary="What EVs told a station they need (NotifyEVChargingNeeds, ISO 15118)",
-    description="Newest first, with the status the CSMS answered.",
+    description="Newest first, with the status the CSMS answered. A 2.1 message sent again (same needs and timestamp) "
+    "is one row; 2.0.1's carry no time, so each message is a row.",
 )
 async def ev_charging_needs(request: Request, station_id: KnownStation, page: Paginated) -> EvChargingNeedsPage:
     result = await request.app.state.services.charging_reports.ev_charging_needs(station_id, page.limit, page.offset)
@@ -119,7 +121,8 @@ async def ev_charging_needs(request: Request, station_id: KnownStation, page: Pa
     response_model=EvChargingSchedulePage,
     responses=error_responses(404),
     summary="The schedules EVs chose (NotifyEVChargingSchedule, ISO 15118)",
-    description="Newest first, with the status the CSMS answered.",
+    description="Newest first, with the status the CSMS answered. A message sent again (same EVSE, timeBase and "
+    "schedule) is one row.",
 )
 async def ev_charging_schedules(request: Request, station_id: KnownStation, page: Paginated) -> EvChargingSchedulePage:
     result = await request.app.state.services.charging_reports.ev_charging_schedules(station_id, page.limit, page.offset)

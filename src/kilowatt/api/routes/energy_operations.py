@@ -618,6 +618,8 @@ async def der_controls(request: Request, station_id: str = StationId, who: Princ
 @reads.get(
     "/stations/{station_id}/der-notifications",
     summary="DER alarms and controls started/stopped",
+    description="Oldest first, the latest 500. A notification the station sent again (same content and timestamp, "
+    "after a lost answer) is one row; the same alarm at another time is its own row.",
     response_model=list[DerNotificationRecord],
 )
 async def der_notifications(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
@@ -627,6 +629,8 @@ async def der_notifications(request: Request, station_id: str = StationId, who: 
 @reads.get(
     "/stations/{station_id}/der-reports",
     summary="DER control reports (ReportDERControl parts)",
+    description="Oldest first, the latest 500, one row per part. A part the station sent again (same requestId, tbc "
+    "and controls) is one row.",
     response_model=list[DerReportRecord],
 )
 async def der_reports(
@@ -658,7 +662,11 @@ async def event_stream_data(
 
 
 @reads.get(
-    "/stations/{station_id}/battery-swaps", summary="Batteries swapped at the station", response_model=list[BatterySwapRecord]
+    "/stations/{station_id}/battery-swaps",
+    summary="Batteries swapped at the station",
+    description="Oldest first, the latest 500, one row per BatterySwap message. A message the station sent again (same "
+    "event type, request id, token and batteries, after a lost answer) is one row.",
+    response_model=list[BatterySwapRecord],
 )
 async def battery_swaps(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:
     return await (await _known(request, station_id)).battery_swaps.swaps(station_id)
@@ -667,6 +675,8 @@ async def battery_swaps(request: Request, station_id: str = StationId, who: Prin
 @reads.get(
     "/stations/{station_id}/priority-charging",
     summary="Priority charging switched on/off, as stations reported it",
+    description="Oldest first, the latest 500, one row per switch: a report repeating the transaction's latest "
+    "state (sent again after a lost answer) is not a new row.",
     response_model=list[PriorityChargingRecord],
 )
 async def priority_charging(request: Request, station_id: str = StationId, who: Principal = Depends(reader)) -> Any:

@@ -156,7 +156,9 @@ async def status_history(station_id: StationIdPath, stations: Stations, page: Pa
     responses=error_responses(404),
     summary="A station's firmware, diagnostics, log and security events",
     description="Notifications about long-running work on the station, newest first; `kind` keeps one kind "
-    "(firmware, diagnostics, log, security, sign_certificate).",
+    "(firmware, diagnostics, log, security, sign_certificate). A security event the station sent again (same type, "
+    "timestamp and techInfo, after a lost answer) is one row, and so is a status with a requestId that repeats the "
+    "latest of its kind.",
 )
 async def station_events(
     station_id: StationIdPath,

@@ -279,8 +279,8 @@ class ChargePointHandlers:
         return {}
 
     async def security_event_notification(self, station: StationContext, payload: Payload) -> Payload:
-        details = {"timestamp": payload["timestamp"], "tech_info": payload.get("techInfo")}
-        await self.services.stations.record_event(station.station_id, "security", payload["type"], None, details)
+        # A repeat (same type, timestamp and techInfo) is answered alike and stores nothing.
+        await self.services.stations.security_event(station.station_id, payload["type"], payload["timestamp"], payload.get("techInfo"))
         return {}
 
     async def sign_certificate(self, station: StationContext, payload: Payload) -> Payload:

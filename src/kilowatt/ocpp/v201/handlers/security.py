@@ -13,9 +13,9 @@ from kilowatt.services.bundle import Services
 
 async def security_event_notification(services: Services, station: StationContext, payload: Payload) -> Payload:
     # The station's timestamp is kept as sent, as for 1.6: a security event from a station whose
-    # clock is wrong is still worth keeping, not refusing.
-    details = {"timestamp": payload["timestamp"], "tech_info": payload.get("techInfo")}
-    await services.stations.record_event(station.station_id, "security", payload["type"], None, details)
+    # clock is wrong is still worth keeping, not refusing. A repeat (same type, timestamp and
+    # techInfo) is answered alike and stores nothing.
+    await services.stations.security_event(station.station_id, payload["type"], payload["timestamp"], payload.get("techInfo"))
     return {}
 
 

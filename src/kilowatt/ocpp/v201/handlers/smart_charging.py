@@ -127,6 +127,7 @@ async def notify_ev_charging_needs(services: Services, station: StationContext, 
                 full_soc_percent=dc.get("fullSoC"),
                 bulk_soc_percent=dc.get("bulkSoC"),
             ),
+            timestamp=optional_time(payload, "timestamp", "timestamp"),  # 2.1 only: recognises a repeat
         ),
         status,
     )
