@@ -313,6 +313,28 @@ async def test_events_reach_every_node_exactly_once(make_bus: BusFactory) -> Non
     assert seen["b"][0] == event  # the same event: type, station, data and time
 
 
+async def test_a_node_skips_only_its_own_events_even_when_another_nodes_id_extends_its_own(make_bus: BusFactory) -> None:
+    """Each node drops its own events coming back from Redis by their prefix, unread; a node whose
+    id merely begins with another's ("node-a" / "node-ab") still gets the other's events."""
+    a, ab = await make_bus("node-a"), await make_bus("node-ab")
+    seen: dict[str, list[Event]] = {"a": [], "ab": []}
+
+    async def on_a(event: Event) -> None:
+        seen["a"].append(event)
+
+    async def on_ab(event: Event) -> None:
+        seen["ab"].append(event)
+
+    a.subscribe(on_a)
+    ab.subscribe(on_ab)
+    await asyncio.sleep(0.2)  # both subscriptions are up
+    await a.publish(Event("connector.status", "CP-1", {"n": 1}))
+    await ab.publish(Event("connector.status", "CP-2", {"n": 2}))
+    await eventually(lambda: len(seen["a"]) == 2 and len(seen["ab"]) == 2)
+    await asyncio.sleep(0.3)  # anything doubled would have arrived by now
+    assert sorted(e.data["n"] for e in seen["a"]) == [1, 2] and sorted(e.data["n"] for e in seen["ab"]) == [1, 2]
+
+
 async def test_publishing_never_waits_for_redis(make_bus: BusFactory, relay: RedisRelay) -> None:
     a = await make_bus("node-a", url=relay.url)
     seen: list[Event] = []

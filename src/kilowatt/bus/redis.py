@@ -166,6 +166,8 @@ class RedisBus(Bus):
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # this node's calls waiting for a reply
         self._refresh_now = asyncio.Event()
         self._started = False
+        # How every event this node publishes begins (see _event_json): its own are told apart unread.
+        self._own_prefix = orjson.dumps({"node": node_id}).decode()[:-1] + ","
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -310,6 +312,8 @@ class RedisBus(Bus):
                     heard, pinged = loop.time(), False
                     if message.get("type") != "message":
                         continue
+                    if message["data"].startswith(self._own_prefix):
+                        continue  # this node's own event coming back: delivered already, not worth decoding
                     try:
                         origin, event = _event_from_json(message["data"])
                     except (ValueError, TypeError, KeyError):
@@ -626,6 +630,7 @@ def _unavailable(station_id: str, exc: BaseException) -> CommandOutcome:
 
 
 def _event_json(event: Event, node_id: str) -> bytes:
+    """``{"node": ..., "event": ...}``, the node first: receivers skip their own by that prefix."""
     fields = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
     return orjson.dumps({"node": node_id, "event": fields}, default=str)
 
