@@ -22,7 +22,7 @@ from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.checkpoint import WalCheckpointer
 from kilowatt.storage.database import create_engine, session_factory
 from kilowatt.storage.migrate import upgrade
-from kilowatt.storage.models import IdToken, MeterValue, utcnow
+from kilowatt.storage.models import IdToken, MeterValue, id_token_key, utcnow
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ async def batcher(engine):
 
 def add_token(value: str):
     def write(session):
-        session.execute(insert(IdToken), [{"id_token": value, "type": "ISO14443", "status": "Accepted"}])
+        session.execute(insert(IdToken), [{"id_token": value, "key": id_token_key(value), "type": "ISO14443", "status": "Accepted"}])
         return value
 
     return write
@@ -96,7 +96,7 @@ async def test_adjacent_inserts_merge_and_later_writes_see_them(batcher, session
     statement = insert(IdToken.__table__)
 
     def rows(*values: str) -> list[dict[str, str]]:
-        return [{"id_token": v, "type": "ISO14443", "status": "Accepted"} for v in values]
+        return [{"id_token": v, "key": id_token_key(v), "type": "ISO14443", "status": "Accepted"} for v in values]
 
     def count_now(connection) -> int:
         return connection.execute(select(func.count()).select_from(IdToken.__table__)).scalar_one()
@@ -115,11 +115,11 @@ async def test_adjacent_inserts_merge_and_later_writes_see_them(batcher, session
 async def test_a_failing_merged_insert_fails_alone(batcher, sessions) -> None:
     statement = insert(IdToken.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
-    await batcher.insert(statement, [{"id_token": "TAKEN", **row}])
+    await batcher.insert(statement, [{"id_token": "TAKEN", "key": id_token_key("TAKEN"), **row}])
     results = await asyncio.gather(
-        batcher.insert(statement, [{"id_token": "N1", **row}]),
-        batcher.insert(statement, [{"id_token": "TAKEN", **row}]),
-        batcher.insert(statement, [{"id_token": "N2", **row}]),
+        batcher.insert(statement, [{"id_token": "N1", "key": id_token_key("N1"), **row}]),
+        batcher.insert(statement, [{"id_token": "TAKEN", "key": id_token_key("TAKEN"), **row}]),
+        batcher.insert(statement, [{"id_token": "N2", "key": id_token_key("N2"), **row}]),
         return_exceptions=True,
     )
     assert results[0] is None and results[2] is None and isinstance(results[1], IntegrityError)
@@ -132,7 +132,7 @@ async def test_inserts_store_values_as_sqlalchemy_would(batcher, sessions) -> No
     at = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
     before = utcnow()
     await batcher.insert(
-        insert(IdToken.__table__), [{"id_token": "D1", "type": "ISO14443", "status": "Accepted", "expiry_date": at}]
+        insert(IdToken.__table__), [{"id_token": "D1", "key": id_token_key("D1"), "type": "ISO14443", "status": "Accepted", "expiry_date": at}]
     )
     await batcher.insert(
         insert(MeterValue.__table__),
@@ -154,7 +154,7 @@ async def test_postgres_insert_connection_that_was_closed_is_replaced(database_u
     (a restart, an administrator), the next batch notices and reconnects instead of failing."""
     statement = insert(IdToken.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
-    await batcher.insert(statement, [{"id_token": "K1", **row}])
+    await batcher.insert(statement, [{"id_token": "K1", "key": id_token_key("K1"), **row}])
     async with sessions() as session:  # another connection kills the batcher's
         killed = (
             await session.execute(
@@ -165,7 +165,7 @@ async def test_postgres_insert_connection_that_was_closed_is_replaced(database_u
         ).scalar_one()
     assert killed >= 1
     await asyncio.sleep(0.2)  # the hang-up reaches the batcher's socket
-    await batcher.insert(statement, [{"id_token": "K2", **row}])
+    await batcher.insert(statement, [{"id_token": "K2", "key": id_token_key("K2"), **row}])
     async with sessions() as session:
         stored = set((await session.execute(select(IdToken.id_token))).scalars())
     assert stored == {"K1", "K2"}
@@ -178,7 +178,7 @@ async def test_postgres_insert_connection_that_breaks_during_a_batch_is_replaced
     lone write is stored and answered instead of failing."""
     statement = insert(IdToken.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
-    await batcher.insert(statement, [{"id_token": "M1", **row}])
+    await batcher.insert(statement, [{"id_token": "M1", "key": id_token_key("M1"), **row}])
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def terminate_others() -> int:
@@ -196,7 +196,7 @@ async def test_postgres_insert_connection_that_breaks_during_a_batch_is_replaced
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         killed = pool.submit(asyncio.run, terminate_others()).result()
     assert killed >= 1
-    await batcher.insert(statement, [{"id_token": "M2", **row}])
+    await batcher.insert(statement, [{"id_token": "M2", "key": id_token_key("M2"), **row}])
     async with sessions() as session:
         stored = set((await session.execute(select(IdToken.id_token))).scalars())
     assert stored == {"M1", "M2"}
@@ -217,7 +217,7 @@ async def test_sqlite_checkpoints_run_off_the_write_path(tmp_path) -> None:
             assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
         batcher = WriteBatcher(engine)
         for i in range(20):
-            await batcher.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "type": "ISO14443", "status": "Accepted"}])
+            await batcher.insert(insert(IdToken.__table__), [{"id_token": f"W{i}", "key": id_token_key(f"W{i}"), "type": "ISO14443", "status": "Accepted"}])
         before = checkpointer.checkpoints
         for _ in range(40):
             await asyncio.sleep(0.05)
@@ -243,7 +243,7 @@ async def test_sqlite_batches_wait_for_another_process_lock_off_the_event_loop(t
     await upgrade(engine)
     batcher = WriteBatcher(engine)
     row = {"type": "ISO14443", "status": "Accepted"}
-    await batcher.insert(insert(IdToken.__table__), [{"id_token": "BEFORE", **row}])
+    await batcher.insert(insert(IdToken.__table__), [{"id_token": "BEFORE", "key": id_token_key("BEFORE"), **row}])
     assert batcher.lock_waits == 0
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # "another process"
     other.execute("BEGIN IMMEDIATE")
@@ -260,7 +260,7 @@ async def test_sqlite_batches_wait_for_another_process_lock_off_the_event_loop(t
     ticking = asyncio.create_task(ticker())
     try:
         started = loop.time()
-        await batcher.insert(insert(IdToken.__table__), [{"id_token": "AFTER", **row}])
+        await batcher.insert(insert(IdToken.__table__), [{"id_token": "AFTER", "key": id_token_key("AFTER"), **row}])
         waited = loop.time() - started
     finally:
         ticking.cancel()
@@ -321,7 +321,7 @@ async def test_sqlite_wal_is_restarted_while_writes_go_on(tmp_path) -> None:
         loop = asyncio.get_running_loop()
         until = loop.time() + 1.5
         while loop.time() < until:  # one commit at a time, as a busy fleet's lone messages
-            await batcher.insert(statement, [{"id_token": f"S{commits}", "type": "ISO14443", "status": "Accepted"}])
+            await batcher.insert(statement, [{"id_token": f"S{commits}", "key": id_token_key(f"S{commits}"), "type": "ISO14443", "status": "Accepted"}])
             commits += 1
             await asyncio.sleep(0.001)
         wal_bytes = Path(f"{path}-wal").stat().st_size  # before the last connection closes and removes it
@@ -522,7 +522,7 @@ async def test_inserts_stored_together_are_stored_together_or_not_at_all(batcher
     tokens = insert(IdToken.__table__)
     samples = insert(MeterValue.__table__)
     row = {"type": "ISO14443", "status": "Accepted"}
-    await batcher.insert(tokens, [{"id_token": "TAKEN", **row}])
+    await batcher.insert(tokens, [{"id_token": "TAKEN", "key": id_token_key("TAKEN"), **row}])
 
     def sample(station_id: str) -> dict[str, object]:
         return {
@@ -538,8 +538,8 @@ async def test_inserts_stored_together_are_stored_together_or_not_at_all(batcher
         }
 
     results = await asyncio.gather(
-        batcher.insert_together((tokens, [{"id_token": "OK-1", **row}]), (samples, [sample("S1")])),
-        batcher.insert_together((tokens, [{"id_token": "TAKEN", **row}]), (samples, [sample("S2")])),  # the token clashes
+        batcher.insert_together((tokens, [{"id_token": "OK-1", "key": id_token_key("OK-1"), **row}]), (samples, [sample("S1")])),
+        batcher.insert_together((tokens, [{"id_token": "TAKEN", "key": id_token_key("TAKEN"), **row}]), (samples, [sample("S2")])),  # the token clashes
         batcher.insert(samples, [sample("S3")]),
         batcher.insert_together((samples, [sample("S4")]), (tokens, [])),  # an empty part is nothing to insert
         return_exceptions=True,

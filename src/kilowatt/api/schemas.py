@@ -333,6 +333,7 @@ class StationEventPage(PageOut[StationEventOut]):
 _ID_TOKEN_DESCRIPTION = (
     f"The identifier a driver presents (RFID UID, app id...): {_ID_TOKEN_RULE}."
     " OCPP 1.6 stations can only present idTags of up to 20 characters."
+    " Case insensitive (OCPP): unique ignoring case, matched in any case, shown as registered."
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from kilowatt.services.common import Conflict, Invalid, NotFound, Page, paginate
 from kilowatt.storage.database import SessionFactory
 from kilowatt.storage.lookup import BatchedLookup
-from kilowatt.storage.models import IdToken, utcnow
+from kilowatt.storage.models import IdToken, id_token_key, utcnow
 
 TOKEN_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
 TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization")
@@ -71,7 +71,8 @@ class AuthorizationService:
         self._sessions = sessions
         # Concurrent decisions share one query: a transaction burst is a thousand of them at once.
         # Nothing is cached between queries, so blocking a token takes effect at the next message.
-        self._lookups: BatchedLookup[str, AuthorizationResult] = BatchedLookup(self.authorize_many)
+        # Keyed by id_token_key: "abcd1234" and "ABCD1234" asked at once share one key.
+        self._lookups: BatchedLookup[str, AuthorizationResult] = BatchedLookup(self._authorize_keys)
 
     async def authorize(self, id_token: str, id_token_type: str | None = None) -> AuthorizationResult:
         """Decide for a token: its own status and expiry, and its group's (parent's) blocking.
@@ -84,8 +85,11 @@ class AuthorizationService:
         than the registered one is a token we do not know. None (1.6 idTag, an operator's
         request) matches by value alone. The type is compared after the look-up, which stays keyed
         by value: concurrent decisions still share one query.
+
+        The value matches whatever its case (OCPP: an IdToken is case insensitive); the type is
+        an enumeration and matches exactly.
         """
-        result = await self._lookups.get(id_token)
+        result = await self._lookups.get(id_token_key(id_token))
         if result is None or (id_token_type is not None and id_token_type != result.id_token_type):
             return UNKNOWN
         return result
@@ -94,17 +98,26 @@ class AuthorizationService:
         """The effective authorization of many tokens in one query (all tokens when ``id_tokens`` is None).
 
         The same rules as :meth:`authorize`; tokens that do not exist are left out of the answer.
+        Tokens are asked for in any case and answered under their registered spelling.
         """
+        keys = None if id_tokens is None else [id_token_key(id_token) for id_token in id_tokens]
+        return {token.id_token: result for token, result in await self._fetch(keys)}
+
+    async def _authorize_keys(self, keys: list[str]) -> dict[str, AuthorizationResult]:
+        """:meth:`authorize`'s batched query: the answers keyed by id_token_key."""
+        return {token.key: result for token, result in await self._fetch(keys)}
+
+    async def _fetch(self, keys: list[str] | None) -> list[tuple[IdToken, AuthorizationResult]]:
         parent = aliased(IdToken)
         query = select(IdToken, parent.status, parent.type).outerjoin(parent, parent.id_token == IdToken.parent_id_token)
-        if id_tokens is not None:
-            if not id_tokens:
-                return {}
-            query = query.where(IdToken.id_token.in_(set(id_tokens)))
+        if keys is not None:
+            if not keys:
+                return []
+            query = query.where(IdToken.key.in_(set(keys)))
         async with self._sessions() as session:
             rows = (await session.execute(query.order_by(IdToken.id_token))).all()
         now = utcnow()
-        return {token.id_token: _effective(token, parent_status, parent_type, now) for token, parent_status, parent_type in rows}
+        return [(token, _effective(token, parent_status, parent_type, now)) for token, parent_status, parent_type in rows]
 
     # --- operator side ------------------------------------------------------------------------
 
@@ -117,19 +130,30 @@ class AuthorizationService:
         parent_id_token: str | None = None,
         personal_message: PersonalMessage | None = None,
     ) -> IdTokenRecord:
-        token = IdToken(id_token=id_token, status=status, type=type, expiry_date=expiry_date, parent_id_token=parent_id_token)
+        """Register a token. One that differs from a registered token only in case is that token
+        (OCPP: an IdToken is case insensitive): Conflict, naming the registered spelling."""
+        key = id_token_key(id_token)
+        token = IdToken(id_token=id_token, key=key, status=status, type=type, expiry_date=expiry_date)
         _set_message(token, personal_message)
         try:
             async with self._sessions.begin() as session:
-                await self._check_parent(session, id_token, parent_id_token)
+                token.parent_id_token = await self._check_parent(session, id_token, parent_id_token)
                 session.add(token)
         except IntegrityError:
-            raise Conflict(f"id token {id_token!r} already exists") from None
+            raise Conflict(await self._duplicate(id_token, key)) from None
         return _record(token)
 
-    async def get(self, id_token: str) -> IdTokenRecord:
+    async def _duplicate(self, id_token: str, key: str) -> str:
         async with self._sessions() as session:
-            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            existing = (await session.execute(select(IdToken.id_token).where(IdToken.key == key))).scalar_one_or_none()
+        if existing is None or existing == id_token:
+            return f"id token {id_token!r} already exists"
+        return f"id token {id_token!r} already exists as {existing!r} (id tokens are case insensitive)"
+
+    async def get(self, id_token: str) -> IdTokenRecord:
+        """The token as registered, named in any case."""
+        async with self._sessions() as session:
+            token = (await session.execute(_named(id_token))).scalar_one_or_none()
         if token is None:
             raise NotFound(f"id token {id_token!r} not found")
         return _record(token)
@@ -140,8 +164,9 @@ class AuthorizationService:
         query = select(IdToken)
         if status:
             query = query.where(IdToken.status == status)
-        if parent_id_token:
-            query = query.where(IdToken.parent_id_token == parent_id_token)
+        if parent_id_token:  # the group named in any case; members store its registered spelling
+            group = select(IdToken.id_token).where(IdToken.key == id_token_key(parent_id_token)).scalar_subquery()
+            query = query.where(IdToken.parent_id_token == group)
         async with self._sessions() as session:
             page = await paginate(session, query, IdToken.id_token, limit, offset)
         return page.map(_record)
@@ -149,11 +174,11 @@ class AuthorizationService:
     async def update(self, id_token: str, **changes: Any) -> IdTokenRecord:
         """Change any of ``status``, ``type``, ``expiry_date``, ``parent_id_token``, ``personal_message`` (None clears it)."""
         async with self._sessions.begin() as session:
-            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            token = (await session.execute(_named(id_token))).scalar_one_or_none()
             if token is None:
                 raise NotFound(f"id token {id_token!r} not found")
             if "parent_id_token" in changes:
-                await self._check_parent(session, id_token, changes["parent_id_token"])
+                changes["parent_id_token"] = await self._check_parent(session, token.id_token, changes["parent_id_token"])
             for key in ("status", "type", "expiry_date", "parent_id_token"):
                 if key in changes:
                     setattr(token, key, changes[key])
@@ -163,20 +188,28 @@ class AuthorizationService:
 
     async def delete(self, id_token: str) -> None:
         async with self._sessions.begin() as session:
-            token = (await session.execute(select(IdToken).where(IdToken.id_token == id_token))).scalar_one_or_none()
+            token = (await session.execute(_named(id_token))).scalar_one_or_none()
             if token is None:
                 raise NotFound(f"id token {id_token!r} not found")
             await session.delete(token)
 
     @staticmethod
-    async def _check_parent(session: Any, id_token: str, parent_id_token: str | None) -> None:
+    async def _check_parent(session: Any, id_token: str, parent_id_token: str | None) -> str | None:
+        """The group's registered spelling (it is named in any case), which a member stores: the
+        look-ups join a member to its group on it."""
         if parent_id_token is None:
-            return
-        if parent_id_token == id_token:
+            return None
+        if id_token_key(parent_id_token) == id_token_key(id_token):
             raise Invalid("an id token cannot be its own parent")
-        exists = (await session.execute(select(IdToken.id).where(IdToken.id_token == parent_id_token))).first()
-        if exists is None:
+        registered = (await session.execute(select(IdToken.id_token).where(IdToken.key == id_token_key(parent_id_token)))).scalar()
+        if registered is None:
             raise Invalid(f"parent id token {parent_id_token!r} does not exist; create it first")
+        return registered
+
+
+def _named(id_token: str) -> Any:
+    """The query for the registered token ``id_token`` names, whatever its case."""
+    return select(IdToken).where(IdToken.key == id_token_key(id_token))
 
 
 def _effective(token: IdToken, parent_status: str | None, parent_type: str | None, now: datetime) -> AuthorizationResult:

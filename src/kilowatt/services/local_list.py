@@ -28,7 +28,7 @@ from kilowatt.services.authorization import AuthorizationResult, AuthorizationSe
 from kilowatt.services.command_service import CommandAnswer, CommandService
 from kilowatt.services.common import Invalid
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, utcnow
+from kilowatt.storage.models import LocalAuthList, LocalAuthListEntry, id_token_key, utcnow
 
 UpdateType = Literal["Full", "Differential"]
 
@@ -105,10 +105,14 @@ class LocalListService:
         return await self._commands.send(station_id, GetLocalListVersion(), requested_by)
 
     async def desired(self, id_tokens: list[str] | None) -> list[ListEntry]:
-        """The list the CSMS wants on a station: the given tokens (all when None) with their effective authorization."""
+        """The list the CSMS wants on a station: the given tokens (all when None) with their effective authorization.
+
+        Tokens are named in any case (OCPP: an IdToken is case insensitive) and listed under
+        their registered spelling, which is what the station gets and what is stored."""
         results = await self._authorization.authorize_many(id_tokens)
         if id_tokens is not None:
-            unknown = sorted(set(id_tokens) - set(results))
+            found = {id_token_key(id_token) for id_token in results}
+            unknown = sorted({id_token for id_token in id_tokens if id_token_key(id_token) not in found})
             if unknown:
                 raise Invalid(f"unknown id tokens: {', '.join(repr(t) for t in unknown)}")
         return [_entry(id_token, result) for id_token, result in sorted(results.items())]

@@ -31,7 +31,7 @@ from kilowatt.services.authorization import AuthorizationService
 from kilowatt.services.command_service import CommandAnswer, CommandFailed, CommandService
 from kilowatt.services.common import Conflict, Invalid, NotFound, Page, from_row, paginate
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import Reservation, utcnow
+from kilowatt.storage.models import Reservation, id_token_key, utcnow
 
 log = structlog.get_logger("kilowatt.reservations")
 
@@ -143,7 +143,8 @@ class ReservationService:
                     status=reservation.status,
                 )
                 return False
-            if id_token not in (reservation.id_token, reservation.parent_id_token):
+            # Tokens match whatever their case (OCPP: an IdToken is case insensitive).
+            if id_token_key(id_token) not in {id_token_key(t) for t in (reservation.id_token, reservation.parent_id_token) if t}:
                 log.info("reservation used by another id token of its group or by the station's choice", reservation_id=reservation_id)
             reservation.status = "Used"
             reservation.transaction_id = transaction_id

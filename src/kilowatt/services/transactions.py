@@ -37,7 +37,7 @@ from kilowatt.services.authorization import AuthorizationResult, AuthorizationSe
 from kilowatt.services.common import NotFound, Page, from_row, paginate
 from kilowatt.storage.batch import WriteBatcher
 from kilowatt.storage.database import SessionFactory
-from kilowatt.storage.models import MeterValue, Transaction, TransactionEventRecord
+from kilowatt.storage.models import MeterValue, Transaction, TransactionEventRecord, id_token_key
 from kilowatt.storage.repeats import insert_ignoring_repeats, repeat_key
 
 __all__ = [
@@ -423,7 +423,8 @@ class TransactionService:
                 "station_id": start.station_id,
                 "evse_id": start.evse_id,
                 "connector_id": start.connector_id,
-                "id_token": start.id_token,
+                "id_token": start.id_token,  # as the station sent it
+                "id_token_key": _key(start.id_token),
                 "id_token_status": None if status is None else status.status,
                 "reservation_id": start.reservation_id,
                 "meter_start_wh": start.meter_start_wh if start.meter_start_wh is not None else _first_register_wh(start.samples),
@@ -947,6 +948,7 @@ def _merge(
             "evse_id": 0,
             "connector_id": 0,
             "id_token": None,
+            "id_token_key": None,
             "id_token_status": None,
             "reservation_id": None,
             "meter_start_wh": None,
@@ -995,6 +997,7 @@ def _merge(
             connection, authorization, event.id_token, event.station_id, changes.get("evse_id", state["evse_id"]), state["id"]
         )
         changes["id_token"] = event.id_token
+        changes["id_token_key"] = id_token_key(event.id_token)
         changes["id_token_status"] = None if status is None else status.status
         changes["id_token_type"] = event.details.id_token_type
     newly_ended = False
@@ -1138,6 +1141,10 @@ def _concurrent(
     return authorization
 
 
+def _key(id_token: str | None) -> str | None:
+    return None if id_token is None else id_token_key(id_token)
+
+
 def _busy_elsewhere(
     connection: Connection,
     id_token: str,
@@ -1150,10 +1157,11 @@ def _busy_elsewhere(
 
     ``id_token_type`` is the registered token's type: a transaction a 2.0.1 station started with
     the same value but another type is another token's (1.6 transactions have no type and count).
+    The value matches whatever its case (OCPP: an IdToken is case insensitive), by its key.
     """
     query = (
         select(Transaction.id)
-        .where(Transaction.id_token == id_token, Transaction.stopped_at.is_(None))
+        .where(Transaction.id_token_key == id_token_key(id_token), Transaction.stopped_at.is_(None))
         .where((Transaction.station_id != station_id) | (Transaction.evse_id != evse_id))
     )
     if id_token_type is not None:

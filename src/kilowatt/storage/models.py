@@ -192,13 +192,28 @@ class DataTransferRecord(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def id_token_key(id_token: str) -> str:
+    """The one form an id token is matched by: OCPP says an IdToken is case insensitive.
+
+    The token itself is stored and shown as registered (or as a station sent it); look-ups,
+    uniqueness and ConcurrentTx compare this key (``casefold``: Unicode's caseless matching, so
+    "ABCD1234", "abcd1234" and "AbCd1234" are one card). Computed here, never by the database, so
+    SQLite and PostgreSQL agree. A casefolded string may be longer than the original ("ß" -> "ss"),
+    hence the key columns' room.
+    """
+    return id_token.casefold()
+
+
 class IdToken(Base):
     """An identifier a driver presents (RFID card, app id...), with its authorization state."""
 
     __tablename__ = "id_tokens"
+    __table_args__ = (UniqueConstraint("key", name="uq_id_tokens_key"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     id_token: Mapped[str] = mapped_column(String(36), unique=True)
+    # id_token_key(id_token): two tokens that differ only in case are the same token.
+    key: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(20), default="ISO14443")  # 2.0.1 IdTokenEnumType
     status: Mapped[str] = mapped_column(String(16), default="Accepted")  # Accepted | Blocked | Expired | Invalid
     expiry_date: Mapped[datetime | None]
@@ -222,6 +237,7 @@ class Transaction(Base):
         UniqueConstraint("station_id", "station_transaction_id", name="uq_transactions_station_tx"),
         Index("ix_transactions_active", "station_id", "stopped_at"),
         Index("ix_transactions_id_token", "id_token"),
+        Index("ix_transactions_id_token_key", "id_token_key", "stopped_at"),
         Index("ix_transactions_remote_start", "station_id", "remote_start_id"),
     )
 
@@ -233,6 +249,9 @@ class Transaction(Base):
     # NULL until an event names them: a 2.0.1 session may start without a token (cable plugged in)
     # and has no meterStart, and its Ended may arrive before its Started.
     id_token: Mapped[str | None] = mapped_column(String(255))  # 255: OCPP 2.1's IdToken
+    # id_token_key(id_token), for ConcurrentTx: the same card in any case. NULL on transactions
+    # that had ended before migration 0016 (only open ones are ever asked about).
+    id_token_key: Mapped[str | None] = mapped_column(String(1024))
     id_token_status: Mapped[str | None] = mapped_column(String(16))  # the authorization answer given for id_token
     reservation_id: Mapped[int | None] = mapped_column(Integer)
     meter_start_wh: Mapped[int | None] = mapped_column(BigInteger)

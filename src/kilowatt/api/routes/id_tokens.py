@@ -33,7 +33,9 @@ _AUTHORIZATION_RULES = (
     "token with a `type`: only the registered `type` matches (the same value with another type is answered "
     "Unknown, as an unregistered token); OCPP 1.6 id tags have no type and match by value. 2.0.1/2.1 answers "
     "also carry the group with its type, the expiry as cacheExpiryDateTime and the `personal_message`. OCPP 1.6 "
-    "stations can only present id tags of up to 20 characters; longer tokens (up to 36) are for OCPP 2.0.1 stations."
+    "stations can only present id tags of up to 20 characters; longer tokens (up to 36) are for OCPP 2.0.1 stations. "
+    "Id tokens are case insensitive (OCPP): a station, this path and `parent_id_token` may name a token in any case, "
+    "and it is shown as registered."
 )
 
 
@@ -57,7 +59,7 @@ IdTokenPath = Annotated[IdTokenValue, Path(description="The id token, percent-en
     responses=error_responses(403, 409, 413),
     summary="Create an id token",
     description="Register an id token. `parent_id_token` must name an existing token (422 otherwise); "
-    "a duplicate `id_token` answers 409. " + _AUTHORIZATION_RULES,
+    "a duplicate `id_token` (also one differing only in case) answers 409. " + _AUTHORIZATION_RULES,
 )
 async def create_id_token(body: IdTokenCreate, tokens: Tokens, response: Response) -> IdTokenOut:
     token = await tokens.create(
