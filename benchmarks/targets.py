@@ -155,7 +155,7 @@ async def drop_postgres(url: str) -> None:
 async def _seed(url: str, station_ids: list[str], id_tokens: list[str]) -> None:
     """Register the benchmark's stations and id tokens, in bulk, as an operator would have."""
     from kilowatt.storage.database import create_engine
-    from kilowatt.storage.models import IdToken, Station
+    from kilowatt.storage.models import IdToken, Station, id_token_key
 
     engine = create_engine(url)
     try:
@@ -163,7 +163,7 @@ async def _seed(url: str, station_ids: list[str], id_tokens: list[str]) -> None:
             for start in range(0, len(station_ids), 5000):
                 await connection.execute(insert(Station), [{"id": sid} for sid in station_ids[start : start + 5000]])
             for start in range(0, len(id_tokens), 5000):
-                await connection.execute(insert(IdToken), [{"id_token": t} for t in id_tokens[start : start + 5000]])
+                await connection.execute(insert(IdToken), [{"id_token": t, "key": id_token_key(t)} for t in id_tokens[start : start + 5000]])
     finally:
         await engine.dispose()
 
